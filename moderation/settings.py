@@ -1,0 +1,204 @@
+"""The one settings table: every setting's name, type and help line.
+
+Values are layered: the defaults in ``config/defaults.toml`` → an optional site
+file named by ``MODERATION_CONFIG`` → ``MODERATION_*`` environment variables.
+The same table drives validation, the CLI's ``settings`` listing and the README
+(a test fails when the README misses a setting).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The checkout (or installed tree) holding ``config/``."""
+
+DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
+"""The shipped defaults; every setting in the table has its default here."""
+
+ENV_PREFIX = "MODERATION_"
+"""Environment variables with this prefix override the files."""
+
+
+def _as_bool(value: Any) -> bool:
+    """Parse a boolean from TOML or an environment string."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _as_list(value: Any) -> list[str]:
+    """Parse a list from TOML or a comma-separated environment string."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+def _as_int_list(value: Any) -> list[int]:
+    """Parse a list of whole numbers (e.g. retry intervals)."""
+    return [int(v) for v in _as_list(value)]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table."""
+
+    name: str
+    parse: Callable[[Any], Any]
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        """The environment variable that overrides this setting."""
+        return ENV_PREFIX + self.name.upper().replace(".", "_")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", str, "Where SQLite, the embedded Redis, models and logs live (relative to the working directory)."),
+    Setting("database_url", str, "SQLAlchemy URL of the database; empty means SQLite at DATA_DIR/moderation.db."),
+    Setting("redis_url", str, "Redis URL (redis://, rediss://, unix://); empty means the embedded Redis under DATA_DIR."),
+    Setting("model_dir", str, "Model registry folder (one sub-folder per version, ACTIVE names the live one); empty means DATA_DIR/models."),
+    Setting("training_data", _as_list, "Default training sources (CSV files or folders laid out like shared/data); empty means the shipped seed set."),
+    Setting("secret_key", str, "Flask session key; empty means one generated once and kept in DATA_DIR/secret_key."),
+    Setting("log_level", str, "Logging level of every process (DEBUG, INFO, WARNING, ERROR)."),
+    Setting("database.sqlite_synchronous", str, "SQLite PRAGMA synchronous (FULL survives power loss; NORMAL survives process crashes)."),
+    Setting("intake.signature_max_age", int, "Seconds a request's X-Moderation-Timestamp may differ from the server clock."),
+    Setting("intake.max_body_bytes", int, "Largest request body accepted (413 above it)."),
+    Setting("intake.max_content_chars", int, "Longest comment content accepted (422 above it)."),
+    Setting("intake.batch_max_items", int, "Most comments accepted in one /batch request."),
+    Setting("intake.rate_limit_per_minute", int, "Requests one site may make to /api/v1 per minute (429 above it; 0 disables)."),
+    Setting("policy.approve_below", float, "Spam score under which a comment is approved, unless the site or the model card sets its own."),
+    Setting("policy.spam_above", float, "Spam score above which a comment is marked spam, unless the site or the model card sets its own."),
+    Setting("policy.abusive_above", float, "Abusive score above which a comment is held for a moderator."),
+    Setting("lists.dir", str, "Folder of global allow/deny lists (words, domains, emails, IPs), one value per line."),
+    Setting("queue.prefix", str, "Prefix of the RQ queue names (score, callbacks, maintenance) and of the service's Redis keys."),
+    Setting("scoring.batch_size", int, "Most queued comments one scoring job takes per model call."),
+    Setting("scoring.max_batches_per_job", int, "Batches one scoring job drains before handing over to a fresh job."),
+    Setting("sweeper.interval", int, "Seconds between sweeps that re-enqueue stranded comments and callbacks."),
+    Setting("sweeper.stale_after", int, "Seconds a comment may stay queued (or a callback pending) before the sweeper re-enqueues it."),
+    Setting("callbacks.timeout", float, "Seconds to wait for a site's callback endpoint."),
+    Setting("callbacks.retry_intervals", _as_int_list, "Back-off in seconds before each callback retry; its length is the number of retries."),
+    Setting("serve.host", str, "Address `moderation serve` and `moderation web` bind to."),
+    Setting("serve.port", int, "Port `moderation serve` and `moderation web` bind to."),
+    Setting("serve.web_processes", int, "Gunicorn worker processes of the web app."),
+    Setting("serve.web_threads", int, "Threads per gunicorn worker process (gthread)."),
+    Setting("serve.workers", int, "RQ worker processes `moderation serve` starts."),
+)
+"""Every setting the service reads, in the order the README lists them."""
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+class SettingsError(ValueError):
+    """A configuration value is unknown or malformed."""
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Turn nested TOML tables into dotted names."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML settings file into dotted names, refusing unknown ones."""
+    with path.open("rb") as fh:
+        flat = _flatten(tomllib.load(fh))
+    unknown = sorted(set(flat) - set(BY_NAME))
+    if unknown:
+        raise SettingsError(f"{path}: unknown settings {', '.join(unknown)}")
+    return flat
+
+
+class Settings(Mapping[str, Any]):
+    """Parsed, validated settings with derived paths resolved."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values = dict(values)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def data_dir(self) -> Path:
+        """The data directory as an absolute path."""
+        return Path(self._values["data_dir"])
+
+    @property
+    def model_dir(self) -> Path:
+        """The model registry folder."""
+        return Path(self._values["model_dir"])
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """A copy with some values replaced (validated like any other source)."""
+        merged = dict(self._values)
+        merged.update(_parse_all(overrides, "override"))
+        return Settings(_derive(merged))
+
+
+def _parse_all(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Parse raw values through the table, naming the source in errors."""
+    parsed: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in BY_NAME:
+            raise SettingsError(f"{source}: unknown setting {name!r}")
+        try:
+            parsed[name] = BY_NAME[name].parse(value)
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(f"{source}: {name}: {exc}") from None
+    return parsed
+
+
+def _derive(values: dict[str, Any]) -> dict[str, Any]:
+    """Fill the settings whose empty value means 'under the data directory'."""
+    data_dir = Path(values["data_dir"]).resolve()
+    values["data_dir"] = data_dir
+    if not values["database_url"]:
+        values["database_url"] = f"sqlite:///{data_dir / 'moderation.db'}"
+    values["model_dir"] = Path(values["model_dir"]).resolve() if values["model_dir"] else data_dir / "models"
+    if not values["lists.dir"]:
+        values["lists.dir"] = str(PROJECT_ROOT / "config" / "lists")
+    return values
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Pick the table's environment variables out of the environment."""
+    return {s.name: environ[s.env_var] for s in SETTINGS if s.env_var in environ}
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Load defaults → MODERATION_CONFIG file → environment → explicit overrides."""
+    env = os.environ if environ is None else environ
+    values = _parse_all(read_toml(DEFAULTS_FILE), str(DEFAULTS_FILE))
+    site_file = env.get(ENV_PREFIX + "CONFIG")
+    if site_file:
+        values.update(_parse_all(read_toml(Path(site_file)), site_file))
+    values.update(_parse_all(_from_env(env), "environment"))
+    values.update(_parse_all(overrides or {}, "overrides"))
+    missing = sorted(set(BY_NAME) - set(values))
+    if missing:
+        raise SettingsError(f"no default for {', '.join(missing)}")
+    return Settings(_derive(values))
