@@ -1,0 +1,128 @@
+"""The callback outbox: deliveries owed to sites and every attempt made at them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from moderation.store.models import CallbackAttempt, CallbackDelivery, Site
+
+PENDING = "pending"
+"""Owed and not yet acknowledged by the site."""
+
+DELIVERED = "delivered"
+"""The site answered 2xx."""
+
+FAILED = "failed"
+"""Every retry was spent; `moderation callbacks retry` sends it again."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Everything needed to POST one delivery, detached from the session."""
+
+    delivery_id: int
+    site: str
+    url: str
+    secret: str
+    body: bytes
+
+
+def add_delivery(session: Session, site_id: int, comment_id: str, event: str, payload: dict[str, Any]) -> CallbackDelivery:
+    """Record an event owed to a site (in the same transaction as the decision that caused it)."""
+    now = datetime.now(UTC)
+    delivery = CallbackDelivery(
+        site_id=site_id, comment_id=comment_id, event=event,
+        payload=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        status=PENDING, attempts=0, created_at=now, updated_at=now,
+    )
+    session.add(delivery)
+    return delivery
+
+
+def outgoing(session: Session, delivery_ids: Sequence[int]) -> tuple[list[Outgoing], list[int]]:
+    """Pending deliveries ready to send, and the ids of those whose site has no callback URL."""
+    stmt = (
+        select(CallbackDelivery.id, CallbackDelivery.payload, Site.slug, Site.callback_url, Site.secret)
+        .join(Site, Site.id == CallbackDelivery.site_id)
+        .where(CallbackDelivery.id.in_(list(delivery_ids)), CallbackDelivery.status == PENDING)
+    )
+    ready, no_url = [], []
+    for delivery_id, payload, slug, url, secret in session.execute(stmt):
+        if url:
+            ready.append(Outgoing(delivery_id, slug, url, secret, payload.encode()))
+        else:
+            no_url.append(delivery_id)
+    return ready, no_url
+
+
+def record_attempt(
+    session: Session, delivery_id: int, status_code: int | None, error: str | None, duration_ms: float,
+    next_attempt_at: datetime | None = None,
+) -> bool:
+    """Store one attempt and update the delivery; True when the site acknowledged it."""
+    now = datetime.now(UTC)
+    ok = status_code is not None and 200 <= status_code < 300
+    session.add(CallbackAttempt(delivery_id=delivery_id, attempted_at=now, status_code=status_code,
+                                error=error, duration_ms=duration_ms))
+    values: dict[str, Any] = {"attempts": CallbackDelivery.attempts + 1, "last_status_code": status_code,
+                              "last_error": error, "updated_at": now, "next_attempt_at": next_attempt_at}
+    if ok:
+        values.update(status=DELIVERED, delivered_at=now)
+    session.execute(update(CallbackDelivery).where(CallbackDelivery.id == delivery_id).values(**values))
+    return ok
+
+
+def mark_failed(session: Session, delivery_id: int) -> None:
+    """Give up on a delivery after its last retry (it stays listed for `callbacks retry`)."""
+    session.execute(update(CallbackDelivery).where(CallbackDelivery.id == delivery_id, CallbackDelivery.status == PENDING)
+                    .values(status=FAILED, updated_at=datetime.now(UTC)))
+
+
+def reopen(session: Session, delivery_ids: Sequence[int] | None = None) -> list[int]:
+    """Put failed deliveries (all, or the given ones) back to pending; returns their ids."""
+    stmt = select(CallbackDelivery.id).where(CallbackDelivery.status == FAILED)
+    if delivery_ids:
+        stmt = stmt.where(CallbackDelivery.id.in_(list(delivery_ids)))
+    ids = list(session.scalars(stmt))
+    if ids:
+        session.execute(update(CallbackDelivery).where(CallbackDelivery.id.in_(ids))
+                        .values(status=PENDING, updated_at=datetime.now(UTC)))
+    return ids
+
+
+def stale_pending_ids(session: Session, older_than: timedelta, limit: int = 10_000) -> list[int]:
+    """Pending deliveries untouched for longer than the bound past their due time (their job was lost)."""
+    cutoff = datetime.now(UTC) - older_than
+    due = func.coalesce(CallbackDelivery.next_attempt_at, CallbackDelivery.updated_at)
+    stmt = (select(CallbackDelivery.id)
+            .where(CallbackDelivery.status == PENDING, due < cutoff)
+            .order_by(CallbackDelivery.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def touch(session: Session, delivery_ids: Sequence[int]) -> None:
+    """Mark deliveries as just handled, so the sweeper leaves them alone for a while."""
+    if delivery_ids:
+        session.execute(update(CallbackDelivery).where(CallbackDelivery.id.in_(list(delivery_ids)))
+                        .values(updated_at=datetime.now(UTC)))
+
+
+def list_deliveries(session: Session, status: str | None = None, limit: int = 100) -> list[tuple[CallbackDelivery, str]]:
+    """Deliveries (optionally of one status), newest first, with the site's slug."""
+    stmt = select(CallbackDelivery, Site.slug).join(Site, Site.id == CallbackDelivery.site_id)
+    if status:
+        stmt = stmt.where(CallbackDelivery.status == status)
+    return [(d, slug) for d, slug in session.execute(stmt.order_by(CallbackDelivery.id.desc()).limit(limit))]
+
+
+def attempts_for(session: Session, delivery_id: int) -> list[CallbackAttempt]:
+    """Every attempt at one delivery, oldest first."""
+    stmt = select(CallbackAttempt).where(CallbackAttempt.delivery_id == delivery_id).order_by(CallbackAttempt.id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,158 @@
+"""Queries about comments: intake inserts, reads scoped to a site, decisions through the state machine."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from moderation.states import Status, check_transition
+from moderation.store.models import Comment, DecisionEvent, Site
+
+COMMENT_FIELDS = (
+    "content", "author_name", "author_email", "author_url", "author_ip", "user_agent",
+    "post_id", "post_url", "post_title", "parent_id", "lang", "created_at",
+)
+"""Columns an intake item may fill besides the external id."""
+
+
+def new_comment_id() -> str:
+    """A time-ordered service id: 12 hex digits of milliseconds + 16 random hex digits."""
+    return f"{int(time.time() * 1000):012x}{os.urandom(8).hex()}"
+
+
+def existing_by_external(session: Session, site_id: int, external_ids: Iterable[str]) -> dict[str, Comment]:
+    """The site's comments among these external ids, keyed by external id."""
+    ids = list(set(external_ids))
+    found: dict[str, Comment] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.scalars(
+            select(Comment).where(Comment.site_id == site_id, Comment.external_id.in_(ids[start : start + 500]))
+        )
+        found.update({c.external_id: c for c in rows})
+    return found
+
+
+def insert_comments(session: Session, site_id: int, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert new comments as queued and return their rows (one bulk INSERT)."""
+    now = datetime.now(UTC)
+    rows = [
+        {"id": new_comment_id(), "site_id": site_id, "external_id": item["external_id"],
+         "received_at": now, "status": Status.QUEUED.value, **{k: item.get(k) for k in COMMENT_FIELDS}}
+        for item in items
+    ]
+    if rows:
+        session.execute(insert(Comment), rows)
+    return rows
+
+
+def get_for_site(session: Session, site_id: int, comment_id: str) -> Comment | None:
+    """A comment by service id, only if it belongs to this site."""
+    return session.scalar(select(Comment).where(Comment.id == comment_id, Comment.site_id == site_id))
+
+
+def get_by_external(session: Session, site_id: int, external_id: str) -> Comment | None:
+    """A comment by the site's own id."""
+    return session.scalar(select(Comment).where(Comment.site_id == site_id, Comment.external_id == external_id))
+
+
+def queued_comments(session: Session, ids: Sequence[str]) -> list[tuple[Comment, Site]]:
+    """The still-queued comments among these ids, each with its site."""
+    if not ids:
+        return []
+    stmt = (
+        select(Comment, Site)
+        .join(Site, Site.id == Comment.site_id)
+        .where(Comment.id.in_(list(ids)), Comment.status == Status.QUEUED.value)
+    )
+    return [(c, s) for c, s in session.execute(stmt)]
+
+
+def stale_queued_ids(session: Session, older_than: timedelta, limit: int = 10_000) -> list[str]:
+    """Ids of comments queued longer than the bound (the sweeper re-enqueues them)."""
+    cutoff = datetime.now(UTC) - older_than
+    stmt = (
+        select(Comment.id)
+        .where(Comment.status == Status.QUEUED.value, Comment.received_at < cutoff)
+        .order_by(Comment.received_at)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+@dataclass
+class Decision:
+    """A status change to apply to one comment, with what justifies it."""
+
+    comment_id: str
+    site_id: int
+    status: Status
+    actor: str
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    spam: float | None = None
+    abusive: float | None = None
+    model_version: str | None = None
+    note: str | None = None
+
+
+def apply_decision(session: Session, decision: Decision, expected: Status) -> bool:
+    """Move a comment from ``expected`` to the decision's status, with its audit event.
+
+    The UPDATE only matches while the comment is still in ``expected``, so two
+    workers (or a retried job) can never both decide the same comment.
+    """
+    check_transition(expected, decision.status)
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {"status": decision.status.value, "decided_by": decision.actor, "decided_at": now,
+                              "reasons": decision.reasons}
+    if decision.spam is not None:
+        values.update(spam_score=decision.spam, abusive_score=decision.abusive, model_version=decision.model_version)
+    result = session.execute(
+        update(Comment)
+        .where(Comment.id == decision.comment_id, Comment.status == expected.value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(DecisionEvent(
+        comment_id=decision.comment_id, site_id=decision.site_id, actor=decision.actor,
+        from_status=expected.value, to_status=decision.status.value,
+        reasons=decision.reasons, note=decision.note, created_at=now,
+    ))
+    return True
+
+
+def decision_events(session: Session, comment_id: str) -> list[DecisionEvent]:
+    """A comment's audit trail, oldest first."""
+    stmt = select(DecisionEvent).where(DecisionEvent.comment_id == comment_id).order_by(DecisionEvent.id)
+    return list(session.scalars(stmt))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a Z, or None."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def public_view(comment: Comment) -> dict[str, Any]:
+    """The comment as the site API and callbacks show it (contract: 'Reading a decision')."""
+    scores = None
+    if comment.spam_score is not None:
+        scores = {"spam": round(comment.spam_score, 6), "abusive": round(comment.abusive_score or 0.0, 6)}
+    return {
+        "id": comment.id,
+        "external_id": comment.external_id,
+        "status": comment.status,
+        "scores": scores,
+        "reasons": comment.reasons or [],
+        "model_version": comment.model_version,
+        "decided_by": comment.decided_by,
+        "decided_at": _iso(comment.decided_at),
+        "received_at": _iso(comment.received_at),
+    }

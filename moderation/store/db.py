@@ -1,0 +1,79 @@
+"""Engine and session factory: SQLite (WAL) by default, PostgreSQL through the URL.
+
+Nothing connects at import time; :class:`Database` is built by the app factory
+or a worker process from its settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite writer waits for the lock before failing (several processes share one file)."""
+
+
+def _sqlite_pragmas(synchronous: str) -> Any:
+    """A connect hook that sets WAL mode and durability on every new SQLite connection."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    return on_connect
+
+
+def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
+    """Create an engine; for SQLite make the folder and set the pragmas."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if sqlite_synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"bad sqlite synchronous mode {sqlite_synchronous!r}")
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper()))
+        # Let SQLAlchemy issue BEGIN itself so writers take the lock up front
+        # (BEGIN IMMEDIATE) instead of failing to upgrade a read lock later.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return _disable_pysqlite_transactions(engine)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _disable_pysqlite_transactions(engine: Engine) -> Engine:
+    """Stop pysqlite from emitting its own BEGIN so ours is the only one."""
+
+    @event.listens_for(engine, "connect")
+    def _no_autobegin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    return engine
+
+
+class Database:
+    """One engine and session factory per process."""
+
+    def __init__(self, url: str, sqlite_synchronous: str = "FULL"):
+        self.url = url
+        self.engine = make_engine(url, sqlite_synchronous)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close pooled connections (after fork, or at shutdown)."""
+        self.engine.dispose()

@@ -1,0 +1,166 @@
+"""SQLAlchemy 2 tables: sites, comments, decision events, list entries, callback deliveries and attempts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; naive values are taken to be UTC already."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC) if dialect.name != "sqlite" else value
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Hand back aware UTC datetimes."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; Alembic compares its metadata with the migrations."""
+
+
+class Site(Base):
+    """A news site that posts comments and receives callbacks."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    previous_secret: Mapped[str | None] = mapped_column(String(128))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    api_key: Mapped[str] = mapped_column(String(64), unique=True)
+    callback_url: Mapped[str | None] = mapped_column(String(2048))
+    approve_below: Mapped[float | None] = mapped_column(Float)
+    spam_above: Mapped[float | None] = mapped_column(Float)
+    abusive_above: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Comment(Base):
+    """One reader comment as the site sent it, with its current decision."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        UniqueConstraint("site_id", "external_id", name="uq_comments_site_external"),
+        # The sweeper's query: queued comments ordered by arrival.
+        Index("ix_comments_status_received", "status", "received_at"),
+        Index("ix_comments_site_status", "site_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    external_id: Mapped[str] = mapped_column(String(255))
+    content: Mapped[str] = mapped_column(Text)
+    author_name: Mapped[str | None] = mapped_column(String(255))
+    author_email: Mapped[str | None] = mapped_column(String(320))
+    author_url: Mapped[str | None] = mapped_column(String(2048))
+    author_ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(1024))
+    post_id: Mapped[str | None] = mapped_column(String(255))
+    post_url: Mapped[str | None] = mapped_column(String(2048))
+    post_title: Mapped[str | None] = mapped_column(String(1024))
+    parent_id: Mapped[str | None] = mapped_column(String(255))
+    lang: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    spam_score: Mapped[float | None] = mapped_column(Float)
+    abusive_score: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DecisionEvent(Base):
+    """Append-only audit trail: who moved which comment from what to what, when and why."""
+
+    __tablename__ = "decision_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    actor: Mapped[str] = mapped_column(String(128))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ListEntry(Base):
+    """A per-site (or global, site_id NULL) allow/deny entry for a word, domain, e-mail or IP."""
+
+    __tablename__ = "list_entries"
+    __table_args__ = (UniqueConstraint("site_id", "action", "kind", "value", name="uq_list_entries"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    action: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CallbackDelivery(Base):
+    """One event owed to a site's callback URL (the outbox row); never deleted."""
+
+    __tablename__ = "callback_deliveries"
+    __table_args__ = (Index("ix_callback_deliveries_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"))
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the next retry is due; the sweeper leaves a delivery alone until then.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CallbackAttempt(Base):
+    """Each HTTP attempt to deliver a callback, successful or not."""
+
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("callback_deliveries.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,63 @@
+"""Queries about sites: registration, lookup by slug or API key, listing."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from moderation.store.models import Site
+
+
+class SiteExists(ValueError):
+    """A site with that slug is already registered."""
+
+
+@dataclass(frozen=True)
+class SiteAuth:
+    """What a request handler needs to authenticate a site (detached from any session)."""
+
+    id: int
+    slug: str
+    secrets: tuple[str, ...]
+
+
+def create_site(session: Session, slug: str, callback_url: str | None = None) -> Site:
+    """Register a site with a fresh secret and API key."""
+    if session.scalar(select(Site.id).where(Site.slug == slug)) is not None:
+        raise SiteExists(f"site {slug!r} already exists")
+    site = Site(
+        slug=slug,
+        secret=secrets.token_hex(32),
+        api_key=secrets.token_hex(16),
+        callback_url=callback_url or None,
+        created_at=datetime.now(UTC),
+    )
+    session.add(site)
+    session.flush()
+    return site
+
+
+def site_by_slug(session: Session, slug: str) -> Site | None:
+    """The site with this slug, if any."""
+    return session.scalar(select(Site).where(Site.slug == slug))
+
+
+def site_auth(session: Session, slug: str, now: datetime | None = None) -> SiteAuth | None:
+    """The secrets that currently verify this site's signatures (the previous one during its grace window)."""
+    site = site_by_slug(session, slug)
+    if site is None:
+        return None
+    valid = [site.secret]
+    moment = now or datetime.now(UTC)
+    if site.previous_secret and site.previous_secret_until and site.previous_secret_until > moment:
+        valid.append(site.previous_secret)
+    return SiteAuth(site.id, site.slug, tuple(valid))
+
+
+def list_sites(session: Session) -> list[Site]:
+    """Every site, oldest first."""
+    return list(session.scalars(select(Site).order_by(Site.id)))
