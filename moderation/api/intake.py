@@ -1,0 +1,131 @@
+"""Intake: store each signed comment durably, answer 202, then hand it to the workers.
+
+The order matters: the database commit happens before the answer, and the
+Redis push after the commit. If Redis is down the comment stays ``queued`` in
+the database and the sweeper queues it later, so nothing answered 202 is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
+
+from moderation import metrics
+from moderation.api import bp
+from moderation.api.auth import signed
+from moderation.api.errors import ApiError
+from moderation.api.schemas import parse_item
+from moderation.queueing import submit_for_scoring
+from moderation.store.comments import existing_by_external, insert_comments, public_view
+from moderation.store.models import Comment
+
+
+def _json_body() -> Any:
+    """The parsed JSON body, after the content-type check; 400/415 otherwise."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+
+
+def _store(site_id: int, items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Comment]]:
+    """Insert the new items in one transaction; returns (inserted rows, existing comments by external id)."""
+    services = current_app.extensions["moderation"]
+    for attempt in range(2):
+        try:
+            with services.db.session() as session:
+                existing = existing_by_external(session, site_id, [i["external_id"] for i in items])
+                new = [i for i in items if i["external_id"] not in existing]
+                return insert_comments(session, site_id, new), existing
+        except IntegrityError:
+            # A concurrent request inserted one of these ids first: read again and answer 200 for it.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _hand_over(rows: list[dict[str, Any]]) -> None:
+    """After the commit: queue the new comments for scoring (Redis failure is tolerated)."""
+    services = current_app.extensions["moderation"]
+    if rows and not submit_for_scoring(services.redis, services.names, [r["id"] for r in rows]):
+        metrics.ENQUEUE_FAILURES.inc()
+
+
+def _view(row: dict[str, Any]) -> dict[str, Any]:
+    """The public view of a just-inserted row."""
+    return public_view(Comment(**row))
+
+
+@bp.post("/comments")
+@signed
+def create_comment() -> ResponseReturnValue:
+    """Accept one comment: 202 when new, 200 with its current state when the site sent it before."""
+    settings = current_app.extensions["moderation"].settings
+    item = parse_item(_json_body(), settings["intake.max_content_chars"])
+    rows, existing = _store(g.site.id, [item])
+    if not rows:
+        metrics.COMMENTS_RECEIVED.labels(g.site.slug, "repeat").inc()
+        return jsonify(public_view(existing[item["external_id"]])), 200
+    _hand_over(rows)
+    metrics.COMMENTS_RECEIVED.labels(g.site.slug, "new").inc()
+    return jsonify(_view(rows[0])), 202
+
+
+def _parse_batch(body: Any, max_items: int, max_chars: int) -> list[dict[str, Any] | ApiError]:
+    """Validate the envelope (400 when malformed) and each item (an ApiError in its slot when refused)."""
+    if not isinstance(body, dict) or not isinstance(body.get("comments"), list):
+        raise ApiError(400, "invalid_body", 'send {"comments": [...]}')
+    comments = body["comments"]
+    if not comments or len(comments) > max_items:
+        raise ApiError(400, "invalid_body", f"send between 1 and {max_items} comments")
+    parsed: list[dict[str, Any] | ApiError] = []
+    for raw in comments:
+        try:
+            parsed.append(parse_item(raw, max_chars))
+        except ApiError as exc:
+            parsed.append(exc)
+    return parsed
+
+
+def _batch_results(parsed: list[dict[str, Any] | ApiError], rows: list[dict[str, Any]],
+                   existing: dict[str, Comment]) -> list[dict[str, Any]]:
+    """One result per input item, in order; a repeated id within the batch is a 200 repeat."""
+    new_by_ext = {r["external_id"]: r for r in rows}
+    seen: set[str] = set()
+    results: list[dict[str, Any]] = []
+    for entry in parsed:
+        if isinstance(entry, ApiError):
+            results.append({"code": entry.status, **entry.body()})
+            continue
+        ext = entry["external_id"]
+        if ext in new_by_ext and ext not in seen:
+            results.append({**_view(new_by_ext[ext]), "code": 202})
+        else:
+            view = _view(new_by_ext[ext]) if ext in new_by_ext else public_view(existing[ext])
+            results.append({**view, "code": 200})
+        seen.add(ext)
+    return results
+
+
+@bp.post("/comments/batch")
+@signed
+def create_batch() -> ResponseReturnValue:
+    """Accept up to batch_max_items comments; each item gets its own code, the whole 207 when they differ."""
+    settings = current_app.extensions["moderation"].settings
+    parsed = _parse_batch(_json_body(), settings["intake.batch_max_items"], settings["intake.max_content_chars"])
+    unique: dict[str, dict[str, Any]] = {}
+    for entry in parsed:
+        if not isinstance(entry, ApiError):
+            unique.setdefault(entry["external_id"], entry)
+    rows, existing = _store(g.site.id, list(unique.values())) if unique else ([], {})
+    _hand_over(rows)
+    results = _batch_results(parsed, rows, existing)
+    metrics.COMMENTS_RECEIVED.labels(g.site.slug, "new").inc(len(rows))
+    codes = {r["code"] for r in results}
+    return jsonify(results=results), (codes.pop() if len(codes) == 1 else 207)

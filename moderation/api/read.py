@@ -1,0 +1,36 @@
+"""Reading decisions: a site sees only its own comments (another site's id is a 404)."""
+
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from moderation.api import bp
+from moderation.api.auth import signed
+from moderation.api.errors import ApiError
+from moderation.store.comments import get_by_external, get_for_site, public_view
+
+
+@bp.get("/comments/<comment_id>")
+@signed
+def get_comment(comment_id: str) -> ResponseReturnValue:
+    """One comment by service id."""
+    with current_app.extensions["moderation"].db.session() as session:
+        comment = get_for_site(session, g.site.id, comment_id)
+        if comment is None:
+            raise ApiError(404, "not_found", "no such comment")
+        return jsonify(public_view(comment))
+
+
+@bp.get("/comments")
+@signed
+def find_comment() -> ResponseReturnValue:
+    """One comment by the site's own id (``?external_id=``)."""
+    external_id = request.args.get("external_id")
+    if not external_id:
+        raise ApiError(400, "missing_external_id", "pass ?external_id=")
+    with current_app.extensions["moderation"].db.session() as session:
+        comment = get_by_external(session, g.site.id, external_id)
+        if comment is None:
+            raise ApiError(404, "not_found", "no such comment")
+        return jsonify(public_view(comment))

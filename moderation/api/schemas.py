@@ -1,0 +1,87 @@
+"""Validation of intake items with pydantic; errors come back in the contract's shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+
+from moderation.api.errors import ApiError
+
+
+def _id_text(value: Any) -> Any:
+    """Ids may be sent as strings or whole numbers (WordPress ids are numbers); bools are not ids."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+ExternalId = Annotated[str, BeforeValidator(_id_text), StringConstraints(strip_whitespace=True, min_length=1,
+                                                                         max_length=255)]
+Short = Annotated[str, StringConstraints(max_length=255)]
+Url = Annotated[str, StringConstraints(max_length=2048)]
+
+
+class _Strict(BaseModel):
+    """Unknown fields are ignored (sites may send more); known ones are type-checked without coercion."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class Author(_Strict):
+    """Who wrote the comment, as the site knows them."""
+
+    name: Short | None = None
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    url: Url | None = None
+    ip: Annotated[str, StringConstraints(max_length=64)] | None = None
+    user_agent: Annotated[str, StringConstraints(max_length=1024)] | None = None
+
+
+class Post(_Strict):
+    """The article the comment is under."""
+
+    id: ExternalId | None = None
+    url: Url | None = None
+    title: Annotated[str, StringConstraints(max_length=1024)] | None = None
+
+
+class CommentIn(_Strict):
+    """One comment as a site posts it; only ``id`` and ``content`` are required."""
+
+    id: ExternalId
+    content: str
+    author: Author | None = None
+    post: Post | None = None
+    parent_id: ExternalId | None = None
+    created_at: Annotated[datetime, Field(strict=False)] | None = None
+    lang: Annotated[str, StringConstraints(max_length=16)] | None = None
+
+
+def _fields(exc: ValidationError) -> dict[str, str]:
+    """Pydantic errors as {"author.email": "message"}."""
+    return {".".join(str(p) for p in err["loc"]) or "body": err["msg"] for err in exc.errors()}
+
+
+def parse_item(data: Any, max_chars: int) -> dict[str, Any]:
+    """Validate one item and flatten it to comment columns; raises ApiError (400/422)."""
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", "a comment must be a JSON object")
+    try:
+        item = CommentIn.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, "invalid_fields", "some fields are missing or have the wrong type", _fields(exc)) from None
+    if len(item.content) > max_chars:
+        raise ApiError(422, "content_too_long", f"content is over {max_chars} characters",
+                       {"content": f"{len(item.content)} characters"})
+    if not item.content.strip():
+        raise ApiError(422, "invalid_fields", "content is empty", {"content": "must not be empty"})
+    author, post = item.author or Author(), item.post or Post()
+    return {
+        "external_id": item.id, "content": item.content, "author_name": author.name,
+        "author_email": author.email, "author_url": author.url, "author_ip": author.ip,
+        "user_agent": author.user_agent, "post_id": post.id, "post_url": post.url,
+        "post_title": post.title, "parent_id": item.parent_id, "lang": item.lang,
+        "created_at": item.created_at,
+    }

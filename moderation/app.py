@@ -1,0 +1,60 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from moderation.api import register as register_site_api
+from moderation.api.errors import ApiError
+from moderation.health import bp as health_bp
+from moderation.logs import configure_logging
+from moderation.services import Services
+from moderation.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def _secret_key(settings: Settings) -> str:
+    """The configured session key, or one generated once and kept (mode 600) under the data directory."""
+    if settings["secret_key"]:
+        return str(settings["secret_key"])
+    path = Path(settings.data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _json_http_errors(exc: HTTPException) -> Response | HTTPException:
+    """Under /api, Werkzeug's own errors (404, 405, 413 ...) answer in the contract's JSON shape."""
+    if not request.path.startswith("/api/"):
+        return exc
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return ApiError(exc.code or 500, code, exc.description or exc.name or "error").response()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings (defaults → config file → env → ``test_config``), then blueprints."""
+    settings = load_settings(overrides=test_config)
+    configure_logging(settings["log_level"])
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(settings),
+        MAX_CONTENT_LENGTH=settings["intake.max_body_bytes"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["moderation"] = Services(settings)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(register_site_api())
+    app.register_error_handler(HTTPException, _json_http_errors)
+    return app

@@ -1,0 +1,82 @@
+"""Liveness, readiness and the scrape-time figures behind /metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+from sqlalchemy import func, select, text
+
+from moderation import metrics
+from moderation.scoring import active_version
+from moderation.states import Status
+from moderation.store.models import Comment
+
+bp = Blueprint("health", __name__)
+
+
+def _services() -> Any:
+    """The app's shared resources."""
+    return current_app.extensions["moderation"]
+
+
+def live_figures(services: Any) -> dict[str, Any]:
+    """Queue depth and age from the database and Redis, and the active model; missing parts are left out."""
+    figures: dict[str, Any] = {"model_version": active_version(services.settings.model_dir)}
+    try:
+        with services.db.session() as session:
+            count, oldest = session.execute(
+                select(func.count(), func.min(Comment.received_at)).where(Comment.status == Status.QUEUED.value)
+            ).one()
+        figures["queued_in_db"] = float(count)
+        if oldest is not None:
+            if oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=UTC)
+            figures["oldest_queued_seconds"] = (datetime.now(UTC) - oldest).total_seconds()
+    except Exception:  # noqa: BLE001 - a scrape must not fail because one part is down
+        pass
+    try:
+        figures["pending_in_redis"] = float(services.redis.llen(services.names.pending))
+    except Exception:  # noqa: BLE001
+        pass
+    return figures
+
+
+def readiness(services: Any) -> dict[str, str]:
+    """What is not usable right now (empty when ready)."""
+    missing: dict[str, str] = {}
+    try:
+        with services.db.session() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        missing["database"] = exc.__class__.__name__
+    try:
+        services.redis.ping()
+    except Exception as exc:  # noqa: BLE001
+        missing["redis"] = exc.__class__.__name__
+    if active_version(services.settings.model_dir) is None:
+        missing["model"] = "no active model"
+    return missing
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """200 while the web process runs."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """200 only when the database, Redis and an active model are usable."""
+    missing = readiness(_services())
+    if missing:
+        return jsonify(status="unavailable", missing=missing), 503
+    return jsonify(status="ready"), 200
+
+
+@bp.get("/metrics")
+def metrics_view() -> Response:
+    """Prometheus exposition."""
+    body, content_type = metrics.render(_services())
+    return Response(body, content_type=content_type)

@@ -1,0 +1,96 @@
+"""The one small module through which the web side hands work to the workers.
+
+Jobs are named by dotted path, so ``moderation`` never imports ``workers``.
+Comments are not one RQ job each: their ids go on a Redis list, and a drain
+job (enqueued only when none is waiting) scores them in batches. The database
+stays the source of truth: a comment whose id is lost from Redis is still
+``queued`` there, and the sweeper pushes it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+log = logging.getLogger(__name__)
+
+DRAIN_JOB = "workers.jobs.drain_pending"
+"""Scores whatever is on the pending list, batch by batch."""
+
+DELIVER_BATCH_JOB = "workers.jobs.deliver_callbacks"
+"""First attempt at a batch of callback deliveries."""
+
+DELIVER_ONE_JOB = "workers.jobs.deliver_callback"
+"""One delivery, retried by RQ with back-off."""
+
+DRAIN_FLAG_TTL = 60
+"""Seconds the 'drain job waiting' flag lives, so a lost job cannot block scoring for long."""
+
+
+class Names:
+    """Queue names and Redis keys under one prefix."""
+
+    def __init__(self, prefix: str):
+        self.score_queue = f"{prefix}-score"
+        self.callback_queue = f"{prefix}-callbacks"
+        self.maintenance_queue = f"{prefix}-maintenance"
+        self.pending = f"{prefix}:pending"
+        self.drain_flag = f"{prefix}:drain-waiting"
+
+    @property
+    def queues(self) -> list[str]:
+        """Every queue a worker listens on, most urgent first."""
+        return [self.score_queue, self.callback_queue, self.maintenance_queue]
+
+
+def submit_for_scoring(redis: Redis, names: Names, comment_ids: Sequence[str]) -> bool:
+    """Push ids for scoring and make sure a drain job is waiting; False when Redis is unreachable."""
+    if not comment_ids:
+        return True
+    try:
+        pipe = redis.pipeline(transaction=False)
+        pipe.rpush(names.pending, *comment_ids)
+        pipe.set(names.drain_flag, b"1", nx=True, ex=DRAIN_FLAG_TTL)
+        _, flag_was_free = pipe.execute()
+        if flag_was_free:
+            _enqueue_drain(redis, names)
+        return True
+    except RedisError as exc:
+        # Intake has already committed the comment; the sweeper will find it.
+        log.warning("redis unreachable while queueing %d comment(s): %s", len(comment_ids), exc.__class__.__name__)
+        return False
+
+
+def _enqueue_drain(redis: Redis, names: Names) -> None:
+    """Enqueue one drain job (the caller has just taken the flag)."""
+    Queue(names.score_queue, connection=redis).enqueue(DRAIN_JOB, result_ttl=0, failure_ttl=86400)
+
+
+def ensure_drain(redis: Redis, names: Names) -> None:
+    """Make sure a drain job is waiting (used when items remain after a job's share)."""
+    if redis.set(names.drain_flag, b"1", nx=True, ex=DRAIN_FLAG_TTL):
+        _enqueue_drain(redis, names)
+
+
+def enqueue_deliveries(redis: Redis, names: Names, delivery_ids: Sequence[int]) -> Any:
+    """Enqueue the first attempt at a batch of callback deliveries."""
+    if not delivery_ids:
+        return None
+    queue = Queue(names.callback_queue, connection=redis)
+    return queue.enqueue(DELIVER_BATCH_JOB, list(delivery_ids), result_ttl=0, failure_ttl=86400)
+
+
+def enqueue_retry(redis: Redis, names: Names, delivery_id: int, intervals: Sequence[int], delay: int) -> Any:
+    """Hand one delivery to RQ's Retry (with the scheduler) after a failed first attempt."""
+    queue = Queue(names.callback_queue, connection=redis)
+    retry = Retry(max=len(intervals) - 1, interval=list(intervals[1:])) if len(intervals) > 1 else None
+    kwargs: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 7 * 86400, "retry": retry}
+    if delay > 0:
+        return queue.enqueue_in(timedelta(seconds=delay), DELIVER_ONE_JOB, delivery_id, **kwargs)
+    return queue.enqueue(DELIVER_ONE_JOB, delivery_id, **kwargs)
