@@ -1,0 +1,53 @@
+"""Sending one signed callback to a site; the outbox and retries live in the store and the jobs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+
+from moderation import metrics, signing
+from moderation.store.callbacks import Outgoing
+
+EVENT_HEADER = "X-Moderation-Event-Id"
+"""The delivery's id, so a site can ignore an event it already applied (delivery is at-least-once)."""
+
+USER_AGENT = "moderation-callbacks/1"
+"""Sent with every callback."""
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one HTTP attempt gave."""
+
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+    @property
+    def ok(self) -> bool:
+        """The site acknowledged the event (2xx)."""
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def _path_with_query(url: str) -> str:
+    """What the signature covers of the callback URL: its path (and query, if any)."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def send(http: requests.Session, out: Outgoing, timeout: float) -> AttemptResult:
+    """POST one event, signed with the site's secret; never raises for network errors."""
+    headers = signing.signed_headers(out.site, out.secret, "POST", _path_with_query(out.url), out.body)
+    headers.update({"Content-Type": "application/json", EVENT_HEADER: str(out.delivery_id), "User-Agent": USER_AGENT})
+    started = time.perf_counter()
+    try:
+        response = http.post(out.url, data=out.body, headers=headers, timeout=timeout, allow_redirects=False)
+        result = AttemptResult(response.status_code, None if response.ok else f"HTTP {response.status_code}",
+                               (time.perf_counter() - started) * 1000)
+    except requests.RequestException as exc:
+        result = AttemptResult(None, exc.__class__.__name__, (time.perf_counter() - started) * 1000)
+    metrics.CALLBACK_ATTEMPTS.labels("delivered" if result.ok else "failed").inc()
+    return result

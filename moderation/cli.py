@@ -1,0 +1,212 @@
+"""The ``moderation`` command: one click group; every subcommand calls a library function."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from moderation.logs import configure_logging
+from moderation.settings import SETTINGS, Settings, load_settings
+
+
+class _Group(click.Group):
+    """Loads the ops `model` group from training/ only when it is asked for (web and workers never import it)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "model"])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "model":
+            from training.cli import model
+
+            return model
+        return super().get_command(ctx, name)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    """The settings the group loaded (with any option overrides)."""
+    return ctx.ensure_object(dict)["settings"]  # type: ignore[no-any-return]
+
+
+@click.group(cls=_Group)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Self-hosted comment moderation: intake, scoring workers, callbacks and ops tools."""
+    settings = load_settings()
+    configure_logging(settings["log_level"])
+    ctx.ensure_object(dict)["settings"] = settings
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (default: serve.host).")
+@click.option("--port", type=int, default=None, help="Port (default: serve.port).")
+@click.option("--workers", type=int, default=None, help="RQ worker processes (default: serve.workers).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """All-in-one: embedded Redis (if no URL), web, workers and the sweeper, supervised."""
+    import os
+
+    from moderation.serve import Supervisor
+
+    overrides: dict[str, Any] = {}
+    if host:
+        overrides["serve.host"] = os.environ["MODERATION_SERVE_HOST"] = host
+    if port:
+        overrides["serve.port"] = os.environ["MODERATION_SERVE_PORT"] = str(port)
+    settings = _settings(ctx).with_overrides(overrides)
+    sys.exit(Supervisor(settings, workers or settings["serve.workers"]).run())
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (default: serve.host).")
+@click.option("--port", type=int, default=None, help="Port (default: serve.port).")
+@click.pass_context
+def web(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """The web app alone (gunicorn); run as many as you like behind a load balancer."""
+    from moderation.web import run_web
+
+    run_web(_settings(ctx), host, port)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@click.option("--name", default=None, help="Worker name shown by RQ.")
+@click.pass_context
+def worker(ctx: click.Context, burst: bool, name: str | None) -> None:
+    """One RQ worker on the service's queues (run many, on many machines)."""
+    from workers.worker import run_worker
+
+    run_worker(_settings(ctx), burst=burst, name=name)
+
+
+@main.command()
+@click.pass_context
+def cron(ctx: click.Context) -> None:
+    """The periodic sweeper (RQ cron scheduler)."""
+    from workers.worker import run_cron
+
+    run_cron(_settings(ctx))
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply Alembic migrations to the configured database."""
+    from moderation.store.migrate import upgrade
+
+    upgrade(_settings(ctx)["database_url"], revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group()
+def sites() -> None:
+    """News sites that post comments."""
+
+
+@sites.command("add")
+@click.argument("slug")
+@click.option("--callback-url", default=None, help="Where decisions are POSTed.")
+@click.pass_context
+def sites_add(ctx: click.Context, slug: str, callback_url: str | None) -> None:
+    """Register a site; prints its secret and API key once, as JSON."""
+    from moderation.store.db import Database
+    from moderation.store.sites import SiteExists, create_site
+
+    settings = _settings(ctx)
+    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
+    try:
+        with database.session() as session:
+            site = create_site(session, slug, callback_url)
+            out = {"site": site.slug, "secret": site.secret, "api_key": site.api_key, "callback_url": site.callback_url}
+    except SiteExists as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(out))
+
+
+@sites.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def sites_list(ctx: click.Context, as_json: bool) -> None:
+    """Registered sites (secrets are never printed here)."""
+    from moderation.store.db import Database
+    from moderation.store.sites import list_sites
+
+    settings = _settings(ctx)
+    with Database(settings["database_url"]).session() as session:
+        rows = [{"site": s.slug, "callback_url": s.callback_url, "created_at": s.created_at.isoformat()}
+                for s in list_sites(session)]
+    for row in rows:
+        click.echo(json.dumps(row) if as_json else f"{row['site']:<24} {row['callback_url'] or '-'}")
+
+
+@main.group()
+def callbacks() -> None:
+    """Callback deliveries to sites."""
+
+
+@callbacks.command("list")
+@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]), default="failed", show_default=True)
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.pass_context
+def callbacks_list(ctx: click.Context, status: str, limit: int) -> None:
+    """Deliveries of one status, newest first, one JSON object per line."""
+    from moderation.store.callbacks import list_deliveries
+    from moderation.store.db import Database
+
+    settings = _settings(ctx)
+    with Database(settings["database_url"]).session() as session:
+        for d, slug in list_deliveries(session, status, limit):
+            click.echo(json.dumps({"id": d.id, "site": slug, "comment_id": d.comment_id, "event": d.event,
+                                   "status": d.status, "attempts": d.attempts, "last_status_code": d.last_status_code,
+                                   "last_error": d.last_error, "created_at": d.created_at.isoformat()}))
+
+
+@callbacks.command("retry")
+@click.argument("delivery_ids", nargs=-1, type=int)
+@click.pass_context
+def callbacks_retry(ctx: click.Context, delivery_ids: tuple[int, ...]) -> None:
+    """Send failed deliveries again (all of them, or the ids given)."""
+    from workers.context import WorkerContext, install
+    from workers.jobs import retry_failed_callbacks
+
+    install(WorkerContext(_settings(ctx)))
+    ids = retry_failed_callbacks(list(delivery_ids) or None)
+    click.echo(json.dumps({"requeued": ids}))
+
+
+@main.command("settings")
+@click.option("--markdown", is_flag=True, help="The README's settings table.")
+@click.pass_context
+def settings_cmd(ctx: click.Context, markdown: bool) -> None:
+    """Every setting with its current value (or the documentation table)."""
+    if markdown:
+        click.echo(settings_markdown())
+        return
+    values = _settings(ctx)
+    for s in SETTINGS:
+        value = "[set]" if s.name == "secret_key" and values[s.name] else values[s.name]
+        click.echo(f"{s.name} = {value}")
+
+
+def settings_markdown() -> str:
+    """The settings table in Markdown, generated from the one table."""
+    from moderation.settings import DEFAULTS_FILE, read_toml
+
+    defaults = read_toml(DEFAULTS_FILE)
+    lines = ["| setting | environment variable | default | what it does |", "| --- | --- | --- | --- |"]
+    for s in SETTINGS:
+        lines.append(f"| `{s.name}` | `{s.env_var}` | `{json.dumps(defaults[s.name])}` | {s.help} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""The walk of a batch of comments: rules (cheap) → scorer (one model call) → policy (thresholds).
+
+Pure domain code: the worker job loads rows and applies the decisions; the
+Akismet-compatible API can call the very same function in-process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from moderation.policy import Thresholds, status_for
+from moderation.rules import CommentInput, Lists, check
+from moderation.scoring import Scorer
+from moderation.states import Status
+from moderation.store.comments import Decision
+
+
+@dataclass(frozen=True)
+class Item:
+    """One comment to decide, with the site's lists and thresholds."""
+
+    comment_id: str
+    site_id: int
+    comment: CommentInput
+    lists: Lists
+    thresholds: Thresholds
+
+
+def decide(items: Sequence[Item], scorer: Scorer) -> list[Decision]:
+    """Decide every item: a rule that fires wins, the rest go to the model in one batch."""
+    decisions: dict[int, Decision] = {}
+    to_model: list[int] = []
+    for index, item in enumerate(items):
+        verdict = check(item.comment, item.lists)
+        if verdict is None:
+            to_model.append(index)
+        else:
+            status, reason = verdict
+            decisions[index] = Decision(item.comment_id, item.site_id, status, "rule", [reason])
+    if to_model:
+        scores = scorer.score([items[i].comment.content for i in to_model])
+        for index, score in zip(to_model, scores, strict=True):
+            item = items[index]
+            status, policy_reasons = status_for(score.spam, score.abusive, item.thresholds)
+            decisions[index] = Decision(
+                item.comment_id, item.site_id, Status(status), "model",
+                reasons=policy_reasons + list(score.reasons),
+                spam=score.spam, abusive=score.abusive, model_version=scorer.version,
+            )
+    return [decisions[i] for i in range(len(items))]

@@ -1,0 +1,67 @@
+"""What a worker process holds for its whole life: settings, DB, Redis and the loaded model.
+
+Built lazily on first use (never at import), once per process, so the model is
+loaded once per worker and not per job.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import cached_property
+from pathlib import Path
+
+import requests
+
+from moderation.rules import Lists, load_list_dir
+from moderation.scoring import ScorerCache
+from moderation.services import Services
+from moderation.settings import Settings, load_settings
+
+LISTS_RELOAD_SECONDS = 10.0
+"""How often a worker re-reads the list files in config/ (edits apply without a restart)."""
+
+
+class WorkerContext(Services):
+    """Services plus the model cache, the list files and an HTTP session for callbacks."""
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings)
+        self._lists: tuple[float, Lists] | None = None
+
+    @cached_property
+    def scorers(self) -> ScorerCache:
+        """The active model, loaded once and swapped when ops promote another."""
+        return ScorerCache(self.settings.model_dir)
+
+    @cached_property
+    def http(self) -> requests.Session:
+        """Keep-alive connections to the sites' callback endpoints."""
+        return requests.Session()
+
+    def global_lists(self) -> Lists:
+        """The lists from config/, re-read at most every LISTS_RELOAD_SECONDS."""
+        now = time.monotonic()
+        if self._lists is None or now - self._lists[0] > LISTS_RELOAD_SECONDS:
+            self._lists = (now, load_list_dir(Path(self.settings["lists.dir"])))
+        return self._lists[1]
+
+
+_context: WorkerContext | None = None
+_lock = threading.Lock()
+
+
+def get_context() -> WorkerContext:
+    """This process's context, built from the environment on first use."""
+    global _context
+    with _lock:
+        if _context is None:
+            _context = WorkerContext(load_settings())
+        return _context
+
+
+def install(context: WorkerContext | None) -> None:
+    """Use this context in this process (the CLI and tests build it from their own settings)."""
+    global _context
+    with _lock:
+        _context = context

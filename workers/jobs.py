@@ -1,0 +1,199 @@
+"""RQ job functions. They stay thin: load rows, call ``moderation``, store, hand over.
+
+Scoring is idempotent: a comment is decided by a compare-and-set on its
+``queued`` status, so a retried job, a duplicate id on the list, or two
+workers racing can never decide one comment twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from rq import get_current_job
+from sqlalchemy import or_, select
+
+from moderation import metrics
+from moderation.callbacks import AttemptResult, send
+from moderation.pipeline import Item, decide
+from moderation.policy import Thresholds
+from moderation.queueing import enqueue_deliveries, enqueue_retry, ensure_drain, submit_for_scoring
+from moderation.rules import CommentInput, Lists, lists_from_rows
+from moderation.states import Status
+from moderation.store import callbacks as outbox
+from moderation.store.comments import apply_decision, public_view, queued_comments, stale_queued_ids
+from moderation.store.models import Comment, ListEntry, Site
+from workers.context import WorkerContext, get_context
+
+log = logging.getLogger(__name__)
+
+DECIDED_EVENT = "comment.decided"
+"""The callback event sent when a comment leaves ``queued``."""
+
+
+def drain_pending() -> int:
+    """Score what is on the pending list, batch by batch; returns how many comments were decided."""
+    ctx = get_context()
+    redis, names, settings = ctx.redis, ctx.names, ctx.settings
+    # Clear the flag first: anything pushed from now on enqueues a fresh drain job.
+    redis.delete(names.drain_flag)
+    decided = 0
+    for _ in range(settings["scoring.max_batches_per_job"]):
+        raw = redis.lpop(names.pending, settings["scoring.batch_size"])
+        if not raw:
+            return decided
+        decided += score_comments([r.decode() for r in raw])
+    if redis.llen(names.pending):
+        ensure_drain(redis, names)  # hand the rest to a fresh job so other queues get a turn
+    return decided
+
+
+def _site_lists(ctx: WorkerContext, site_ids: set[int]) -> dict[int, Lists]:
+    """Each site's lists: config/ files merged with global and per-site database entries."""
+    with ctx.db.session() as session:
+        rows = session.execute(
+            select(ListEntry.site_id, ListEntry.action, ListEntry.kind, ListEntry.value)
+            .where(or_(ListEntry.site_id.is_(None), ListEntry.site_id.in_(site_ids)))
+        ).all()
+    base = ctx.global_lists().merged(lists_from_rows(r._asdict() for r in rows if r.site_id is None))
+    return {sid: base.merged(lists_from_rows(r._asdict() for r in rows if r.site_id == sid)) for sid in site_ids}
+
+
+def _thresholds(ctx: WorkerContext, site: Site, card: dict | None) -> Thresholds:
+    """Site columns, then the model card, then the settings."""
+    settings = ctx.settings
+    return Thresholds.layered(
+        {"approve_below": site.approve_below, "spam_above": site.spam_above, "abusive_above": site.abusive_above},
+        (card or {}).get("thresholds"),
+        {"approve_below": settings["policy.approve_below"], "spam_above": settings["policy.spam_above"],
+         "abusive_above": settings["policy.abusive_above"]},
+    )
+
+
+def score_comments(comment_ids: Sequence[str]) -> int:
+    """Decide the still-queued comments among these ids; returns how many this call decided."""
+    ctx = get_context()
+    started = time.perf_counter()
+    scorer = ctx.scorers.get()
+    with ctx.db.session() as session:
+        pairs = queued_comments(session, comment_ids)
+    if not pairs:
+        return 0
+    lists = _site_lists(ctx, {site.id for _, site in pairs})
+    card = getattr(scorer, "card", None)
+    items = [Item(c.id, site.id, CommentInput.of(c), lists[site.id], _thresholds(ctx, site, card)) for c, site in pairs]
+    decisions = decide(items, scorer)
+    delivery_ids = _apply(ctx, pairs, decisions)
+    metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
+    enqueue_deliveries(ctx.redis, ctx.names, delivery_ids)
+    return len(decisions)
+
+
+def _apply(ctx: WorkerContext, pairs: list[tuple[Comment, Site]], decisions: list) -> list[int]:
+    """Apply every decision in one transaction, with its audit event and callback owed; returns delivery ids."""
+    now = datetime.now(UTC)
+    deliveries = []
+    with ctx.db.session() as session:
+        for (comment, site), decision in zip(pairs, decisions, strict=True):
+            if not apply_decision(session, decision, Status.QUEUED):
+                continue  # somebody else decided it first
+            _mirror(comment, decision, now)
+            metrics.DECISIONS.labels(decision.status.value, decision.actor).inc()
+            if decision.actor == "rule":
+                metrics.RULE_HITS.labels(decision.reasons[0]["code"]).inc()
+            metrics.observe_latency(comment.received_at.timestamp())
+            if site.callback_url:
+                payload = {"event": DECIDED_EVENT, "comment": public_view(comment)}
+                deliveries.append(outbox.add_delivery(session, site.id, comment.id, DECIDED_EVENT, payload))
+        session.flush()
+        return [d.id for d in deliveries]
+
+
+def _mirror(comment: Comment, decision, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Copy the decision onto the detached row so the callback shows the comment as it now stands."""
+    comment.status = decision.status.value
+    comment.decided_by, comment.decided_at, comment.reasons = decision.actor, now, decision.reasons
+    if decision.spam is not None:
+        comment.spam_score, comment.abusive_score = decision.spam, decision.abusive
+        comment.model_version = decision.model_version
+
+
+def _retryable(result: AttemptResult) -> bool:
+    """Retry on no answer, 5xx, 408 and 429; any other answer is final."""
+    return result.status_code is None or result.status_code >= 500 or result.status_code in (408, 429)
+
+
+def deliver_callbacks(delivery_ids: Sequence[int]) -> int:
+    """First attempt at a batch of deliveries; a failed one is handed to RQ Retry. Returns how many succeeded."""
+    ctx = get_context()
+    intervals = ctx.settings["callbacks.retry_intervals"]
+    with ctx.db.session() as session:
+        ready, _ = outbox.outgoing(session, delivery_ids)
+    results = [(out, send(ctx.http, out, ctx.settings["callbacks.timeout"])) for out in ready]
+    retry: list[int] = []
+    with ctx.db.session() as session:
+        for out, result in results:
+            again = not result.ok and _retryable(result) and bool(intervals)
+            due = datetime.now(UTC) + timedelta(seconds=intervals[0]) if again else None
+            outbox.record_attempt(session, out.delivery_id, result.status_code, result.error, result.duration_ms, due)
+            if again:
+                retry.append(out.delivery_id)
+            elif not result.ok:
+                outbox.mark_failed(session, out.delivery_id)
+    for delivery_id in retry:
+        enqueue_retry(ctx.redis, ctx.names, delivery_id, intervals, intervals[0])
+    return sum(1 for _, r in results if r.ok)
+
+
+class CallbackFailed(RuntimeError):
+    """Raised so that RQ schedules the next retry of a delivery."""
+
+
+def deliver_callback(delivery_id: int) -> bool:
+    """One attempt at one delivery; raises while RQ has retries left, marks it failed after the last."""
+    ctx = get_context()
+    job = get_current_job()
+    retries_left = job.retries_left if job is not None and job.retries_left else 0
+    with ctx.db.session() as session:
+        ready, _ = outbox.outgoing(session, [delivery_id])
+    if not ready:
+        return True  # delivered meanwhile, or the site no longer has a callback URL
+    result = send(ctx.http, ready[0], ctx.settings["callbacks.timeout"])
+    again = not result.ok and _retryable(result) and retries_left > 0
+    due = datetime.now(UTC) + timedelta(seconds=job.get_retry_interval()) if again and job else None
+    with ctx.db.session() as session:
+        outbox.record_attempt(session, delivery_id, result.status_code, result.error, result.duration_ms, due)
+        if not result.ok and not again:
+            outbox.mark_failed(session, delivery_id)
+    if again:
+        raise CallbackFailed(f"delivery {delivery_id}: {result.error}")
+    return result.ok
+
+
+def sweep() -> dict[str, int]:
+    """Re-enqueue comments queued too long and callbacks whose job was lost (run periodically)."""
+    ctx = get_context()
+    stale = timedelta(seconds=ctx.settings["sweeper.stale_after"])
+    with ctx.db.session() as session:
+        comment_ids = stale_queued_ids(session, stale)
+        delivery_ids = outbox.stale_pending_ids(session, stale)
+        outbox.touch(session, delivery_ids)
+    if comment_ids:
+        submit_for_scoring(ctx.redis, ctx.names, comment_ids)
+    for start in range(0, len(delivery_ids), 100):
+        enqueue_deliveries(ctx.redis, ctx.names, delivery_ids[start : start + 100])
+    if comment_ids or delivery_ids:
+        log.info("sweeper re-enqueued", extra={"comments": len(comment_ids), "callbacks": len(delivery_ids)})
+    return {"comments": len(comment_ids), "callbacks": len(delivery_ids)}
+
+
+def retry_failed_callbacks(delivery_ids: Sequence[int] | None = None) -> list[int]:
+    """Reopen failed deliveries (all, or the given ones) and enqueue them again."""
+    ctx = get_context()
+    with ctx.db.session() as session:
+        ids = outbox.reopen(session, delivery_ids)
+    for start in range(0, len(ids), 100):
+        enqueue_deliveries(ctx.redis, ctx.names, ids[start : start + 100])
+    return ids
