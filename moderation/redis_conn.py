@@ -25,6 +25,26 @@ def redis_url(settings: Settings) -> str:
     return settings["redis_url"] or f"unix://{embedded_socket(settings)}"
 
 
+SENTINEL_SCHEME = "redis+sentinel://"
+"""``redis+sentinel://HOST:PORT[,HOST:PORT...]/SERVICE[/DB]`` follows the master that Sentinel names."""
+
+
+def _sentinel(url: str) -> Redis:
+    """A client that asks Sentinel for the current master of a service (fail-over without restarts)."""
+    from redis.sentinel import Sentinel
+
+    hosts_part, _, rest = url[len(SENTINEL_SCHEME):].partition("/")
+    service, _, db = rest.partition("/")
+    if not hosts_part or not service:
+        raise ValueError("sentinel URL needs hosts and a service name: redis+sentinel://h1:26379,h2:26379/mymaster/0")
+    hosts = [(h.rsplit(":", 1)[0], int(h.rsplit(":", 1)[1]) if ":" in h else 26379) for h in hosts_part.split(",")]
+    sentinel = Sentinel(hosts, socket_timeout=SOCKET_TIMEOUT)
+    return sentinel.master_for(service, db=int(db or 0), socket_timeout=SOCKET_TIMEOUT)
+
+
 def connect(settings: Settings) -> Redis:
     """A client for the service's Redis (connects lazily, on first command)."""
-    return Redis.from_url(redis_url(settings), socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=2.0)
+    url = redis_url(settings)
+    if url.startswith(SENTINEL_SCHEME):
+        return _sentinel(url)
+    return Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=2.0)

@@ -66,7 +66,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", str, "Where SQLite, the embedded Redis, models and logs live (relative to the working directory)."),
     Setting("database_url", str, "SQLAlchemy URL of the database; empty means SQLite at DATA_DIR/moderation.db."),
-    Setting("redis_url", str, "Redis URL (redis://, rediss://, unix://); empty means the embedded Redis under DATA_DIR."),
+    Setting("redis_url", str, "Redis URL (redis://, rediss://, unix://, redis+sentinel://h1:26379,h2:26379/SERVICE/DB); empty means the embedded Redis under DATA_DIR."),
     Setting("model_dir", str, "Model registry folder (one sub-folder per version, ACTIVE names the live one); empty means DATA_DIR/models."),
     Setting("training_data", _as_list, "Default training sources (CSV files or folders laid out like shared/data); empty means the shipped seed set."),
     Setting("secret_key", str, "Flask session key; empty means one generated once and kept in DATA_DIR/secret_key."),

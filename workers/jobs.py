@@ -41,7 +41,7 @@ def drain_pending() -> int:
     redis.delete(names.drain_flag)
     decided = 0
     for _ in range(settings["scoring.max_batches_per_job"]):
-        raw = redis.lpop(names.pending, settings["scoring.batch_size"])
+        raw: list[bytes] | None = redis.lpop(names.pending, settings["scoring.batch_size"])  # type: ignore[assignment]
         if not raw:
             return decided
         decided += score_comments([r.decode() for r in raw])

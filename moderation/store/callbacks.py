@@ -34,7 +34,9 @@ class Outgoing:
     body: bytes
 
 
-def add_delivery(session: Session, site_id: int, comment_id: str, event: str, payload: dict[str, Any]) -> CallbackDelivery:
+def add_delivery(
+    session: Session, site_id: int, comment_id: str, event: str, payload: dict[str, Any]
+) -> CallbackDelivery:
     """Record an event owed to a site (in the same transaction as the decision that caused it)."""
     now = datetime.now(UTC)
     delivery = CallbackDelivery(
@@ -81,8 +83,8 @@ def record_attempt(
 
 def mark_failed(session: Session, delivery_id: int) -> None:
     """Give up on a delivery after its last retry (it stays listed for `callbacks retry`)."""
-    session.execute(update(CallbackDelivery).where(CallbackDelivery.id == delivery_id, CallbackDelivery.status == PENDING)
-                    .values(status=FAILED, updated_at=datetime.now(UTC)))
+    still_pending = (CallbackDelivery.id == delivery_id, CallbackDelivery.status == PENDING)
+    session.execute(update(CallbackDelivery).where(*still_pending).values(status=FAILED, updated_at=datetime.now(UTC)))
 
 
 def reopen(session: Session, delivery_ids: Sequence[int] | None = None) -> list[int]:
@@ -114,7 +116,9 @@ def touch(session: Session, delivery_ids: Sequence[int]) -> None:
                         .values(updated_at=datetime.now(UTC)))
 
 
-def list_deliveries(session: Session, status: str | None = None, limit: int = 100) -> list[tuple[CallbackDelivery, str]]:
+def list_deliveries(
+    session: Session, status: str | None = None, limit: int = 100
+) -> list[tuple[CallbackDelivery, str]]:
     """Deliveries (optionally of one status), newest first, with the site's slug."""
     stmt = select(CallbackDelivery, Site.slug).join(Site, Site.id == CallbackDelivery.site_id)
     if status:
