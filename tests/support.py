@@ -1,0 +1,53 @@
+"""Helpers the tests share: a registered site, signed requests, a recording HTTP receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from moderation import signing
+
+
+@dataclass
+class Site:
+    """A registered site with its credentials."""
+
+    id: int
+    slug: str
+    secret: str
+    api_key: str
+
+
+@dataclass
+class Receiver:
+    """A real local HTTP server standing in for a news site's callback endpoint."""
+
+    url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    script: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_status(self) -> int:
+        """The scripted answer for the next request (200 once the script runs out)."""
+        with self.lock:
+            return self.script.pop(0) if self.script else 200
+
+    def bodies(self) -> list[dict[str, Any]]:
+        """The JSON bodies received so far."""
+        return [json.loads(r["body"]) for r in self.requests]
+
+
+def signed_request(client: FlaskClient, site: Site, method: str, path: str, payload: Any = None,
+                   raw: bytes | None = None, content_type: str = "application/json",
+                   headers: dict[str, str] | None = None) -> Any:
+    """Send a request signed with the site's secret, as a news site would."""
+    body = raw if raw is not None else (b"" if payload is None else json.dumps(payload).encode())
+    all_headers = signing.signed_headers(site.slug, site.secret, method, path, body)
+    if method != "GET":
+        all_headers["Content-Type"] = content_type
+    all_headers.update(headers or {})
+    return client.open(path, method=method, data=body, headers=all_headers)
