@@ -10,6 +10,7 @@ from moderation.queueing import Names
 from moderation.redis_conn import connect
 from moderation.settings import Settings
 from moderation.store.db import Database
+from moderation.store.group_commit import GroupCommitter
 
 
 class Services:
@@ -23,6 +24,11 @@ class Services:
     def db(self) -> Database:
         """The process's database (engine created on first use)."""
         return Database(self.settings["database_url"], self.settings["database.sqlite_synchronous"])
+
+    @cached_property
+    def committer(self) -> GroupCommitter:
+        """Group commit for intake (one per process, shared by its request threads)."""
+        return GroupCommitter(self.db.engine)
 
     @cached_property
     def redis(self) -> Redis:

@@ -20,7 +20,7 @@ from moderation.api.auth import signed
 from moderation.api.errors import ApiError
 from moderation.api.schemas import parse_item
 from moderation.queueing import submit_for_scoring
-from moderation.store.comments import existing_by_external, insert_comments, public_view
+from moderation.store.comments import existing_by_external, get_by_external, insert_comments, new_row, public_view
 from moderation.store.models import Comment
 
 
@@ -66,12 +66,17 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
 @signed
 def create_comment() -> ResponseReturnValue:
     """Accept one comment: 202 when new, 200 with its current state when the site sent it before."""
-    settings = current_app.extensions["moderation"].settings
-    item = parse_item(_json_body(), settings["intake.max_content_chars"])
-    rows, existing = _store(g.site.id, [item])
-    if not rows:
-        metrics.COMMENTS_RECEIVED.labels(g.site.slug, "repeat").inc()
-        return jsonify(public_view(existing[item["external_id"]])), 200
+    services = current_app.extensions["moderation"]
+    item = parse_item(_json_body(), services.settings["intake.max_content_chars"])
+    row = new_row(g.site.id, item)
+    # Insert first and look only on conflict: repeats are rare, and this spares every new comment a SELECT.
+    if not services.committer.insert(row):
+        with services.db.session() as session:
+            existing = get_by_external(session, g.site.id, item["external_id"])
+            assert existing is not None  # the insert conflicted on exactly this (site, external id)
+            metrics.COMMENTS_RECEIVED.labels(g.site.slug, "repeat").inc()
+            return jsonify(public_view(existing)), 200
+    rows = [row]
     _hand_over(rows)
     metrics.COMMENTS_RECEIVED.labels(g.site.slug, "new").inc()
     return jsonify(_view(rows[0])), 202

@@ -39,14 +39,17 @@ def existing_by_external(session: Session, site_id: int, external_ids: Iterable[
     return found
 
 
+def new_row(site_id: int, item: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """The column values of a new, queued comment."""
+    return {"id": new_comment_id(), "site_id": site_id, "external_id": item["external_id"],
+            "received_at": now or datetime.now(UTC), "status": Status.QUEUED.value,
+            **{k: item.get(k) for k in COMMENT_FIELDS}}
+
+
 def insert_comments(session: Session, site_id: int, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Insert new comments as queued and return their rows (one bulk INSERT)."""
     now = datetime.now(UTC)
-    rows = [
-        {"id": new_comment_id(), "site_id": site_id, "external_id": item["external_id"],
-         "received_at": now, "status": Status.QUEUED.value, **{k: item.get(k) for k in COMMENT_FIELDS}}
-        for item in items
-    ]
+    rows = [new_row(site_id, item, now) for item in items]
     if rows:
         session.execute(insert(Comment), rows)
     return rows
