@@ -1,0 +1,201 @@
+"""The runtime model object: two text classifiers (spam, abusive) in one pickle.
+
+Workers unpickle this class, so it lives in the runtime package and imports
+nothing from ``training``.  Both heads are sklearn Pipelines
+``normalize -> FeatureUnion(word 1-2-gram, char_wb 2-5-gram TF-IDF) -> LogisticRegression``;
+``predict`` normalises a batch once and feeds both heads, and explanations
+are read off the sparse feature rows times the coefficients (no re-transform).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from moderation.features import FastTfidfVectorizer
+from moderation.text import normalize_many
+
+__all__ = [
+    "FeatureParams",
+    "ModerationModel",
+    "build_classifier",
+    "build_features",
+    "build_pipeline",
+    "top_contributions",
+]
+
+SPAM = "spam"
+ABUSIVE = "abusive"
+HEADS = (SPAM, ABUSIVE)
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    """Vocabulary limits and regularisation (kept small enough to load fast)."""
+
+    word_max_features: int = 150_000
+    char_max_features: int = 250_000
+    min_df: int = 2
+    C: float = 8.0
+
+
+def build_features(params: FeatureParams | None = None) -> FeatureUnion:
+    """Build the unfitted word 1-2-gram + char_wb 2-5-gram TF-IDF union."""
+    p = params or FeatureParams()
+    common: dict[str, Any] = {
+        "lowercase": False,  # normalize() already casefolded
+        "sublinear_tf": True,
+        "min_df": p.min_df,
+        "dtype": np.float32,
+    }
+    return FeatureUnion(
+        [
+            ("word", FastTfidfVectorizer(analyzer="word", ngram_range=(1, 2),
+                                         max_features=p.word_max_features, **common)),
+            ("char", FastTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
+                                         max_features=p.char_max_features, **common)),
+        ]
+    )  # fmt: skip
+
+
+def build_classifier(params: FeatureParams | None = None) -> LogisticRegression:
+    """Build the unfitted logistic regression used by each head."""
+    return LogisticRegression(C=(params or FeatureParams()).C, max_iter=2000, solver="liblinear")
+
+
+def build_pipeline(features: FeatureUnion | None = None, clf: LogisticRegression | None = None) -> Pipeline:
+    """Assemble a head: normalise -> features -> classifier (fitted parts may be passed in)."""
+    return Pipeline(
+        [
+            ("normalize", FunctionTransformer(normalize_many)),
+            ("features", features if features is not None else build_features()),
+            ("clf", clf if clf is not None else build_classifier()),
+        ]
+    )
+
+
+def compact(features: FeatureUnion) -> None:
+    """Drop fit-time leftovers (pruned vocabulary) that would bloat the pickle."""
+    for _, vec in features.transformer_list:
+        # stop_words_ holds every term cut by min_df/max_features: often
+        # millions of strings, needed only for introspection.
+        if hasattr(vec, "stop_words_"):
+            del vec.stop_words_
+
+
+def top_contributions(
+    indices: np.ndarray, values: np.ndarray, coef: np.ndarray, names: np.ndarray, k: int
+) -> list[tuple[str, float]]:
+    """Return up to ``k`` (n-gram, x*w) pairs with the largest positive contribution in one row."""
+    contrib = values * coef[indices]
+    positive = np.flatnonzero(contrib > 0)
+    if positive.size == 0:
+        return []
+    # Over-fetch: overlapping char n-grams of one word are collapsed below.
+    take = min(positive.size, 4 * k)
+    best = positive[np.argpartition(-contrib[positive], take - 1)[:take]]
+    best = best[np.argsort(-contrib[best])]
+    chosen: list[tuple[str, float]] = []
+    for idx in best:
+        name = str(names[indices[idx]]).strip()
+        if any(name in seen or seen in name for seen, _ in chosen):
+            continue
+        chosen.append((name, float(contrib[idx])))
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def _column_names(union: FeatureUnion) -> np.ndarray:
+    """Invert the vocabularies of a fitted union into one column -> n-gram array."""
+    parts = []
+    for _, vec in union.transformer_list:
+        names = np.empty(len(vec.vocabulary_), dtype=object)
+        for term, col in vec.vocabulary_.items():
+            names[col] = term
+        parts.append(names)
+    return np.concatenate(parts)
+
+
+class ModerationModel:
+    """A spam head and an abusive head, scored together on normalised text."""
+
+    def __init__(self, spam: Pipeline, abusive: Pipeline) -> None:
+        """Wrap two fitted pipelines built by :func:`build_pipeline`."""
+        self.pipelines: dict[str, Pipeline] = {SPAM: spam, ABUSIVE: abusive}
+        self._names: dict[str, np.ndarray] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the lazily built feature-name arrays."""
+        return {"pipelines": self.pipelines}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore from a pickle; feature names are rebuilt on first explain."""
+        self.pipelines = state["pipelines"]
+        self._names = {}
+
+    def features(self, texts: Sequence[str]) -> dict[str, sp.csr_matrix]:
+        """Normalise once and return the sparse feature matrix of each head."""
+        normalized = normalize_many(texts)
+        # Heads trained together share one fitted FeatureUnion (the same
+        # object after unpickling too): transform once per distinct union.
+        by_union: dict[int, sp.csr_matrix] = {}
+        out: dict[str, sp.csr_matrix] = {}
+        for head, pipe in self.pipelines.items():
+            union = pipe.named_steps["features"]
+            if id(union) not in by_union:
+                by_union[id(union)] = union.transform(normalized).tocsr()
+            out[head] = by_union[id(union)]
+        return out
+
+    def coef(self, head: str) -> np.ndarray:
+        """Return the logistic-regression weights of one head as a 1-D array."""
+        clf: LogisticRegression = self.pipelines[head].named_steps["clf"]
+        return np.asarray(clf.coef_[0])
+
+    def probabilities(self, head: str, matrix: sp.csr_matrix) -> np.ndarray:
+        """Return P(positive class) for rows of a feature matrix of ``head``."""
+        clf: LogisticRegression = self.pipelines[head].named_steps["clf"]
+        return np.asarray(clf.predict_proba(matrix)[:, 1], dtype=np.float64)
+
+    def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return (spam probability, abusive probability) arrays for a batch of texts."""
+        mats = self.features(texts)
+        return self.probabilities(SPAM, mats[SPAM]), self.probabilities(ABUSIVE, mats[ABUSIVE])
+
+    def feature_names(self, head: str) -> np.ndarray:
+        """Return the n-gram of every feature column of ``head`` (built once per process)."""
+        if head not in self._names:
+            union: FeatureUnion = self.pipelines[head].named_steps["features"]
+            shared = [h for h, p in self.pipelines.items() if p.named_steps["features"] is union]
+            names = _column_names(union)
+            for h in shared:
+                self._names[h] = names
+        return self._names[head]
+
+    def reasons_for_row(self, head: str, matrix: sp.csr_matrix, i: int, k: int) -> list[dict[str, Any]]:
+        """Turn the top positive contributions of row ``i`` of a CSR matrix into reason dicts."""
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        pairs = top_contributions(
+            matrix.indices[start:end], matrix.data[start:end], self.coef(head), self.feature_names(head), k
+        )
+        return [
+            {"code": f"model.{head}", "detail": f"'{name}' +{weight:.2f}",
+             "feature": name, "weight": round(weight, 4)}
+            for name, weight in pairs
+        ]  # fmt: skip
+
+    def explain(self, text: str, k: int = 5, abusive_above: float = 0.5) -> list[dict[str, Any]]:
+        """Top features pushing ``text`` towards spam (and abusive, when that score is high)."""
+        mats = self.features([text])
+        reasons = self.reasons_for_row(SPAM, mats[SPAM], 0, k)
+        if self.probabilities(ABUSIVE, mats[ABUSIVE])[0] >= abusive_above:
+            reasons += self.reasons_for_row(ABUSIVE, mats[ABUSIVE], 0, k)
+        return reasons

@@ -1,0 +1,147 @@
+"""Tests for the dataset manifest, the loaders and the shipped seed set."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from training.datasets import load_csv, load_manifest, load_sources, plan_folder, seed_path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("MODERATION_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+COMMERCIAL = {
+    "judol_youtube_diashitenas",
+    "youtube_spam_collection",
+    "sms_spam_id",
+    "sms_spam_collection_en",
+    "id_abusive_news_comments",
+}
+NONCOMMERCIAL = {
+    "judol_comments_akbaralfaidah",
+    "blog_comment_spam_datacamp",
+    "id_hate_abusive_ibrohim",
+    "id_instagram_cyberbullying",
+}
+
+
+def _write(path: Path, rows: list[tuple[str, str]]) -> None:
+    """Write a data.csv with the shared-data header."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label", "lang", "source"])
+        writer.writerows([(text, label, "id", "test") for text, label in rows])
+
+
+@pytest.fixture()
+def tiny_folder(tmp_path: Path) -> Path:
+    """A folder laid out like shared/data: two commercial, one non-commercial, one unknown source."""
+    root = tmp_path / "data"
+    _write(
+        root / "judol_youtube_diashitenas" / "data.csv",
+        [("AERO88 gacor", "spam"), ("mantap videonya", "ham"), ("multi\nline ham", "ham")],
+    )
+    _write(root / "id_abusive_news_comments" / "data.csv", [("goblok", "abusive"), ("setuju", "clean")])
+    _write(root / "id_hate_abusive_ibrohim" / "data.csv", [("dasar kafir", "hate"), ("selamat pagi", "clean")])
+    _write(root / "mystery_corpus" / "data.csv", [("whatever", "spam"), ("fine", "ham")])
+    (root / "README.md").write_text("not a source")
+    return root  # fmt: skip
+
+
+def test_manifest_lists_every_shared_source_with_licence() -> None:
+    """Every shared folder and the seed set are in the manifest with a licence and a kind."""
+    manifest = load_manifest()
+    assert COMMERCIAL | NONCOMMERCIAL | {"seed"} == set(manifest)
+    assert {n for n, s in manifest.items() if s.commercial} == COMMERCIAL | {"seed"}
+    assert all(s.licence for s in manifest.values())
+    assert manifest["id_hate_abusive_ibrohim"].labels["hate"] == "abusive"
+    assert manifest["seed"].kind == "mixed" and "own" in manifest["seed"].licence
+
+
+def test_folder_default_excludes_noncommercial_and_unknown(tiny_folder: Path) -> None:
+    """Without opt-in only commercially usable, listed sources are used."""
+    used, skipped = plan_folder(tiny_folder, load_manifest())
+    assert {info.name for info, _ in used} == {"judol_youtube_diashitenas", "id_abusive_news_comments"}
+    assert dict(skipped).keys() == {"id_hate_abusive_ibrohim", "mystery_corpus"}
+
+
+def test_folder_opt_in_includes_noncommercial(tiny_folder: Path) -> None:
+    """--allow-noncommercial adds non-commercial sources but never unlisted ones."""
+    used, skipped = plan_folder(tiny_folder, load_manifest(), allow_noncommercial=True)
+    assert "id_hate_abusive_ibrohim" in {info.name for info, _ in used}
+    assert [name for name, _ in skipped] == ["mystery_corpus"]
+
+
+def test_folder_loader_maps_labels(tiny_folder: Path) -> None:
+    """Rows load with spam/abusive as 1 and ham/clean as 0; hate maps to abusive."""
+    sources = {s.name: s for s in load_sources([tiny_folder], allow_noncommercial=True)}
+    judol = sources["judol_youtube_diashitenas"]
+    assert judol.kind == "spam" and judol.labels == [1, 0, 0]
+    assert judol.texts[2] == "multi\nline ham"
+    assert sources["id_hate_abusive_ibrohim"].labels == [1, 0]
+    assert sources["id_abusive_news_comments"].kind == "abuse"
+    assert not sources["id_hate_abusive_ibrohim"].commercial
+
+
+def test_single_dataset_folder_and_file_respect_licence(tiny_folder: Path) -> None:
+    """Pointing at one source's folder or data.csv still applies the manifest's licence rule."""
+    hate = tiny_folder / "id_hate_abusive_ibrohim"
+    assert load_sources([hate]) == []
+    with pytest.raises(PermissionError):
+        load_sources([hate / "data.csv"])
+    assert load_sources([hate / "data.csv"], allow_noncommercial=True)[0].name == "id_hate_abusive_ibrohim"
+
+
+def test_plain_csv_infers_heads_and_rejects_unknown_labels(tmp_path: Path) -> None:
+    """A user CSV with text,label splits into heads by label; an unknown label is an error."""
+    good = tmp_path / "mine.csv"
+    good.write_text("text,label,author\nbeli slot,spam,x\nhalo,ham,y\nbodoh,abusive,z\n")
+    heads = {s.kind: s for s in load_csv(good)}
+    assert heads["spam"].labels == [1, 0] and heads["abuse"].labels == [1]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nhalo,maybe\n")
+    with pytest.raises(ValueError, match="maybe"):
+        load_csv(bad)
+    with pytest.raises(ValueError, match="text"):
+        (tmp_path / "nolabel.csv").write_text("content\nhalo\n")
+        load_csv(tmp_path / "nolabel.csv")
+
+
+def test_missing_path_is_an_error(tmp_path: Path) -> None:
+    """A training path that does not exist fails loudly instead of training on nothing."""
+    with pytest.raises(FileNotFoundError):
+        load_sources([tmp_path / "nope"])
+
+
+def test_seed_set_is_shipped_and_well_formed() -> None:
+    """The seed set has 300+ unique rows of both heads with valid labels and languages."""
+    with seed_path().open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and list(rows[0]) == ["text", "label", "lang", "kind"]
+    assert len(rows) >= 300 and len({r["text"] for r in rows}) == len(rows)
+    counts = Counter((r["kind"], r["label"]) for r in rows)
+    assert set(counts) == {("spam", "spam"), ("spam", "ham"), ("abuse", "abusive"), ("abuse", "clean")}
+    assert min(counts.values()) >= 50
+    assert {r["lang"] for r in rows} == {"id", "en"}
+    assert sum(1 for s in load_sources([]) for _ in s.texts) == len(rows)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared data not present at {SHARED}")
+def test_shared_data_yields_expected_sources() -> None:
+    """The real shared folder loads exactly the commercial sources by default, all nine on opt-in."""
+    manifest = load_manifest()
+    used, skipped = plan_folder(SHARED, manifest)
+    assert {info.name for info, _ in used} == COMMERCIAL
+    assert {name for name, _ in skipped} == NONCOMMERCIAL
+    used_all, _ = plan_folder(SHARED, manifest, allow_noncommercial=True)
+    assert {info.name for info, _ in used_all} == COMMERCIAL | NONCOMMERCIAL
+    sources = {s.name: s for s in load_sources([SHARED])}
+    assert set(sources) == COMMERCIAL
+    assert len(sources["judol_youtube_diashitenas"].texts) > 10_000
+    assert sources["id_abusive_news_comments"].kind == "abuse"
+    assert 0 < sum(sources["sms_spam_id"].labels) < len(sources["sms_spam_id"].labels)

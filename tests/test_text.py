@@ -1,0 +1,88 @@
+"""Tests for moderation.text: the normalisation shared by training and scoring."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from moderation.text import has_invisible, join_spaced_letters, normalize, normalize_many
+
+SEED = Path(__file__).resolve().parent.parent / "training" / "seed" / "comments.csv"
+
+
+def test_math_alphanumerics_fold_to_ascii() -> None:
+    """Bold/sans/double-struck/fullwidth/circled brand names become plain lower-case."""
+    assert normalize("𝐀𝐄𝐑𝐎𝟖𝟖") == "aero88"
+    assert normalize("𝗚𝗔𝗥𝗨𝗗𝗔𝟭𝟯𝟴") == "garuda138"
+    assert normalize("𝕄𝔼𝔾𝔸𝔹𝔼𝕋𝟡𝟡") == "megabet99"
+    assert normalize("ＧＡＲＵＤＡ１３８") == "garuda138"
+    assert normalize("Ⓟⓤⓛⓐⓤ") == "pulau"
+
+
+def test_symbol_letters_without_nfkc_mapping_fold() -> None:
+    """Negative squared letters and regional indicators, which NFKC keeps, are folded."""
+    assert normalize("🅰🅴🆁🅾 88") == "aero 88"
+    assert normalize("\U0001f1e6\U0001f1ea\U0001f1f7\U0001f1f4") == "aero"
+
+
+def test_cyrillic_greek_and_cherokee_lookalikes_fold_to_latin() -> None:
+    """Look-alike letters from other scripts are read as the Latin letter they imitate."""
+    assert normalize("A\u0415R\u041e88") == "aero88"  # Cyrillic Е, О
+    assert normalize("\u0405l\u043et g\u0430\u0441\u043er") == "slot gacor"
+    assert normalize("ΑΕΡΟ88") == "aepo88"  # Greek capitals: Ρ reads as P
+    assert normalize("\u13aa\u13ac\u13a1\u13be88") == "aero88"  # Cherokee
+
+
+def test_zero_width_and_invisible_characters_are_removed() -> None:
+    """Zero-width joiners, word joiners, BOM and invisible separators vanish."""
+    text = "ga\u200bc\u200co\u200dr\ufeff \u2060slot\u2063 \u00admax"
+    assert normalize(text) == "gacor slot max"
+    assert has_invisible(text)
+    assert not has_invisible("gacor slot")
+
+
+def test_combining_marks_are_stripped() -> None:
+    """Accents and stacked (Zalgo) marks are dropped, keeping the base letters."""
+    assert normalize("Café naïve") == "cafe naive"
+    assert normalize("g\u0301\u0302a\u0336c\u0336o\u0336r") == "gacor"
+
+
+def test_casefold_and_whitespace_collapse() -> None:
+    """Text is casefolded and every whitespace run becomes one space."""
+    assert normalize("  Mantap\tBeritanya\n\nSemoga   AMAN  ") == "mantap beritanya semoga aman"
+    assert normalize("STRASSE Straße") == "strasse strasse"
+
+
+def test_spaced_letters_are_joined() -> None:
+    """Runs of three or more single letters or digits are joined into one token."""
+    assert normalize("B U K I T 8 8 8 lagi gacor") == "bukit888 lagi gacor"
+    assert normalize("💞 A L E X I S 1 7 💞") == "💞 alexis17 💞"
+    assert join_spaced_letters("g a r u d a") == "garuda"
+
+
+def test_spaced_letters_leave_ordinary_text_alone() -> None:
+    """Two single characters in a row, and normal words, are not joined."""
+    assert join_spaced_letters("skor 2 1 untuk persib") == "skor 2 1 untuk persib"
+    assert join_spaced_letters("vitamin a dan c") == "vitamin a dan c"
+    assert normalize("Pasal 2 ayat 3") == "pasal 2 ayat 3"
+
+
+def test_emoji_and_digits_survive() -> None:
+    """Emoji and digits carry signal and are kept."""
+    assert normalize("WD 2 juta 🔥🔥") == "wd 2 juta 🔥🔥"
+
+
+@pytest.mark.parametrize("text", ["Hello  World", "Rp 80.000, naik!", "", "   "])
+def test_ascii_fast_path_matches_full_path(text: str) -> None:
+    """The ASCII shortcut gives the same result the Unicode path would."""
+    assert normalize(text) == normalize(text + "\u200b").strip()
+
+
+def test_normalize_is_idempotent_on_seed_set() -> None:
+    """Normalising twice changes nothing, over every comment of the seed set."""
+    with SEED.open(encoding="utf-8", newline="") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)]
+    once = normalize_many(texts)
+    assert normalize_many(once) == once

@@ -1,0 +1,116 @@
+"""Held-out metrics and threshold choice for the model card."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
+__all__ = ["choose_thresholds", "head_metrics", "per_source_metrics", "threshold_at_fpr"]
+
+# Marking a comment spam hides it without a human: allow 0.5 % of ham there.
+SPAM_TARGET_FPR = 0.005
+# Auto-approval publishes without a human: keep 98 % of spam out of it.
+APPROVE_TARGET_RECALL = 0.98
+# Abusive comments are held for a moderator, so a looser 2 % false-hold rate.
+ABUSIVE_TARGET_FPR = 0.02
+
+
+def threshold_at_fpr(y: np.ndarray, p: np.ndarray, target_fpr: float) -> float:
+    """Lowest threshold t with share of negatives scoring >= t at most target_fpr."""
+    neg = np.sort(p[y == 0])[::-1]
+    allowed = int(np.floor(target_fpr * len(neg)))
+    if allowed >= len(neg):
+        return 0.0
+    # Strictly above the first negative that would exceed the budget.
+    return float(np.nextafter(neg[allowed], np.inf))
+
+
+def threshold_at_recall(y: np.ndarray, p: np.ndarray, target_recall: float) -> float:
+    """Highest threshold t that keeps at least target_recall of positives at or above t."""
+    pos = np.sort(p[y == 1])
+    if len(pos) == 0:
+        return 0.0
+    missed = int(np.floor((1 - target_recall) * len(pos)))
+    return float(pos[missed])
+
+
+def choose_thresholds(
+    y_spam: np.ndarray, p_spam: np.ndarray, y_abusive: np.ndarray, p_abusive: np.ndarray
+) -> dict[str, float]:
+    """Pick approve_below / spam_above / abusive_above from held-out scores."""
+    # Clamps keep a tiny or noisy validation set from producing absurd policy:
+    # never auto-spam below 0.5, never require more than 0.98.
+    spam_above = float(np.clip(threshold_at_fpr(y_spam, p_spam, SPAM_TARGET_FPR), 0.5, 0.98))
+    approve_below = float(np.clip(threshold_at_recall(y_spam, p_spam, APPROVE_TARGET_RECALL), 0.02, spam_above))
+    abusive_above = float(np.clip(threshold_at_fpr(y_abusive, p_abusive, ABUSIVE_TARGET_FPR), 0.3, 0.98))
+    return {
+        "approve_below": round(approve_below, 4),
+        "spam_above": round(spam_above, 4),
+        "abusive_above": round(abusive_above, 4),
+    }
+
+
+def _rates(y: np.ndarray, flagged: np.ndarray) -> dict[str, float]:
+    """Precision, recall, F1 and false-positive rate of a boolean decision."""
+    tp = int(np.sum(flagged & (y == 1)))
+    fp = int(np.sum(flagged & (y == 0)))
+    fn = int(np.sum(~flagged & (y == 1)))
+    tn = int(np.sum(~flagged & (y == 0)))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "fpr": round(fp / (fp + tn) if fp + tn else 0.0, 4),
+    }
+
+
+def recall_at_fpr(y: np.ndarray, p: np.ndarray, fpr: float) -> float:
+    """Best recall reachable with a false-positive rate at most ``fpr`` (ROC curve)."""
+    fprs, tprs, _ = roc_curve(y, p)
+    ok = fprs <= fpr
+    return float(tprs[ok].max()) if ok.any() else 0.0
+
+
+def head_metrics(
+    y: np.ndarray, p: np.ndarray, threshold: float, review_threshold: float | None = None
+) -> dict[str, Any]:
+    """ROC-AUC, PR-AUC, rates at the threshold (and at the review threshold, if any)."""
+    both = len(set(y.tolist())) == 2
+    out: dict[str, Any] = {
+        "n_test": int(len(y)),
+        "n_positive": int(y.sum()),
+        "roc_auc": round(float(roc_auc_score(y, p)), 4) if both else None,
+        "pr_auc": round(float(average_precision_score(y, p)), 4) if both else None,
+        "recall_at_fpr_1pct": round(recall_at_fpr(y, p, 0.01), 4) if both else None,
+        "threshold": threshold,
+        **_rates(y, p >= threshold),
+    }
+    if review_threshold is not None:
+        # "Not approved" = held or spam: what reaches a moderator or the bin.
+        review = _rates(y, p >= review_threshold)
+        out["not_approved"] = {"threshold": review_threshold, **review}
+    return out
+
+
+def per_source_metrics(
+    y: np.ndarray, p: np.ndarray, sources: Sequence[str], threshold: float
+) -> dict[str, dict[str, Any]]:
+    """Per-source test-set size, ROC-AUC and rates at the threshold."""
+    names = np.asarray(sources)
+    out = {}
+    for name in sorted(set(sources)):
+        mask = names == name
+        ys, ps = y[mask], p[mask]
+        both = len(set(ys.tolist())) == 2
+        out[name] = {
+            "n_test": int(mask.sum()),
+            "roc_auc": round(float(roc_auc_score(ys, ps)), 4) if both else None,
+            **_rates(ys, ps >= threshold),
+        }
+    return out

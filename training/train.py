@@ -1,0 +1,189 @@
+"""Fit a ModerationModel, measure it honestly on a held-out split, pick thresholds.
+
+Order of work: load sources -> dedupe per head on normalised text -> stratified
+80/20 split -> fit on 80 % -> metrics and thresholds from the 20 % -> refit the
+same recipe on 100 % for the shipped model.  The card records all of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import platform
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import sklearn
+from sklearn.model_selection import train_test_split
+
+from moderation.model import (
+    ABUSIVE,
+    SPAM,
+    FeatureParams,
+    ModerationModel,
+    build_classifier,
+    build_features,
+    build_pipeline,
+    compact,
+)
+from moderation.text import normalize_many
+from training.datasets import LabeledSource, load_sources
+from training.metrics import choose_thresholds, head_metrics, per_source_metrics
+
+__all__ = ["HeadData", "dedupe", "fingerprint", "train_model"]
+
+log = logging.getLogger(__name__)
+HEAD_OF_KIND = {"spam": SPAM, "abuse": ABUSIVE}
+
+
+@dataclass
+class HeadData:
+    """Deduplicated rows of one head: original text, normalised text, label, source."""
+
+    texts: list[str]
+    normalized: list[str]
+    labels: np.ndarray
+    sources: list[str]
+
+
+def dedupe(sources: Sequence[LabeledSource]) -> HeadData:
+    """Merge sources of one head, one row per normalised text (majority label, ties dropped)."""
+    votes: dict[str, Counter[int]] = defaultdict(Counter)
+    first: dict[str, tuple[str, str]] = {}
+    for src in sources:
+        for text, norm, label in zip(src.texts, normalize_many(src.texts), src.labels, strict=True):
+            if not norm:
+                continue
+            votes[norm][label] += 1
+            first.setdefault(norm, (text, src.name))
+    texts, normalized, labels, names = [], [], [], []
+    for norm, count in votes.items():
+        (top, n_top), *rest = count.most_common()
+        if rest and rest[0][1] == n_top:
+            continue  # copies disagree evenly: the label is unknowable
+        text, name = first[norm]
+        texts.append(text)
+        normalized.append(norm)
+        labels.append(top)
+        names.append(name)
+    return HeadData(texts, normalized, np.asarray(labels, dtype=np.int8), names)
+
+
+def fingerprint(heads: dict[str, HeadData]) -> str:
+    """SHA-256 over the sorted (head, label, text) rows the model is trained on."""
+    digest = hashlib.sha256()
+    for head in sorted(heads):
+        data = heads[head]
+        for label, text in sorted(zip(data.labels.tolist(), data.normalized, strict=True)):
+            digest.update(f"{head}\t{label}\t{text}\n".encode())
+    return digest.hexdigest()
+
+
+def _split(data: HeadData, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return train/test row indices, stratified by source+label where every stratum allows it."""
+    idx = np.arange(len(data.labels))
+    strata = np.asarray([f"{s}|{y}" for s, y in zip(data.sources, data.labels, strict=True)])
+    if min(Counter(strata.tolist()).values()) < 2:
+        strata = data.labels.astype(str)
+    train, test = train_test_split(idx, test_size=0.2, random_state=seed, stratify=strata)
+    return np.sort(train), np.sort(test)
+
+
+def _fit(heads: dict[str, HeadData], rows: dict[str, np.ndarray], params: FeatureParams) -> ModerationModel:
+    """Fit one shared feature union on the chosen rows of both heads, then one classifier per head."""
+    corpus = [heads[h].normalized[i] for h in (SPAM, ABUSIVE) for i in rows[h]]
+    features = build_features(params)
+    matrix = features.fit_transform(corpus).tocsr()
+    compact(features)
+    pipelines = {}
+    offset = 0
+    for head in (SPAM, ABUSIVE):
+        n = len(rows[head])
+        clf = build_classifier(params).fit(matrix[offset : offset + n], heads[head].labels[rows[head]])
+        pipelines[head] = build_pipeline(features, clf)
+        offset += n
+    return ModerationModel(pipelines[SPAM], pipelines[ABUSIVE])
+
+
+def _collect(sources: Sequence[LabeledSource]) -> dict[str, HeadData]:
+    """Group loaded sources by head and dedupe each head; both heads need both classes."""
+    heads = {}
+    for kind, head in HEAD_OF_KIND.items():
+        data = dedupe([s for s in sources if s.kind == kind])
+        if len(set(data.labels.tolist())) < 2 or min(Counter(data.labels.tolist()).values()) < 5:
+            raise ValueError(f"not enough {head} training data: need at least 5 rows of each class")
+        heads[head] = data
+    return heads
+
+
+def _with_seed(sources: list[LabeledSource], allow_noncommercial: bool) -> list[LabeledSource]:
+    """Add the shipped seed set unless it is already among the sources."""
+    if any(s.name.startswith("seed") for s in sources):
+        return sources
+    return sources + load_sources([], allow_noncommercial=allow_noncommercial)
+
+
+def train_model(
+    sources: Sequence[str | os.PathLike[str]],
+    *,
+    allow_noncommercial: bool = False,
+    seed: int = 0,
+    params: FeatureParams | None = None,
+    include_seed: bool = True,
+) -> tuple[ModerationModel, dict[str, Any]]:
+    """Train both heads on the given paths (empty: the seed set) and return (model, card)."""
+    started = time.perf_counter()
+    params = params or FeatureParams()
+    loaded = load_sources(sources, allow_noncommercial=allow_noncommercial)
+    if include_seed:
+        loaded = _with_seed(loaded, allow_noncommercial)
+    heads = _collect(loaded)
+    splits = {h: _split(heads[h], seed) for h in heads}
+    log.info("fitting on 80%% (%s)", {h: len(s[0]) for h, s in splits.items()})
+    held_out = _fit(heads, {h: s[0] for h, s in splits.items()}, params)
+    metrics, thresholds = _evaluate(held_out, heads, {h: s[1] for h, s in splits.items()})
+    log.info("refitting on all rows")
+    model = _fit(heads, {h: np.arange(len(heads[h].labels)) for h in heads}, params)
+    card = {
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "python": platform.python_version(),
+        "sklearn": sklearn.__version__,
+        "numpy": np.__version__,
+        "data_fingerprint": fingerprint(heads),
+        "sources": [s.describe() for s in loaded],
+        "rows": {h: {"total": len(d.labels), "positive": int(d.labels.sum())} for h, d in heads.items()},
+        "split": {"test_size": 0.2, "seed": seed, "stratify": "source+label"},
+        "params": asdict(params),
+        "metrics": metrics,
+        "thresholds": thresholds,
+        "training_seconds": round(time.perf_counter() - started, 2),
+    }
+    return model, card
+
+
+def _evaluate(
+    model: ModerationModel, heads: dict[str, HeadData], test_rows: dict[str, np.ndarray]
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Score the held-out rows of each head; derive thresholds and metrics from them."""
+    scores = {}
+    for head, rows in test_rows.items():
+        texts = [heads[head].texts[i] for i in rows]
+        mats = model.features(texts)
+        scores[head] = model.probabilities(head, mats[head])
+    y = {h: heads[h].labels[test_rows[h]] for h in heads}
+    thresholds = choose_thresholds(y[SPAM], scores[SPAM], y[ABUSIVE], scores[ABUSIVE])
+    metrics: dict[str, Any] = {
+        SPAM: head_metrics(y[SPAM], scores[SPAM], thresholds["spam_above"], thresholds["approve_below"]),
+        ABUSIVE: head_metrics(y[ABUSIVE], scores[ABUSIVE], thresholds["abusive_above"]),
+    }
+    for head in heads:
+        names = [heads[head].sources[i] for i in test_rows[head]]
+        threshold = thresholds["spam_above" if head == SPAM else "abusive_above"]
+        metrics[head]["by_source"] = per_source_metrics(y[head], scores[head], names, threshold)
+    return metrics, thresholds
