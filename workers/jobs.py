@@ -23,7 +23,7 @@ from moderation.queueing import enqueue_deliveries, enqueue_retry, ensure_drain,
 from moderation.rules import CommentInput, Lists, lists_from_rows
 from moderation.states import Status
 from moderation.store import callbacks as outbox
-from moderation.store.comments import apply_decision, public_view, queued_comments, stale_queued_ids
+from moderation.store.comments import Decision, apply_decisions, public_view, queued_comments, stale_queued_ids
 from moderation.store.models import Comment, ListEntry, Site
 from workers.context import WorkerContext, get_context
 
@@ -91,27 +91,32 @@ def score_comments(comment_ids: Sequence[str]) -> int:
     return len(decisions)
 
 
-def _apply(ctx: WorkerContext, pairs: list[tuple[Comment, Site]], decisions: list) -> list[int]:
+def _apply(ctx: WorkerContext, pairs: list[tuple[Comment, Site]], decisions: list[Decision]) -> list[int]:
     """Apply every decision in one transaction, with its audit event and callback owed; returns delivery ids."""
     now = datetime.now(UTC)
-    deliveries = []
+    by_id = {comment.id: (comment, site) for comment, site in pairs}
     with ctx.db.session() as session:
-        for (comment, site), decision in zip(pairs, decisions, strict=True):
-            if not apply_decision(session, decision, Status.QUEUED):
-                continue  # somebody else decided it first
+        applied = apply_decisions(session, decisions, Status.QUEUED)
+        owed = []
+        for decision in applied:
+            comment, site = by_id[decision.comment_id]
             _mirror(comment, decision, now)
-            metrics.DECISIONS.labels(decision.status.value, decision.actor).inc()
-            if decision.actor == "rule":
-                metrics.RULE_HITS.labels(decision.reasons[0]["code"]).inc()
-            metrics.observe_latency(comment.received_at.timestamp())
+            _count(decision, comment)
             if site.callback_url:
                 payload = {"event": DECIDED_EVENT, "comment": public_view(comment)}
-                deliveries.append(outbox.add_delivery(session, site.id, comment.id, DECIDED_EVENT, payload))
-        session.flush()
-        return [d.id for d in deliveries]
+                owed.append((site.id, comment.id, DECIDED_EVENT, payload))
+        return outbox.add_deliveries(session, owed)
 
 
-def _mirror(comment: Comment, decision, now: datetime) -> None:  # type: ignore[no-untyped-def]
+def _count(decision: Decision, comment: Comment) -> None:
+    """Metrics for one decision."""
+    metrics.DECISIONS.labels(decision.status.value, decision.actor).inc()
+    if decision.actor == "rule":
+        metrics.RULE_HITS.labels(decision.reasons[0]["code"]).inc()
+    metrics.observe_latency(comment.received_at.timestamp())
+
+
+def _mirror(comment: Comment, decision: Decision, now: datetime) -> None:
     """Copy the decision onto the detached row so the callback shows the comment as it now stands."""
     comment.status = decision.status.value
     comment.decided_by, comment.decided_at, comment.reasons = decision.actor, now, decision.reasons

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from moderation.store.models import CallbackAttempt, CallbackDelivery, Site
@@ -46,6 +46,18 @@ def add_delivery(
     )
     session.add(delivery)
     return delivery
+
+
+def add_deliveries(session: Session, items: Sequence[tuple[int, str, str, dict[str, Any]]]) -> list[int]:
+    """Record many owed events (site id, comment id, event, payload) in one statement; returns their ids."""
+    if not items:
+        return []
+    now = datetime.now(UTC)
+    rows = [{"site_id": site_id, "comment_id": comment_id, "event": event, "status": PENDING, "attempts": 0,
+             "payload": json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+             "created_at": now, "updated_at": now} for site_id, comment_id, event, payload in items]
+    stmt = insert(CallbackDelivery).returning(CallbackDelivery.id, sort_by_parameter_order=True)
+    return list(session.scalars(stmt, rows))
 
 
 def outgoing(session: Session, delivery_ids: Sequence[int]) -> tuple[list[Outgoing], list[int]]:

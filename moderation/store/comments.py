@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from moderation.states import Status, check_transition
@@ -104,32 +104,56 @@ class Decision:
     note: str | None = None
 
 
-def apply_decision(session: Session, decision: Decision, expected: Status) -> bool:
-    """Move a comment from ``expected`` to the decision's status, with its audit event.
+def apply_decisions(session: Session, decisions: Sequence[Decision], expected: Status) -> list[Decision]:
+    """Move comments from ``expected`` to their decisions' statuses, with audit events; returns those applied.
 
-    The UPDATE only matches while the comment is still in ``expected``, so two
-    workers (or a retried job) can never both decide the same comment.
+    Only rows still in ``expected`` are touched (locked first on PostgreSQL, and
+    SQLite's BEGIN IMMEDIATE already holds the single write lock), and the
+    UPDATE repeats the condition, so two workers or a retried job can never
+    decide one comment twice. Bulk statements: one round trip per table.
     """
-    check_transition(expected, decision.status)
+    for decision in decisions:
+        check_transition(expected, decision.status)
+    wanted = {d.comment_id for d in decisions}
+    if not wanted:
+        return []
+    stmt = select(Comment.id).where(Comment.id.in_(wanted), Comment.status == expected.value)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update(skip_locked=True)
+    live = set(session.scalars(stmt))
+    todo, seen = [], set()
+    for decision in decisions:
+        if decision.comment_id in live and decision.comment_id not in seen:
+            todo.append(decision)
+            seen.add(decision.comment_id)
+    if todo:
+        _write(session, todo, expected)
+    return todo
+
+
+def _write(session: Session, decisions: list[Decision], expected: Status) -> None:
+    """The UPDATE (executemany) and the audit INSERT for decisions known to be applicable."""
     now = datetime.now(UTC)
-    values: dict[str, Any] = {"status": decision.status.value, "decided_by": decision.actor, "decided_at": now,
-                              "reasons": decision.reasons}
-    if decision.spam is not None:
-        values.update(spam_score=decision.spam, abusive_score=decision.abusive, model_version=decision.model_version)
-    result = session.execute(
-        update(Comment)
-        .where(Comment.id == decision.comment_id, Comment.status == expected.value)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    table = Comment.__table__
+    assert isinstance(table, Table)
+    session.execute(
+        update(table).where(table.c.id == bindparam("b_id"), table.c.status == expected.value).values(
+            status=bindparam("b_status"), decided_by=bindparam("b_actor"), decided_at=bindparam("b_now"),
+            reasons=bindparam("b_reasons"), spam_score=func.coalesce(bindparam("b_spam"), table.c.spam_score),
+            abusive_score=func.coalesce(bindparam("b_abusive"), table.c.abusive_score),
+            model_version=func.coalesce(bindparam("b_model"), table.c.model_version)),
+        [{"b_id": d.comment_id, "b_status": d.status.value, "b_actor": d.actor, "b_now": now, "b_reasons": d.reasons,
+          "b_spam": d.spam, "b_abusive": d.abusive, "b_model": d.model_version} for d in decisions],
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    session.add(DecisionEvent(
-        comment_id=decision.comment_id, site_id=decision.site_id, actor=decision.actor,
-        from_status=expected.value, to_status=decision.status.value,
-        reasons=decision.reasons, note=decision.note, created_at=now,
-    ))
-    return True
+    session.execute(insert(DecisionEvent), [
+        {"comment_id": d.comment_id, "site_id": d.site_id, "actor": d.actor, "from_status": expected.value,
+         "to_status": d.status.value, "reasons": d.reasons, "note": d.note, "created_at": now} for d in decisions
+    ])
+
+
+def apply_decision(session: Session, decision: Decision, expected: Status) -> bool:
+    """Apply one decision (see :func:`apply_decisions`); False when the comment was no longer ``expected``."""
+    return bool(apply_decisions(session, [decision], expected))
 
 
 def decision_events(session: Session, comment_id: str) -> list[DecisionEvent]:
