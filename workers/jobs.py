@@ -136,20 +136,25 @@ def deliver_callbacks(delivery_ids: Sequence[int]) -> int:
     intervals = ctx.settings["callbacks.retry_intervals"]
     with ctx.db.session() as session:
         ready, _ = outbox.outgoing(session, delivery_ids)
-    results = [(out, send(ctx.http, out, ctx.settings["callbacks.timeout"])) for out in ready]
-    retry: list[int] = []
+    attempts = [_attempt(out.delivery_id, send(ctx.http, out, ctx.settings["callbacks.timeout"]),
+                         intervals[0] if intervals else None) for out in ready]
     with ctx.db.session() as session:
-        for out, result in results:
-            again = not result.ok and _retryable(result) and bool(intervals)
-            due = datetime.now(UTC) + timedelta(seconds=intervals[0]) if again else None
-            outbox.record_attempt(session, out.delivery_id, result.status_code, result.error, result.duration_ms, due)
-            if again:
-                retry.append(out.delivery_id)
-            elif not result.ok:
-                outbox.mark_failed(session, out.delivery_id)
-    for delivery_id in retry:
-        enqueue_retry(ctx.redis, ctx.names, delivery_id, intervals, intervals[0])
-    return sum(1 for _, r in results if r.ok)
+        outbox.record_attempts(session, attempts)
+    for attempt in attempts:
+        if attempt.outcome == outbox.PENDING:
+            enqueue_retry(ctx.redis, ctx.names, attempt.delivery_id, intervals, intervals[0])
+    return sum(1 for a in attempts if a.outcome == outbox.DELIVERED)
+
+
+def _attempt(delivery_id: int, result: AttemptResult, retry_in: int | None) -> outbox.Attempt:
+    """Where one HTTP result leaves a delivery: delivered, retry due in ``retry_in`` seconds, or failed."""
+    if result.ok:
+        outcome, due = outbox.DELIVERED, None
+    elif _retryable(result) and retry_in is not None:
+        outcome, due = outbox.PENDING, datetime.now(UTC) + timedelta(seconds=retry_in)
+    else:
+        outcome, due = outbox.FAILED, None
+    return outbox.Attempt(delivery_id, result.status_code, result.error, result.duration_ms, outcome, due)
 
 
 class CallbackFailed(RuntimeError):
@@ -160,19 +165,16 @@ def deliver_callback(delivery_id: int) -> bool:
     """One attempt at one delivery; raises while RQ has retries left, marks it failed after the last."""
     ctx = get_context()
     job = get_current_job()
-    retries_left = job.retries_left if job is not None and job.retries_left else 0
     with ctx.db.session() as session:
         ready, _ = outbox.outgoing(session, [delivery_id])
     if not ready:
         return True  # delivered meanwhile, or the site no longer has a callback URL
     result = send(ctx.http, ready[0], ctx.settings["callbacks.timeout"])
-    again = not result.ok and _retryable(result) and retries_left > 0
-    due = datetime.now(UTC) + timedelta(seconds=job.get_retry_interval()) if again and job else None
+    retry_in = job.get_retry_interval() if job is not None and job.retries_left else None
+    attempt = _attempt(delivery_id, result, retry_in)
     with ctx.db.session() as session:
-        outbox.record_attempt(session, delivery_id, result.status_code, result.error, result.duration_ms, due)
-        if not result.ok and not again:
-            outbox.mark_failed(session, delivery_id)
-    if again:
+        outbox.record_attempts(session, [attempt])
+    if attempt.outcome == outbox.PENDING:
         raise CallbackFailed(f"delivery {delivery_id}: {result.error}")
     return result.ok
 

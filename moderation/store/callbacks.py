@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from moderation.store.models import CallbackAttempt, CallbackDelivery, Site
@@ -76,27 +76,37 @@ def outgoing(session: Session, delivery_ids: Sequence[int]) -> tuple[list[Outgoi
     return ready, no_url
 
 
-def record_attempt(
-    session: Session, delivery_id: int, status_code: int | None, error: str | None, duration_ms: float,
-    next_attempt_at: datetime | None = None,
-) -> bool:
-    """Store one attempt and update the delivery; True when the site acknowledged it."""
+@dataclass(frozen=True)
+class Attempt:
+    """One HTTP attempt at a delivery, and where that leaves the delivery."""
+
+    delivery_id: int
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+    outcome: str  # PENDING (a retry is due at next_attempt_at), DELIVERED or FAILED
+    next_attempt_at: datetime | None = None
+
+
+def record_attempts(session: Session, attempts: Sequence[Attempt]) -> None:
+    """Store attempts and move their deliveries on, in two bulk statements."""
+    if not attempts:
+        return
     now = datetime.now(UTC)
-    ok = status_code is not None and 200 <= status_code < 300
-    session.add(CallbackAttempt(delivery_id=delivery_id, attempted_at=now, status_code=status_code,
-                                error=error, duration_ms=duration_ms))
-    values: dict[str, Any] = {"attempts": CallbackDelivery.attempts + 1, "last_status_code": status_code,
-                              "last_error": error, "updated_at": now, "next_attempt_at": next_attempt_at}
-    if ok:
-        values.update(status=DELIVERED, delivered_at=now)
-    session.execute(update(CallbackDelivery).where(CallbackDelivery.id == delivery_id).values(**values))
-    return ok
-
-
-def mark_failed(session: Session, delivery_id: int) -> None:
-    """Give up on a delivery after its last retry (it stays listed for `callbacks retry`)."""
-    still_pending = (CallbackDelivery.id == delivery_id, CallbackDelivery.status == PENDING)
-    session.execute(update(CallbackDelivery).where(*still_pending).values(status=FAILED, updated_at=datetime.now(UTC)))
+    session.execute(insert(CallbackAttempt), [
+        {"delivery_id": a.delivery_id, "attempted_at": now, "status_code": a.status_code, "error": a.error,
+         "duration_ms": a.duration_ms} for a in attempts
+    ])
+    table = CallbackDelivery.__table__
+    assert isinstance(table, Table)
+    session.execute(
+        update(table).where(table.c.id == bindparam("b_id")).values(
+            attempts=table.c.attempts + 1, last_status_code=bindparam("b_code"), last_error=bindparam("b_error"),
+            updated_at=now, next_attempt_at=bindparam("b_next"), status=bindparam("b_status"),
+            delivered_at=func.coalesce(bindparam("b_delivered"), table.c.delivered_at)),
+        [{"b_id": a.delivery_id, "b_code": a.status_code, "b_error": a.error, "b_next": a.next_attempt_at,
+          "b_status": a.outcome, "b_delivered": now if a.outcome == DELIVERED else None} for a in attempts],
+    )
 
 
 def reopen(session: Session, delivery_ids: Sequence[int] | None = None) -> list[int]:
