@@ -164,3 +164,24 @@ class CallbackAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[float] = mapped_column(Float)
+
+
+class TrainingLabel(Base):
+    """A human label for a text: from a moderator's decision, an Akismet-style report, or an import.
+
+    ``model train --include-decisions`` reads these; a later label for the same
+    comment overrides an earlier one.
+    """
+
+    __tablename__ = "training_labels"
+    __table_args__ = (Index("ix_training_labels_site_created", "site_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    comment_id: Mapped[str | None] = mapped_column(ForeignKey("comments.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    head: Mapped[str] = mapped_column(String(16))  # "spam" or "abusive"
+    label: Mapped[str] = mapped_column(String(16))  # spam/ham for the spam head, abusive/clean for the abusive head
+    source: Mapped[str] = mapped_column(String(32))  # moderator, akismet, import
+    actor: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
