@@ -2,9 +2,10 @@
 
 Workers unpickle this class, so it lives in the runtime package and imports
 nothing from ``training``.  Both heads are sklearn Pipelines
-``normalize -> FeatureUnion(word 1-2-gram, char_wb 2-5-gram TF-IDF) -> LogisticRegression``;
-``predict`` normalises a batch once and feeds both heads, and explanations
-are read off the sparse feature rows times the coefficients (no re-transform).
+``CommentFeatures(normalise -> word 1-2-gram, char_wb 2-5-gram TF-IDF, structural signals) -> linear classifier``
+sharing one fitted feature step; probabilities are Platt-calibrated on held-out
+decision values.  ``predict`` transforms a batch once and feeds both heads, and
+explanations are read off the sparse feature rows times the coefficients.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
 
-from moderation.features import FastTfidfVectorizer
+from moderation.features import CommentFeatures
 from moderation.text import normalize_many
 
 __all__ = [
@@ -38,52 +39,46 @@ HEADS = (SPAM, ABUSIVE)
 
 @dataclass(frozen=True)
 class FeatureParams:
-    """Vocabulary limits and regularisation (kept small enough to load fast)."""
+    """Vocabulary limits, regularisation and the classifier of each head (kept small enough to load fast)."""
 
     word_max_features: int = 150_000
     char_max_features: int = 250_000
     min_df: int = 2
     C: float = 8.0
+    classifier: str = "lr"  # "lr" (logistic regression) or "svm" (linear SVM; probabilities from calibration)
+    signals: bool = True
 
 
-def build_features(params: FeatureParams | None = None) -> FeatureUnion:
-    """Build the unfitted word 1-2-gram + char_wb 2-5-gram TF-IDF union."""
+def build_features(params: FeatureParams | None = None) -> CommentFeatures:
+    """Build the unfitted raw comment -> (word 1-2, char_wb 2-5 TF-IDF, signals) transform."""
     p = params or FeatureParams()
-    common: dict[str, Any] = {
-        "lowercase": False,  # normalize() already casefolded
-        "sublinear_tf": True,
-        "min_df": p.min_df,
-        "dtype": np.float32,
-    }
-    return FeatureUnion(
-        [
-            ("word", FastTfidfVectorizer(analyzer="word", ngram_range=(1, 2),
-                                         max_features=p.word_max_features, **common)),
-            ("char", FastTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
-                                         max_features=p.char_max_features, **common)),
-        ]
-    )  # fmt: skip
+    return CommentFeatures(p.word_max_features, p.char_max_features, p.min_df, signals=p.signals)
 
 
-def build_classifier(params: FeatureParams | None = None) -> LogisticRegression:
-    """Build the unfitted logistic regression used by each head."""
-    return LogisticRegression(C=(params or FeatureParams()).C, max_iter=2000, solver="liblinear")
+def build_classifier(params: FeatureParams | None = None) -> LogisticRegression | LinearSVC:
+    """Build the unfitted linear classifier used by each head."""
+    p = params or FeatureParams()
+    if p.classifier == "svm":
+        return LinearSVC(C=p.C, loss="squared_hinge", dual=True, max_iter=5000)
+    if p.classifier != "lr":
+        raise ValueError(f"unknown classifier {p.classifier!r} (lr or svm)")
+    return LogisticRegression(C=p.C, max_iter=2000, solver="liblinear")
 
 
-def build_pipeline(features: FeatureUnion | None = None, clf: LogisticRegression | None = None) -> Pipeline:
-    """Assemble a head: normalise -> features -> classifier (fitted parts may be passed in)."""
+def build_pipeline(features: Any = None, clf: Any = None) -> Pipeline:
+    """Assemble a head: raw comment -> features -> classifier (fitted parts may be passed in)."""
     return Pipeline(
         [
-            ("normalize", FunctionTransformer(normalize_many)),
             ("features", features if features is not None else build_features()),
             ("clf", clf if clf is not None else build_classifier()),
         ]
     )
 
 
-def compact(features: FeatureUnion) -> None:
+def compact(features: Any) -> None:
     """Drop fit-time leftovers (pruned vocabulary) that would bloat the pickle."""
-    for _, vec in features.transformer_list:
+    vectorizers = getattr(features, "vectorizers_", None) or getattr(features, "transformer_list", [])
+    for _, vec in vectorizers:
         # stop_words_ holds every term cut by min_df/max_features: often
         # millions of strings, needed only for introspection.
         if hasattr(vec, "stop_words_"):
@@ -113,10 +108,12 @@ def top_contributions(
     return chosen
 
 
-def _column_names(union: FeatureUnion) -> np.ndarray:
-    """Invert the vocabularies of a fitted union into one column -> n-gram array."""
+def _column_names(features: Any) -> np.ndarray:
+    """Invert the vocabularies of a fitted feature transform into one column -> name array."""
+    if isinstance(features, CommentFeatures):
+        return features.get_feature_names_out()
     parts = []
-    for _, vec in union.transformer_list:
+    for _, vec in features.transformer_list:  # models saved before CommentFeatures: a FeatureUnion
         names = np.empty(len(vec.vocabulary_), dtype=object)
         for term, col in vec.vocabulary_.items():
             names[col] = term
@@ -127,42 +124,60 @@ def _column_names(union: FeatureUnion) -> np.ndarray:
 class ModerationModel:
     """A spam head and an abusive head, scored together on normalised text."""
 
-    def __init__(self, spam: Pipeline, abusive: Pipeline) -> None:
-        """Wrap two fitted pipelines built by :func:`build_pipeline`."""
+    def __init__(
+        self, spam: Pipeline, abusive: Pipeline, calibration: dict[str, tuple[float, float]] | None = None
+    ) -> None:
+        """Wrap two fitted pipelines built by :func:`build_pipeline`; calibration maps head -> (a, b)."""
         self.pipelines: dict[str, Pipeline] = {SPAM: spam, ABUSIVE: abusive}
+        # Platt scaling fitted on held-out decision values: P = 1 / (1 + exp(-(a*d + b))).
+        self.calibration: dict[str, tuple[float, float]] = dict(calibration or {})
         self._names: dict[str, np.ndarray] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the lazily built feature-name arrays."""
-        return {"pipelines": self.pipelines}
+        return {"pipelines": self.pipelines, "calibration": self.calibration}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore from a pickle; feature names are rebuilt on first explain."""
         self.pipelines = state["pipelines"]
+        self.calibration = state.get("calibration", {})
         self._names = {}
 
     def features(self, texts: Sequence[str]) -> dict[str, sp.csr_matrix]:
-        """Normalise once and return the sparse feature matrix of each head."""
-        normalized = normalize_many(texts)
-        # Heads trained together share one fitted FeatureUnion (the same
-        # object after unpickling too): transform once per distinct union.
+        """Transform a batch once per distinct feature step and return each head's sparse matrix."""
+        normalized: list[str] | None = None
+        # Heads trained together share one fitted feature step (the same
+        # object after unpickling too): transform once per distinct step.
         by_union: dict[int, sp.csr_matrix] = {}
         out: dict[str, sp.csr_matrix] = {}
         for head, pipe in self.pipelines.items():
             union = pipe.named_steps["features"]
             if id(union) not in by_union:
-                by_union[id(union)] = union.transform(normalized).tocsr()
+                if "normalize" in pipe.named_steps:  # older models: FeatureUnion over normalised text
+                    normalized = normalized if normalized is not None else normalize_many(texts)
+                    by_union[id(union)] = union.transform(normalized).tocsr()
+                else:
+                    by_union[id(union)] = union.transform(list(texts)).tocsr()
             out[head] = by_union[id(union)]
         return out
 
     def coef(self, head: str) -> np.ndarray:
-        """Return the logistic-regression weights of one head as a 1-D array."""
-        clf: LogisticRegression = self.pipelines[head].named_steps["clf"]
-        return np.asarray(clf.coef_[0])
+        """Return the linear weights of one head as a 1-D array."""
+        clf = self.pipelines[head].named_steps["clf"]
+        return np.asarray(clf.coef_).ravel()
+
+    def decision(self, head: str, matrix: sp.csr_matrix) -> np.ndarray:
+        """Return the raw linear decision values of one head (the margin, before calibration)."""
+        # X @ w + b, as decision_function computes it, without sklearn's per-call input validation.
+        clf = self.pipelines[head].named_steps["clf"]
+        return np.asarray(matrix @ self.coef(head) + float(np.ravel(clf.intercept_)[0]), dtype=np.float64)
 
     def probabilities(self, head: str, matrix: sp.csr_matrix) -> np.ndarray:
-        """Return P(positive class) for rows of a feature matrix of ``head``."""
-        clf: LogisticRegression = self.pipelines[head].named_steps["clf"]
+        """Return the calibrated P(positive class) for rows of a feature matrix of ``head``."""
+        if head in self.calibration:
+            a, b = self.calibration[head]
+            return np.asarray(1.0 / (1.0 + np.exp(-(a * self.decision(head, matrix) + b))))
+        clf = self.pipelines[head].named_steps["clf"]
         return np.asarray(clf.predict_proba(matrix)[:, 1], dtype=np.float64)
 
     def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +188,7 @@ class ModerationModel:
     def feature_names(self, head: str) -> np.ndarray:
         """Return the n-gram of every feature column of ``head`` (built once per process)."""
         if head not in self._names:
-            union: FeatureUnion = self.pipelines[head].named_steps["features"]
+            union = self.pipelines[head].named_steps["features"]
             shared = [h for h, p in self.pipelines.items() if p.named_steps["features"] is union]
             names = _column_names(union)
             for h in shared:

@@ -77,9 +77,63 @@ def _build_table() -> dict[int, str | None]:
 
 
 _TABLE = _build_table()
+
+
+def _build_truncated() -> dict[int, str]:
+    """Letters whose code point lost its plane (U+1D5D4 -> U+D5D4, U+1F150 -> U+F150), as scraped data shows."""
+    out: dict[int, str] = {}
+    for cp in itertools.chain(range(0xD400, 0xD800), range(0xF100, 0xF200)):
+        folded = unicodedata.normalize("NFKC", chr(cp + 0x10000)).casefold().translate(_TABLE)
+        if len(folded) == 1 and folded.isascii() and folded.isalnum():
+            out[cp] = folded
+    return out
+
+
+# Hangul syllables and private-use characters that are really math/enclosed letters with the
+# plane bits cut off ("홋홐홇혼홐홒홄홉" is 𝙋𝙐𝙇𝘼𝙐𝙒𝙄𝙉).  Real Korean text in those blocks is folded too;
+# the cost of that on an Indonesian/English news site is small next to the spam it unmasks.
+_TRUNCATED = _build_truncated()
+_TRUNCATED_RE = re.compile("[\uD400-\uD7FF\uF100-\uF1FF]")
 _INVISIBLE_CHARS = frozenset(chr(cp) for cp in _INVISIBLE)
 # Three or more one-character tokens in a row: "b u k i t 8 8 8".
-_SPACED_RUN = re.compile(r"(?<!\S)(?:[^\W_] ){2,}[^\W_](?!\S)")
+# The last piece may carry the brand number ("d o r a77", "b o w o 88").
+_SPACED_RUN = re.compile(r"(?<!\w)(?:[^\W_] ){2,}[^\W_](?:\d+|(?: \d{2,}))?(?!\w)")
+# Three or more single letters/digits glued by one kind of dot or dash: "s.l.o.t", "g-a-c-o-r".
+_DOTTED_RUN = re.compile(r"(?<![\w.])[^\W_]([.\-_*·•,])(?:[^\W_]\1)+[^\W_](?:[a-z]?\d+)?(?![\w])")
+# Decoration between a brand and its number: "alexis⭐17⭐" -> "alexis17".
+_DECORATED_NUMBER = re.compile("(?<=[a-z])[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F*]+(?=\\d{2,})")
+# Syllables spelled apart in front of a brand number: "ga ru da 138" -> "garuda138".
+_SYLLABLE_RUN = re.compile(r"(?<!\S)((?:[a-z]{1,2} ){2,}[a-z]{1,2}) ?(?=\d{2,}(?!\S))")
+# The same letter or symbol three or more times ("gacooorrr", "!!!!"); digits are brand numbers and stay.
+_REPEAT = re.compile(r"([^\d\s])\1{2,}")
+
+_TLDS = (
+    "com|net|org|id|co|io|ly|me|xyz|site|online|vip|link|info|biz|top|club|asia|pro|app|gg|cc|tv|us|to|"
+    "live|store|shop|fun|win|bet|games?|ws|in|tk|ml|ga|cf|gq|my|sg|ph|ru|uk"
+)
+_URL = re.compile(
+    r"(?:https?://|www\.)(?P<host>[^\s/?#<>\"']+)[^\s<>\"']*"
+    rf"|(?<![\w@.-])(?P<bare>(?:[a-z0-9-]+\.)+(?:{_TLDS}))(?![\w.-])(?:/[^\s<>\"']*)?"
+)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@(?P<domain>[a-z0-9-]+(?:\.[a-z0-9-]+)+)")
+# Indonesian mobile numbers (08.., +62 8.., 62 8..) and any long international number.
+_PHONE = re.compile(r"(?<![\w+])(?:(?:\+?62|0)[\s.-]?8(?:[\s.-]?\d){7,12}|\+\d(?:[\s.-]?\d){8,14})(?!\d)")
+
+_DIGIT = re.compile(r"\d")
+
+_NUMBER_WORDS = {
+    "nol": "0", "kosong": "0", "satu": "1", "dua": "2", "tiga": "3", "empat": "4", "lima": "5",
+    "enam": "6", "tujuh": "7", "delapan": "8", "sembilan": "9", "zero": "0", "one": "1", "two": "2",
+    "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+_NUMBER_ALT = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+# Two or more number words in a row spell a brand number ("satu tiga delapan" -> 138); one alone is a word.
+_NUMBER_RUN = re.compile(rf"(?<![a-z])((?:{_NUMBER_ALT})(?:[ .-]?(?:{_NUMBER_ALT}))+)(?![a-z])")
+_NUMBER_WORD = re.compile(_NUMBER_ALT)
+# Leetspeak: a digit or symbol standing for a letter inside a word ("g4c0r", "kusumat0t0").
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_LEET_TOKEN = re.compile(r"(?<![\w@$])(?=[\w@$]*[a-z])(?=[\w@$]*[0-9@$])[a-z0-9@$]+(?![\w@$])")
+_LEET_INNER = re.compile(r"(?<=[a-z])[013457@$]+(?=[a-z])|^[0134](?=[a-z]{2})")
 
 
 def join_spaced_letters(text: str) -> str:
@@ -89,18 +143,81 @@ def join_spaced_letters(text: str) -> str:
     return _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
-def normalize(text: str) -> str:
-    """Fold a comment to the canonical form used for features (NFKC, casefold, look-alikes)."""
+def _tokenise_contacts(text: str) -> str:
+    """Turn URLs, e-mails and phone numbers into marker tokens plus their (dot-free) domain."""
+    if "@" in text:
+        text = _EMAIL.sub(lambda m: f" xemailx {m.group('domain').replace('.', '_')} ", text)
+    if "." in text:
+        text = _URL.sub(_url_token, text)
+    if len(_DIGIT.findall(text)) >= 9:
+        text = _PHONE.sub(" xphonex ", text)
+    return text
+
+
+def _url_token(match: re.Match[str]) -> str:
+    """Replace one URL by a marker and its host (the path is noise; the host is the signal)."""
+    host = (match.group("host") or match.group("bare") or "").lower().removeprefix("www.").split(":")[0]
+    return f" xurlx {host.replace('.', '_')} "
+
+
+def _number_words(text: str) -> str:
+    """Spell runs of number words as digits, glued to a preceding word ("garuda satu tiga" -> "garuda13")."""
+
+    def digits(m: re.Match[str]) -> str:
+        return "".join(_NUMBER_WORDS[w] for w in _NUMBER_WORD.findall(m.group(1)))
+
+    out = _NUMBER_RUN.sub(lambda m: "\x00" + digits(m), text)
+    # Only digits that came from number words join the word before them: "tahun 2024" stays apart.
+    return re.sub(r"(?<=[a-z]) ?\x00", "", out).replace("\x00", "")
+
+
+def _unleet(token: re.Match[str]) -> str:
+    """Read digits/symbols used as letters inside one token; a trailing brand number stays."""
+    word = token.group(0)
+    head = word.rstrip("0123456789")
+    tail = word[len(head) :]
+    if sum(c.isalpha() for c in head) < 2:
+        return word
+    fixed = head
+    for _ in range(4):  # one reading can expose the next ("0a$net" -> "0asnet" -> "oasnet")
+        again = _LEET_INNER.sub(lambda m: "".join(_LEET[c] for c in m.group(0)), fixed)
+        if again == fixed:
+            break
+        fixed = again
+    if fixed != head and tail in ("0", "00", "1", "3", "4"):
+        # "kusumat0t0": the word already used leet, so its last digit is a letter too.
+        tail = "".join(_LEET[c] for c in tail)
+    return fixed + tail
+
+
+def _fold(text: str) -> str:
+    """NFKC, casefold and the look-alike table (the character-level part of normalize)."""
     if text.isascii():
-        folded = text.lower()
-    else:
-        # NFKC maps math/fullwidth/circled letters to ASCII; NFD then exposes
-        # accents as combining marks so the table can drop them.
-        folded = unicodedata.normalize("NFKC", text).casefold()
-        folded = unicodedata.normalize("NFD", folded).translate(_TABLE)
-        if not folded.isascii():
-            folded = unicodedata.normalize("NFC", folded)
-    return join_spaced_letters(" ".join(folded.split()))
+        return text.lower()
+    if _TRUNCATED_RE.search(text):
+        text = text.translate(_TRUNCATED)
+    # NFKC maps math/fullwidth/circled letters to ASCII; NFD then exposes
+    # accents as combining marks so the table can drop them.
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = unicodedata.normalize("NFD", folded).translate(_TABLE)
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFC", folded)
+    return folded
+
+
+def normalize(text: str) -> str:
+    """Fold a comment to the canonical form used for features (what it says, not how it is typed)."""
+    folded = _tokenise_contacts(_fold(text))
+    folded = " ".join(folded.split())
+    folded = _number_words(folded)
+    if any(c in folded for c in ".-_*·•,"):
+        folded = _DOTTED_RUN.sub(lambda m: m.group(0).replace(m.group(1), ""), folded)
+    if not folded.isascii() or "*" in folded:
+        folded = _DECORATED_NUMBER.sub("", folded)
+    folded = join_spaced_letters(folded)
+    folded = _SYLLABLE_RUN.sub(lambda m: m.group(1).replace(" ", ""), folded)
+    folded = _LEET_TOKEN.sub(_unleet, folded)
+    return _REPEAT.sub(r"\1\1", folded)
 
 
 def normalize_many(texts: Iterable[str]) -> list[str]:

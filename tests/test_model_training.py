@@ -165,7 +165,7 @@ def test_explain_returns_spam_reasons(trained: tuple[ModerationModel, dict[str, 
     assert 1 <= len(spam_reasons) <= 3
     for reason in spam_reasons:
         assert reason["weight"] > 0 and reason["feature"] in reason["detail"]
-    assert any("garuda138" in r["feature"] or "gacor" in r["feature"] for r in spam_reasons)
+    assert any(r["feature"] in ("garuda138", "gacor", "signal:brand_token") for r in spam_reasons)
 
 
 def test_model_scorer_is_a_scorer_with_reasons(registry: tuple[Path, str]) -> None:
@@ -182,7 +182,7 @@ def test_fast_vectorizer_matches_sklearn(trained: tuple[ModerationModel, dict[st
     fitted, _ = trained
     docs = normalize_many([JUDOL, NEWS, "a", "", "B U K I T 8 8 8 lagi gacor", "ok ok ok ok"])
     union = fitted.pipelines["spam"].named_steps["features"]
-    for _, vec in union.transformer_list:
+    for _, vec in union.vectorizers_:
         assert isinstance(vec, FastTfidfVectorizer)
         fast = vec.transform(docs)
         slow = TfidfVectorizer.transform(vec, docs)
@@ -191,11 +191,13 @@ def test_fast_vectorizer_matches_sklearn(trained: tuple[ModerationModel, dict[st
 
 
 def test_pipelines_score_raw_text(trained: tuple[ModerationModel, dict[str, Any]]) -> None:
-    """Each head is a full sklearn Pipeline that accepts raw, unnormalised text."""
-    fitted, _ = trained
-    spam_pipe = fitted.pipelines["spam"]
-    direct = spam_pipe.predict_proba([JUDOL])[:, 1]
-    assert np.allclose(direct, fitted.predict([JUDOL])[0])
+    """Each head is a full sklearn Pipeline on raw text; the model's probability is its Platt-scaled margin."""
+    fitted, card = trained
+    margin = fitted.pipelines["spam"].decision_function([JUDOL, NEWS])
+    a, b = card["calibration"]["spam"]["a"], card["calibration"]["spam"]["b"]
+    assert a > 0  # calibration keeps the ranking
+    assert np.allclose(1 / (1 + np.exp(-(a * margin + b))), fitted.predict([JUDOL, NEWS])[0], atol=1e-5)
+    assert fitted.predict([JUDOL])[0][0] > 0.5 > fitted.predict([NEWS])[0][0]
 
 
 def test_dedupe_merges_normalised_copies_and_drops_ties() -> None:

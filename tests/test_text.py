@@ -86,3 +86,46 @@ def test_normalize_is_idempotent_on_seed_set() -> None:
         texts = [row["text"] for row in csv.DictReader(fh)]
     once = normalize_many(texts)
     assert normalize_many(once) == once
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("GA RU DA SATU TIGA DELAPAN", "garuda138"),  # syllables + number words, from the judol set
+        ("main di garuda satu tiga delapan", "main di garuda138"),
+        ("Berkat 𝗗 𝗢 𝗥 𝗔𝟳𝟳🤜 saya", "berkat dora77🤜 saya"),
+        ("di 𝐁 𝐎 𝐖 𝐎 𝟖𝟖 ada event", "di bowo88 ada event"),
+        ("😶𝘼-𝙀-𝙍𝙊𝟴𝟴 adalah", "😶aero88 adalah"),
+        ("Gak perlu join ALEXIS⭐17⭐.", "gak perlu join alexis17⭐."),
+        ("⭐K̲U̲S̲U̲M̲A̲T̲0̲T̲0̲⭐", "⭐kusumatoto⭐"),
+        ("s.l.o.t g-a-c-o-r", "slot gacor"),
+        ("g4c0r sl0t88", "gacor slot88"),
+        ("gacooooor!!!!! 🔥🔥🔥🔥", "gacoor!! 🔥🔥"),
+    ],
+)
+def test_spammer_spellings_fold_to_one_form(raw: str, expected: str) -> None:
+    """Number words, spaced/dotted letters, leetspeak and repeats fold the way the campaigns write them."""
+    assert normalize(raw) == expected
+
+
+def test_contacts_become_tokens_and_keep_their_domain() -> None:
+    """URLs, e-mails and Indonesian/WhatsApp phone numbers become marker tokens; the host stays as a word."""
+    assert normalize("cek https://www.Garuda138.com/daftar?ref=1 dan bit.ly/xyz") == (
+        "cek xurlx garuda138_com dan xurlx bit_ly"
+    )
+    assert normalize("email saya andi@example.co.id ya") == "email saya xemailx example_co_id ya"
+    assert normalize("wa 0812-3456-7890 / +62 812 3456 7890") == "wa xphonex / xphonex"
+
+
+def test_ordinary_numbers_and_words_are_left_alone() -> None:
+    """Prices, years, times, a lone number word and real words with digits are not rewritten."""
+    assert normalize("Rp 80.000, naik!") == "rp 80.000, naik!"
+    assert normalize("tahun 2024 ada satu hal") == "tahun 2024 ada satu hal"
+    assert normalize("jam 08:55 ok, 17an nanti") == "jam 08:55 ok, 17an nanti"
+    assert normalize("skor 2 1 untuk persib") == "skor 2 1 untuk persib"
+
+
+def test_letters_that_lost_their_plane_are_read() -> None:
+    """Math/enclosed letters whose code point lost the plane bits (seen in the judol set) fold to Latin."""
+    assert normalize("muncul pasti \ud64b\ud650\ud647\ud63c\ud650\ud652\ud644\ud649.") == "muncul pasti pulauwin."
+    assert normalize("endorse \uf15f\uf164\uf15b\uf150\uf164\uf166\uf158\uf15d") == "endorse pulauwin"

@@ -1,7 +1,9 @@
-"""The ``model`` command group: train, list, promote (mounted under ``moderation``)."""
+"""The ``model`` command group: train, list, evaluate, score, promote, rollback, suggest, crossval, ensure."""
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import json
 import logging
 import os
@@ -12,8 +14,10 @@ from typing import Any
 
 import click
 
-from moderation.scoring import ModelIntegrityError, ModelNotFound, active_version
-from training.registry import list_models, promote, save_model
+from moderation.scoring import ModelIntegrityError, ModelNotFound, ModelScorer, active_version, load_scorer
+from training.ops import count_rows, evaluate_csv, score_csv
+from training.promotion import GateRefused, gated_promote, rollback
+from training.registry import list_models, save_model
 from training.train import train_model
 
 __all__ = ["ensure_model", "model"]
@@ -29,13 +33,64 @@ def _settings() -> tuple[Path, list[str]]:
     return Path(s["model_dir"]), [str(p) for p in s["training_data"]]
 
 
+def _policy_defaults() -> dict[str, Any]:
+    """The settings' thresholds (used where the model card names none)."""
+    from moderation.settings import load_settings
+
+    s = load_settings()
+    return {k: s[f"policy.{k}"] for k in ("approve_below", "spam_above", "abusive_above")}
+
+
+def _database() -> Any:
+    """The service database named by the settings."""
+    from moderation.settings import load_settings
+    from moderation.store.db import Database
+
+    s = load_settings()
+    return Database(s["database_url"], s["database.sqlite_synchronous"])
+
+
+def _decision_sources() -> list[Any]:
+    """Human labels from the database, as training sources."""
+    from training.feedback import decision_sources
+
+    db = _database()
+    try:
+        with db.session() as session:
+            return decision_sources(session)
+    finally:
+        db.dispose()
+
+
+def _scorer(version: str | None) -> ModelScorer:
+    """Load VERSION (default: the active model) or fail with a clear message."""
+    model_dir, _ = _settings()
+    try:
+        return load_scorer(model_dir, version)
+    except (ModelNotFound, ModelIntegrityError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def ensure_model(model_dir: str | os.PathLike[str], sources: Sequence[str | os.PathLike[str]]) -> str:
     """Train and activate a model only when none is active; return the active version."""
     current = active_version(model_dir)
     if current is not None:
         return current
-    model, card = train_model(sources)
-    return save_model(model, card, model_dir, activate=True)
+    held_out: dict[str, Any] = {}
+    model, card = train_model(sources, held_out_scores=held_out)
+    version = save_model(model, card, model_dir, activate=True)
+    _report(model_dir, version, card, held_out)
+    return version
+
+
+def _report(model_dir: str | os.PathLike[str], version: str, card: dict[str, Any], held_out: dict[str, Any]) -> None:
+    """Write the version's report (curves, confusion, calibration); a plotting failure never loses the model."""
+    from training.report import write_report
+
+    try:
+        write_report(Path(model_dir) / version, {**card, "version": version}, held_out)
+    except Exception:  # noqa: BLE001 - the model is saved; the report is a convenience
+        log.exception("could not write the report of %s", version)
 
 
 def _summary(card: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +101,9 @@ def _summary(card: dict[str, Any]) -> dict[str, Any]:
         "version": card.get("version"),
         "created_at": card.get("created_at"),
         "active": card.get("active", False),
+        "data_fingerprint": (card.get("data_fingerprint") or "")[:12],
         "spam_roc_auc": spam.get("roc_auc"),
+        "spam_pr_auc": spam.get("pr_auc"),
         "spam_recall_at_fpr_1pct": spam.get("recall_at_fpr_1pct"),
         "abusive_roc_auc": abusive.get("roc_auc"),
         "sources": [s["name"] for s in card.get("sources", [])],
@@ -74,15 +131,21 @@ def model() -> None:
     help="Make the new model active (default: only when no model is active yet).",
 )
 @click.option("--seed", default=0, show_default=True, help="Random seed of the held-out split.")
+@click.option("--include-decisions", is_flag=True,
+              help="Add moderator decisions and Akismet reports from the database (their labels win).")
 def train_cmd(data: tuple[Path, ...], as_json: bool, allow_noncommercial: bool,
-              activate: bool | None, seed: int) -> None:  # fmt: skip
+              activate: bool | None, seed: int, include_decisions: bool) -> None:  # fmt: skip
     """Train a new model version and save it in the model registry."""
     model_dir, defaults = _settings()
     sources = list(data) or defaults
-    fitted, card = train_model(sources, allow_noncommercial=allow_noncommercial, seed=seed)
+    extra = _decision_sources() if include_decisions else []
+    held_out: dict[str, Any] = {}
+    fitted, card = train_model(sources, allow_noncommercial=allow_noncommercial, seed=seed, extra=extra,
+                               held_out_scores=held_out)  # fmt: skip
     if activate is None:
         activate = active_version(model_dir) is None
     version = save_model(fitted, card, model_dir, activate=activate)
+    _report(model_dir, version, card, held_out)
     result = {**card, "version": version, "active": activate, "model_dir": str(model_dir)}
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
@@ -124,20 +187,114 @@ def list_cmd(as_json: bool) -> None:
     for card in cards:
         s = _summary(card)
         mark = "*" if s["active"] else " "
-        click.echo(f"{mark} {s['version']}  spam AUC {s['spam_roc_auc']}  abusive AUC {s['abusive_roc_auc']}  "
-                   f"sources: {', '.join(s['sources'])}")  # fmt: skip
+        click.echo(f"{mark} {s['version']}  {s['created_at']}  data {s['data_fingerprint']}  "
+                   f"spam AUC {s['spam_roc_auc']} R@1%FPR {s['spam_recall_at_fpr_1pct']}  "
+                   f"abusive AUC {s['abusive_roc_auc']}  sources: {', '.join(s['sources'])}")  # fmt: skip
 
 
 @model.command("promote")
 @click.argument("version")
-def promote_cmd(version: str) -> None:
-    """Make VERSION the active model (workers pick it up within seconds)."""
+@click.option("--data", "data", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Labelled evaluation CSV/folder for the gate (repeatable). Default: the cards' held-out figures.")
+@click.option("--target-fpr", default=0.01, show_default=True, help="False-positive rate the gate compares at.")
+@click.option("--force", is_flag=True, help="Promote even when the gate finds the model worse (audited).")
+def promote_cmd(version: str, data: tuple[Path, ...], target_fpr: float, force: bool) -> None:
+    """Make VERSION the active model if it is no worse than the active one (workers switch within seconds)."""
     model_dir, _ = _settings()
     try:
-        promote(model_dir, version)
-    except (ModelNotFound, ModelIntegrityError) as exc:
+        entry = gated_promote(model_dir, version, list(data), target_fpr=target_fpr, force=force)
+    except (ModelNotFound, ModelIntegrityError, GateRefused, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"active: {version}")
+    click.echo(json.dumps(entry))
+
+
+@model.command("rollback")
+def rollback_cmd() -> None:
+    """Promote the version that was active before the current one (audited)."""
+    model_dir, _ = _settings()
+    try:
+        entry = rollback(model_dir)
+    except (ModelNotFound, ModelIntegrityError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(entry))
+
+
+@model.command("evaluate")
+@click.option("--data", "data", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with text,label (spam/ham) and optional comment fields.")
+@click.option("--model", "version", default=None, help="Model version (default: the active one).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate_cmd(data: Path, version: str | None, as_json: bool) -> None:
+    """Score a labelled CSV: precision, recall, F1, FPR (ham held or spam), ROC-AUC, PR-AUC, seconds."""
+    scorer = _scorer(version)
+    try:
+        result = evaluate_csv(scorer, data, _policy_defaults())
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    for key in ("n", "precision", "recall", "f1", "fpr", "roc_auc", "pr_auc", "recall_at_fpr_1pct", "seconds"):
+        click.echo(f"{key:>20}: {result[key]}")
+
+
+@model.command("score")
+@click.option("--data", "data", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with a text column (other columns are kept).")
+@click.option("--model", "version", default=None, help="Model version (default: the active one).")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output CSV (default: standard output).")
+def score_cmd(data: Path, version: str | None, out: Path | None) -> None:
+    """Add spam, abusive and decision columns to every row of a CSV (cells safe against formula injection)."""
+    scorer = _scorer(version)
+    try:
+        total = count_rows(data)
+        with contextlib.ExitStack() as stack:
+            fh = stack.enter_context(out.open("w", encoding="utf-8", newline="")) if out else sys.stdout
+            bar = stack.enter_context(click.progressbar(length=total, label="scoring", file=sys.stderr))
+            score_csv(scorer, data, fh, _policy_defaults(), progress=bar.update)
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        if out is not None:
+            out.unlink(missing_ok=True)  # bad input changes nothing
+        raise click.ClickException(str(exc)) from None
+
+
+@model.command("suggest")
+@click.option("--limit", default=20, show_default=True, help="How many comments to list.")
+@click.option("--days", default=7, show_default=True, help="How far back 'recent' reaches.")
+@click.option("--model", "version", default=None, help="Model version (default: the active one).")
+def suggest_cmd(limit: int, days: int, version: str | None) -> None:
+    """List unlabelled held/recent comments whose labels would teach the model most (JSON lines)."""
+    from training.feedback import suggest
+
+    scorer = _scorer(version)
+    db = _database()
+    try:
+        with db.session() as session:
+            rows = suggest(session, scorer, limit=limit, days=days)
+    finally:
+        db.dispose()
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False))
+
+
+@model.command("crossval")
+@click.option("--data", "data", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder laid out like shared/data.")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the Markdown tables here (and the figures as .json beside it).")
+@click.option("--recipe", "names", multiple=True, help="Only these recipes (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object instead.")
+def crossval_cmd(data: Path, out: Path | None, names: tuple[str, ...], as_json: bool) -> None:
+    """Grouped cross-validation (held-out channels and campaigns) of our model against the yardsticks."""
+    from training.crossval import run_crossval, to_markdown
+
+    results = run_crossval(data, list(names) or None, progress=lambda m: click.echo(m, err=True))
+    markdown = to_markdown(results)
+    if out is not None:
+        out.write_text(markdown, encoding="utf-8")
+        out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    click.echo(json.dumps(results) if as_json else markdown)
 
 
 def main() -> None:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
-__all__ = ["choose_thresholds", "head_metrics", "per_source_metrics", "threshold_at_fpr"]
+__all__ = ["best_f1", "choose_thresholds", "curve_metrics", "head_metrics", "per_source_metrics", "threshold_at_fpr"]
 
 # Marking a comment spam hides it without a human: allow 0.5 % of ham there.
 SPAM_TARGET_FPR = 0.005
@@ -114,3 +114,29 @@ def per_source_metrics(
             **_rates(ys, ps >= threshold),
         }
     return out
+
+
+def best_f1(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """Return (best F1 over all thresholds, the threshold reaching it)."""
+    precision, recall, thresholds = precision_recall_curve(y, p)
+    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    best = int(np.argmax(f1[:-1])) if len(thresholds) else 0
+    return float(f1[best]), float(thresholds[best]) if len(thresholds) else 0.0
+
+
+def curve_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    """Threshold-free metrics of scores: ROC-AUC, PR-AUC, best F1, recall at FPR 1 % and 0.1 %."""
+    y = np.asarray(y)
+    out: dict[str, Any] = {"n": int(len(y)), "n_positive": int(y.sum())}
+    if len(set(y.tolist())) < 2:
+        return out | {"roc_auc": None, "pr_auc": None, "best_f1": None, "best_f1_threshold": 0.0,
+                      "recall_at_fpr_1pct": None, "recall_at_fpr_0_1pct": None}  # fmt: skip
+    f1, threshold = best_f1(y, p)
+    return out | {
+        "roc_auc": round(float(roc_auc_score(y, p)), 4),
+        "pr_auc": round(float(average_precision_score(y, p)), 4),
+        "best_f1": round(f1, 4),
+        "best_f1_threshold": threshold,
+        "recall_at_fpr_1pct": round(recall_at_fpr(y, p, 0.01), 4),
+        "recall_at_fpr_0_1pct": round(recall_at_fpr(y, p, 0.001), 4),
+    }

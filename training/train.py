@@ -40,6 +40,7 @@ __all__ = ["HeadData", "dedupe", "fingerprint", "train_model"]
 
 log = logging.getLogger(__name__)
 HEAD_OF_KIND = {"spam": SPAM, "abuse": ABUSIVE}
+OVERRIDE_VOTES = 1_000_000
 
 
 @dataclass
@@ -60,7 +61,10 @@ def dedupe(sources: Sequence[LabeledSource]) -> HeadData:
         for text, norm, label in zip(src.texts, normalize_many(src.texts), src.labels, strict=True):
             if not norm:
                 continue
-            votes[norm][label] += 1
+            # A moderator's (or an Akismet report's) label overrides any number of dataset copies.
+            votes[norm][label] += OVERRIDE_VOTES if src.name.startswith("decisions:") else 1
+            if src.name.startswith("decisions:"):
+                first[norm] = (text, src.name)
             first.setdefault(norm, (text, src.name))
     texts, normalized, labels, names = [], [], [], []
     for norm, count in votes.items():
@@ -97,7 +101,8 @@ def _split(data: HeadData, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _fit(heads: dict[str, HeadData], rows: dict[str, np.ndarray], params: FeatureParams) -> ModerationModel:
     """Fit one shared feature union on the chosen rows of both heads, then one classifier per head."""
-    corpus = [heads[h].normalized[i] for h in (SPAM, ABUSIVE) for i in rows[h]]
+    # The feature step normalises by itself (it is the saved pipeline's first step), so it gets raw text.
+    corpus = [heads[h].texts[i] for h in (SPAM, ABUSIVE) for i in rows[h]]
     features = build_features(params)
     matrix = features.fit_transform(corpus).tocsr()
     compact(features)
@@ -109,6 +114,34 @@ def _fit(heads: dict[str, HeadData], rows: dict[str, np.ndarray], params: Featur
         pipelines[head] = build_pipeline(features, clf)
         offset += n
     return ModerationModel(pipelines[SPAM], pipelines[ABUSIVE])
+
+
+def fit_platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Fit Platt scaling P = sigmoid(a*d + b) on held-out decision values (with Platt's smoothed targets)."""
+    n_pos, n_neg = int(y.sum()), int(len(y) - y.sum())
+    if n_pos == 0 or n_neg == 0:
+        return 1.0, 0.0
+    # Platt's targets keep a separable validation set from pushing a to infinity.
+    target = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    a, b = 1.0, 0.0
+    for _ in range(100):  # Newton steps on the 2-parameter log loss
+        p = 1 / (1 + np.exp(-(a * decision + b)))
+        w = np.maximum(p * (1 - p), 1e-12)
+        g = np.array([np.sum((p - target) * decision), np.sum(p - target)])
+        h = np.array([[np.sum(w * decision * decision), np.sum(w * decision)],
+                      [np.sum(w * decision), np.sum(w)]]) + 1e-9 * np.eye(2)  # fmt: skip
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-9:
+            break
+    return float(a), float(b)
+
+
+def _calibrate(model: ModerationModel, heads: dict[str, HeadData], test_rows: dict[str, np.ndarray]) -> None:
+    """Fit each head's Platt scaling on its held-out rows (in place)."""
+    for head, rows in test_rows.items():
+        mats = model.features([heads[head].texts[i] for i in rows])
+        model.calibration[head] = fit_platt(model.decision(head, mats[head]), heads[head].labels[rows])
 
 
 def _collect(sources: Sequence[LabeledSource]) -> dict[str, HeadData]:
@@ -136,20 +169,30 @@ def train_model(
     seed: int = 0,
     params: FeatureParams | None = None,
     include_seed: bool = True,
+    extra: Sequence[LabeledSource] = (),
+    held_out_scores: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[ModerationModel, dict[str, Any]]:
-    """Train both heads on the given paths (empty: the seed set) and return (model, card)."""
+    """Train both heads on the given paths (empty: the seed set) and return (model, card).
+
+    ``held_out_scores``, when given, is filled with head -> (labels, calibrated scores) of the
+    held-out split, for the report's curves.
+    """
     started = time.perf_counter()
     params = params or FeatureParams()
     loaded = load_sources(sources, allow_noncommercial=allow_noncommercial)
     if include_seed:
         loaded = _with_seed(loaded, allow_noncommercial)
+    loaded = loaded + list(extra)
     heads = _collect(loaded)
     splits = {h: _split(heads[h], seed) for h in heads}
     log.info("fitting on 80%% (%s)", {h: len(s[0]) for h, s in splits.items()})
     held_out = _fit(heads, {h: s[0] for h, s in splits.items()}, params)
-    metrics, thresholds = _evaluate(held_out, heads, {h: s[1] for h, s in splits.items()})
+    _calibrate(held_out, heads, {h: s[1] for h, s in splits.items()})
+    metrics, thresholds = _evaluate(held_out, heads, {h: s[1] for h, s in splits.items()}, held_out_scores)
     log.info("refitting on all rows")
     model = _fit(heads, {h: np.arange(len(heads[h].labels)) for h in heads}, params)
+    # The full refit keeps the held-out calibration: same recipe, slightly more data, near-identical margins.
+    model.calibration = dict(held_out.calibration)
     card = {
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "python": platform.python_version(),
@@ -160,6 +203,7 @@ def train_model(
         "rows": {h: {"total": len(d.labels), "positive": int(d.labels.sum())} for h, d in heads.items()},
         "split": {"test_size": 0.2, "seed": seed, "stratify": "source+label"},
         "params": asdict(params),
+        "calibration": {h: {"a": round(a, 6), "b": round(b, 6)} for h, (a, b) in model.calibration.items()},
         "metrics": metrics,
         "thresholds": thresholds,
         "training_seconds": round(time.perf_counter() - started, 2),
@@ -168,7 +212,10 @@ def train_model(
 
 
 def _evaluate(
-    model: ModerationModel, heads: dict[str, HeadData], test_rows: dict[str, np.ndarray]
+    model: ModerationModel,
+    heads: dict[str, HeadData],
+    test_rows: dict[str, np.ndarray],
+    keep: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Score the held-out rows of each head; derive thresholds and metrics from them."""
     scores = {}
@@ -177,6 +224,8 @@ def _evaluate(
         mats = model.features(texts)
         scores[head] = model.probabilities(head, mats[head])
     y = {h: heads[h].labels[test_rows[h]] for h in heads}
+    if keep is not None:
+        keep.update({h: (y[h], scores[h]) for h in heads})
     thresholds = choose_thresholds(y[SPAM], scores[SPAM], y[ABUSIVE], scores[ABUSIVE])
     metrics: dict[str, Any] = {
         SPAM: head_metrics(y[SPAM], scores[SPAM], thresholds["spam_above"], thresholds["approve_below"]),

@@ -1,0 +1,97 @@
+"""Model speed figures against the yardstick, measured in the same run (prints medians; asserts nothing).
+
+    nice -n 19 .venv/bin/python bench/model_speed.py [DATA_DIR]
+
+Figures: training seconds on all commercially usable sets (ours: both heads
+with the held-out split, calibration and refit, as `model train` does; the
+yardstick: char 2-5-gram LinearSVC on the spam rows), batch scoring throughput
+on one core, one-comment latency (median and p99), model file size, load time,
+and the RSS of a fresh process that has loaded the model and scored once.
+"""
+
+from __future__ import annotations
+
+import pickle
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from moderation.scoring import load_scorer  # noqa: E402
+from training.datasets import load_sources  # noqa: E402
+from training.evaluate import yardstick_svm  # noqa: E402
+from training.registry import save_model  # noqa: E402
+from training.train import train_model  # noqa: E402
+
+_RSS_CHILD = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from moderation.scoring import load_scorer
+s = load_scorer({model_dir!r})
+s.score(["cek slot gacor di garuda138", "semoga aman"] * 128)
+# VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts from the parent's at fork.
+print([l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")][0])
+"""
+
+
+def _median_time(fn: object, repeat: int = 3) -> float:
+    """Median wall time of calling fn()."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    """Measure and print every figure."""
+    data = sys.argv[1] if len(sys.argv) > 1 else str(ROOT.parent / "shared" / "data")
+    spam = [s for s in load_sources([data]) if s.kind == "spam"]
+    texts = [t for s in spam for t in s.texts]
+    labels = [y for s in spam for y in s.labels]
+    print(f"data: {len(texts)} spam-head rows from {[s.name for s in spam]}")
+
+    started = time.perf_counter()
+    model, card = train_model([data])
+    ours_train = time.perf_counter() - started
+    yard_train = _median_time(lambda: yardstick_svm().fit(texts, labels), repeat=1)
+    print(f"train (all commercial sets)      ours {ours_train:6.1f} s   yardstick {yard_train:6.1f} s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        version = save_model(model, card, tmp, activate=True)
+        path = Path(tmp) / version / "model.joblib"
+        size_mb = path.stat().st_size / 1e6
+        load_s = _median_time(lambda: load_scorer(tmp), repeat=5)
+        yard = yardstick_svm().fit(texts, labels)
+        yard_mb = len(pickle.dumps(yard, protocol=5)) / 1e6
+        print(f"model file                       ours {size_mb:6.1f} MB  yardstick {yard_mb:6.1f} MB")
+        print(f"load (sha256 + unpickle, median) ours {load_s * 1000:6.0f} ms")
+        scorer = load_scorer(tmp)
+        sample = (texts * 2)[:20_000]
+        batch = 256
+        t_ours = _median_time(lambda: [scorer.score(sample[i : i + batch]) for i in range(0, len(sample), batch)])
+        t_yard = _median_time(lambda: [yard.decision_function(sample[i : i + batch])
+                                       for i in range(0, len(sample), batch)])  # fmt: skip
+        print(f"batch scoring (256/batch, 1 core) ours {len(sample) / t_ours:8.0f}/s  "
+              f"yardstick {len(sample) / t_yard:8.0f}/s")  # fmt: skip
+        one = []
+        for text in sample[:2000]:
+            started = time.perf_counter()
+            scorer.score([text])
+            one.append(time.perf_counter() - started)
+        one.sort()
+        print(f"one comment                      median {statistics.median(one) * 1000:.2f} ms  "
+              f"p99 {one[int(0.99 * len(one))] * 1000:.2f} ms")  # fmt: skip
+        out = subprocess.run([sys.executable, "-c", _RSS_CHILD.format(root=str(ROOT), model_dir=tmp)],
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        print(f"RSS after load + score (both heads) {int(out.stdout.strip()) / 1024:6.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Promotion with a quality gate and an audit trail; rollback promotes the previously active version.
+
+The gate scores the candidate and the active model on the same labelled
+evaluation sets and compares spam recall at the target false-positive rate;
+a candidate that is worse by more than ``tolerance`` is refused unless forced.
+Every promotion (forced or not, and every rollback) appends one JSON line to
+``MODEL_DIR/promotions.jsonl``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from moderation.scoring import ModelScorer, active_version, load_scorer
+from training.datasets import load_sources
+from training.metrics import recall_at_fpr
+from training.registry import promote
+
+__all__ = ["GateRefused", "audit_log", "gated_promote", "previous_version", "rollback"]
+
+AUDIT_FILE = "promotions.jsonl"
+
+
+class GateRefused(RuntimeError):
+    """The candidate is worse than the active model on the evaluation sets."""
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The comparison behind a promotion."""
+
+    target_fpr: float
+    candidate: float | None
+    active: float | None
+    n: int
+    basis: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form for the audit line."""
+        return {"target_fpr": self.target_fpr, "candidate_recall": self.candidate,
+                "active_recall": self.active, "n": self.n, "basis": self.basis}  # fmt: skip
+
+
+def _recall(scorer: ModelScorer, texts: list[str], y: np.ndarray, target_fpr: float) -> float:
+    """Spam recall of a model at the target FPR on labelled texts."""
+    p = np.concatenate(
+        [scorer.model.probabilities("spam", scorer.model.features(texts[i : i + 512])["spam"])
+         for i in range(0, len(texts), 512)]
+    )  # fmt: skip
+    return round(recall_at_fpr(y, p, target_fpr), 4)
+
+
+def compare(
+    model_dir: Path, candidate: str, data: Sequence[str | os.PathLike[str]], target_fpr: float
+) -> GateResult:
+    """Recall at the target FPR of candidate vs active, on the evaluation sets (or their cards' held-out figures)."""
+    current = active_version(model_dir)
+    cand = load_scorer(model_dir, candidate)  # also checks the SHA-256
+    if current is None or current == candidate:
+        return GateResult(target_fpr, None, None, 0, "no other active model")
+    active = load_scorer(model_dir, current)
+    if not data:
+        # Without shared evaluation sets, each card's own held-out split is the only evidence.
+        key = "recall_at_fpr_1pct"
+        c = cand.card.get("metrics", {}).get("spam", {}).get(key)
+        a = active.card.get("metrics", {}).get("spam", {}).get(key)
+        return GateResult(0.01, c, a, 0, "model cards (each model's own held-out split)")
+    sources = [s for s in load_sources(list(data), allow_noncommercial=True) if s.kind == "spam"]
+    texts = [t for s in sources for t in s.texts]
+    y = np.asarray([lbl for s in sources for lbl in s.labels], dtype=np.int8)
+    if len(set(y.tolist())) < 2:
+        raise ValueError("evaluation sets need both spam and ham rows")
+    return GateResult(target_fpr, _recall(cand, texts, y, target_fpr), _recall(active, texts, y, target_fpr),
+                      len(texts), "evaluation sets: " + ", ".join(str(d) for d in data))  # fmt: skip
+
+
+def gated_promote(
+    model_dir: str | os.PathLike[str],
+    version: str,
+    data: Sequence[str | os.PathLike[str]] = (),
+    target_fpr: float = 0.01,
+    tolerance: float = 0.005,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Promote VERSION unless it is worse than the active model (by more than tolerance); audit either way."""
+    root = Path(model_dir)
+    previous = active_version(root)
+    gate = compare(root, version, data, target_fpr)
+    worse = gate.candidate is not None and gate.active is not None and gate.candidate < gate.active - tolerance
+    if worse and not force:
+        _audit(root, "refused", version, previous, gate, force)
+        raise GateRefused(f"{version} recalls {gate.candidate} at FPR {target_fpr} against {gate.active} for the "
+                          f"active {previous} ({gate.basis}); use --force to promote anyway")  # fmt: skip
+    promote(root, version)
+    return _audit(root, "promoted", version, previous, gate, force)
+
+
+def rollback(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Promote the version that was active before the current one (no gate: it served before)."""
+    root = Path(model_dir)
+    current = active_version(root)
+    target = previous_version(root)
+    if target is None:
+        raise ValueError("no earlier promotion to roll back to")
+    promote(root, target)
+    return _audit(root, "rollback", target, current, None, False)
+
+
+def previous_version(model_dir: Path) -> str | None:
+    """The version active before the current one, according to the audit log."""
+    current = active_version(model_dir)
+    for entry in reversed(audit_log(model_dir)):
+        if entry["action"] in ("promoted", "rollback") and entry["version"] == current:
+            return entry.get("previous")
+    return None
+
+
+def audit_log(model_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every audit line, oldest first."""
+    path = Path(model_dir) / AUDIT_FILE
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _audit(root: Path, action: str, version: str, previous: str | None, gate: GateResult | None,
+           force: bool) -> dict[str, Any]:  # fmt: skip
+    """Append one audit line (fsynced) and return it."""
+    try:
+        actor = getpass.getuser()
+    except (KeyError, OSError):
+        actor = "unknown"
+    entry = {"at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "action": action, "version": version,
+             "previous": previous, "forced": force, "actor": actor, "gate": gate.as_dict() if gate else None}
+    with (root / AUDIT_FILE).open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, sort_keys=True) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return entry
