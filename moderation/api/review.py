@@ -1,0 +1,254 @@
+"""The review API under /api/v1/review: everything the console does, as JSON, with the console's session login.
+
+Browsers call it, so every state-changing request needs the session's CSRF
+token (``X-CSRFToken`` header); site requests elsewhere under /api/v1 are
+HMAC-signed and never see this check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from moderation.api.errors import ApiError
+from moderation.console import admin, present, stats
+from moderation.console.actions import ActionError, moderate, undo
+from moderation.console.auth import current_account, protect, require
+from moderation.states import Status
+from moderation.store.models import Site
+from moderation.store.review import FilterError, get_comment, identical_counts, matching_ids, queue_page, suggestions
+
+bp = Blueprint("review_api", __name__, url_prefix="/api/v1/review")
+
+COUNT_CAP = 1000
+"""Queue totals are counted up to this (total_capped tells); a text search is not counted (it would scan twice)."""
+bp.before_request(protect)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    """Refusals in the contract's error shape."""
+    return exc.response()
+
+
+@bp.errorhandler(ActionError)
+@bp.errorhandler(FilterError)
+def _bad_request(exc: ValueError) -> Response:
+    """A bad filter, cursor or action is a 400 that changed nothing."""
+    return ApiError(400, "invalid_request", str(exc)).response()
+
+
+def _services() -> Any:
+    """The app's database, Redis and settings."""
+    return current_app.extensions["moderation"]
+
+
+def _body() -> dict[str, Any]:
+    """The JSON object body, or 400."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "send a JSON object with Content-Type: application/json")
+    return data
+
+
+def _account() -> Any:
+    """The logged-in account (the decorators have already refused anonymous callers)."""
+    account = current_account()
+    assert account is not None
+    return account
+
+
+@bp.get("/me")
+@require(api=True)
+def me() -> ResponseReturnValue:
+    """Who is logged in."""
+    account = _account()
+    return jsonify(name=account.name, role=account.role)
+
+
+@bp.get("/queue")
+@require(api=True)
+def queue() -> ResponseReturnValue:
+    """One page of a queue: ?queue=held|reported|spam|approved|rejected &site &reason &lang &post &q &sort &cursor."""
+    services = _services()
+    settings = services.settings
+    limit = request.args.get("limit", type=int) or settings["console.page_size"]
+    with services.db.session() as session:
+        f = present.parse_filter(request.args, present.site_ids(session), settings["flags.review_after"])
+        page = queue_page(session, f, max(1, min(limit, 200)), request.args.get("cursor"), COUNT_CAP, count=not f.q)
+        similar = identical_counts(session, [c for c, _, _ in page.rows], settings["console.similar_window_hours"])
+        items = [present.item(c, slug, n, similar.get(c.id)) for c, slug, n in page.rows]
+    return jsonify(items=items, next_cursor=page.next_cursor, total=page.total, total_capped=page.total_capped,
+                   queue=f.queue, sort=f.order)
+
+
+@bp.get("/comments/<comment_id>")
+@require(api=True)
+def comment(comment_id: str) -> ResponseReturnValue:
+    """One comment with its reasons, audit trail, reports, author history and identical-comment count."""
+    services = _services()
+    with services.db.session() as session:
+        found = get_comment(session, comment_id)
+        if found is None:
+            raise ApiError(404, "not_found", "no such comment")
+        c, slug = found
+        similar = identical_counts(session, [c], services.settings["console.similar_window_hours"])[c.id]
+        return jsonify(present.detail(session, c, slug, similar))
+
+
+@bp.post("/actions")
+@require(api=True)
+def actions() -> ResponseReturnValue:
+    """Approve/spam/reject/keep: {"action", "ids": [...], "expected": status} or {"action", "filter": {...}}."""
+    body, services = _body(), _services()
+    action = body.get("action")
+    if not isinstance(action, str):
+        raise ApiError(400, "invalid_request", "action is required")
+    if "filter" in body:
+        if not isinstance(body["filter"], dict):
+            raise ApiError(400, "invalid_request", "filter must be an object")
+        with services.db.session() as session:
+            f = present.parse_filter(body["filter"], present.site_ids(session), services.settings["flags.review_after"])
+            ids = matching_ids(session, f, services.settings["console.bulk_max"])
+        expected = f.status
+    else:
+        ids = body.get("ids") or []
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise ApiError(400, "invalid_request", "ids must be a non-empty list of comment ids (or send a filter)")
+        if len(ids) > services.settings["console.bulk_max"]:
+            raise ApiError(400, "invalid_request", f"at most {services.settings['console.bulk_max']} ids")
+        try:
+            expected = Status(body.get("expected", ""))
+        except ValueError:
+            raise ApiError(400, "invalid_request", "expected must be the status the comments were seen in") from None
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise ApiError(400, "invalid_request", "note must be text")
+    outcome = moderate(services, _account(), ids, action, expected, str(body.get("reject_as") or "other"), note or None)
+    return jsonify(outcome.as_dict())
+
+
+@bp.post("/undo")
+@require(api=True)
+def undo_action() -> ResponseReturnValue:
+    """Undo this moderator's last action (or {"action_id": N})."""
+    body = request.get_json(silent=True) or {}
+    action_id = body.get("action_id") if isinstance(body, dict) else None
+    if action_id is not None and (not isinstance(action_id, int) or isinstance(action_id, bool)):
+        raise ApiError(400, "invalid_request", "action_id must be a whole number")
+    try:
+        outcome = undo(_services(), _account(), action_id)
+    except ActionError as exc:
+        raise ApiError(409, "cannot_undo", str(exc)) from None
+    return jsonify(outcome.as_dict())
+
+
+@bp.post("/authors")
+@require(api=True)
+def authors() -> ResponseReturnValue:
+    """Ban or trust an author: {"site", "verdict": ban|trust, "kind": email|ip|name, "value", "apply_to_queue"}."""
+    body, services = _body(), _services()
+    with services.db.session() as session:
+        sites = present.site_ids(session)
+    site = body.get("site")
+    if not isinstance(site, str) or site not in sites:
+        raise ApiError(400, "invalid_request", "site must be a registered site")
+    entry, outcome = admin.author_action(services, _account(), sites[site], str(body.get("verdict")),
+                                         str(body.get("kind")), str(body.get("value") or ""),
+                                         bool(body.get("apply_to_queue")))
+    return jsonify(entry={"id": entry.id, "action": entry.action, "kind": entry.kind, "value": entry.value}
+                   if entry else None, outcome=outcome.as_dict() if outcome else None)
+
+
+@bp.get("/suggestions")
+@require(api=True)
+def suggested() -> ResponseReturnValue:
+    """The comments most worth labelling (model least sure), for the 'help the model' view."""
+    limit = max(1, min(request.args.get("limit", type=int) or 50, 200))
+    with _services().db.session() as session:
+        return jsonify(items=[present.item(c, slug) for c, slug in suggestions(session, limit)])
+
+
+@bp.get("/stats")
+@require(api=True)
+def stats_json() -> ResponseReturnValue:
+    """The stats page's figures as JSON (?days=7..90)."""
+    days = max(7, min(request.args.get("days", type=int) or 30, 90))
+    with _services().db.session() as session:
+        return jsonify(stats.figures(session, days))
+
+
+@bp.get("/sites")
+@require(admin=True, api=True)
+def sites() -> ResponseReturnValue:
+    """Every site's thresholds and callback URL (admins)."""
+    from sqlalchemy import select
+
+    with _services().db.session() as session:
+        return jsonify(sites=[admin.site_view(s) for s in session.scalars(select(Site).order_by(Site.slug))])
+
+
+@bp.patch("/sites/<slug>")
+@require(admin=True, api=True)
+def update_site(slug: str) -> ResponseReturnValue:
+    """Change a site's thresholds / callback URL (admins); null or "" resets a threshold to the defaults."""
+    services = _services()
+    settings = services.settings
+    defaults = {"approve_below": settings["policy.approve_below"], "spam_above": settings["policy.spam_above"],
+                "abusive_above": settings["policy.abusive_above"]}
+    with services.db.session() as session:
+        site = admin.update_site(session, slug, _body(), defaults)
+        return jsonify(admin.site_view(site))
+
+
+@bp.post("/sites/<slug>/rotate-secret")
+@require(admin=True, api=True)
+def rotate(slug: str) -> ResponseReturnValue:
+    """A new secret for a site (shown once); the old one verifies for console.secret_grace_hours more."""
+    services = _services()
+    with services.db.session() as session:
+        site, secret = admin.rotate_secret(session, slug, services.settings["console.secret_grace_hours"])
+        until = admin.site_view(site)["previous_secret_until"]
+        return jsonify(site=site.slug, secret=secret, previous_valid_until=until)
+
+
+@bp.get("/lists")
+@require(admin=True, api=True)
+def lists() -> ResponseReturnValue:
+    """Allow/deny entries: ?site=SLUG for a site's (and the global ones), none for the global ones (admins)."""
+    services = _services()
+    with services.db.session() as session:
+        sites = present.site_ids(session)
+        slug = request.args.get("site")
+        if slug and slug not in sites:
+            raise ApiError(404, "not_found", "no such site")
+        entries = admin.list_entries(session, sites[slug] if slug else None)
+        return jsonify(entries=[{"id": e.id, "site": s, "action": e.action, "kind": e.kind, "value": e.value}
+                                for e, s in entries])
+
+
+@bp.post("/lists")
+@require(admin=True, api=True)
+def add_list_entry() -> ResponseReturnValue:
+    """Add {"site": SLUG|null, "action": allow|deny, "kind": word|domain|email|ip, "value"} (admins)."""
+    body, services = _body(), _services()
+    with services.db.session() as session:
+        sites = present.site_ids(session)
+        slug = body.get("site")
+        if slug is not None and (not isinstance(slug, str) or slug not in sites):
+            raise ApiError(400, "invalid_request", "site must be a registered site's slug or null")
+        entry, new = admin.add_entry(session, sites[slug] if slug else None, str(body.get("action")),
+                                     str(body.get("kind")), str(body.get("value") or ""))
+        return jsonify(id=entry.id, action=entry.action, kind=entry.kind, value=entry.value), 201 if new else 200
+
+
+@bp.delete("/lists/<int:entry_id>")
+@require(admin=True, api=True)
+def delete_list_entry(entry_id: int) -> ResponseReturnValue:
+    """Remove one entry (admins)."""
+    with _services().db.session() as session:
+        if not admin.remove_entry(session, entry_id):
+            raise ApiError(404, "not_found", "no such entry")
+    return "", 204

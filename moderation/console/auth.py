@@ -1,0 +1,158 @@
+"""Console login: session cookie, role checks, CSRF on our blueprints only, rate-limited attempts.
+
+CSRF: flask-wtf's CSRFProtect is installed with checking off by default
+(``WTF_CSRF_CHECK_DEFAULT = False``) and switched on in a ``before_request``
+of the console and review-API blueprints. The site API (HMAC-signed) and the
+Akismet-compatible API (api_key) are called by servers, not browsers, so they
+stay exempt without each having to be listed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, jsonify, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
+from redis.exceptions import RedisError
+
+from moderation.store.users import Account, get_account
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
+
+csrf = CSRFProtect()
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def init_app(app: Flask) -> None:
+    """Session cookie flags and CSRF for the console (called by the app factory)."""
+    settings = app.extensions["moderation"].settings
+    app.config.update(
+        SESSION_COOKIE_NAME="moderation_console",
+        SESSION_COOKIE_SECURE=settings["console.secure_cookies"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings["console.session_hours"]),
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=settings["console.session_hours"] * 3600,
+        WTF_CSRF_SSL_STRICT=settings["console.secure_cookies"],
+    )
+    csrf.init_app(app)
+
+
+def protect() -> None:
+    """before_request of our blueprints: every state-changing request needs the session's CSRF token."""
+    if request.method in UNSAFE:
+        csrf.protect()
+
+
+def current_account() -> Account | None:
+    """The logged-in account, checked against the database once per request (deleted users are out)."""
+    if "account" not in g:
+        account = None
+        uid = session.get("uid")
+        if isinstance(uid, int):
+            with current_app.extensions["moderation"].db.session() as db:
+                account = get_account(db, uid)
+            if account is not None and session.get("fp") != account.fingerprint:
+                account = None  # password changed since this session logged in
+        g.account = account
+    return g.account  # type: ignore[no-any-return]
+
+
+def log_in(account: Account) -> None:
+    """Start a fresh session for the account (nothing from before the login survives)."""
+    session.clear()
+    session.permanent = True
+    session["uid"] = account.id
+    session["fp"] = account.fingerprint
+    g.account = account
+
+
+def log_out() -> None:
+    """End the session."""
+    session.clear()
+    g.account = None
+
+
+def safe_next(target: str | None) -> str:
+    """A post-login redirect inside this site only (no open redirect to another host)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
+                and "\\" not in target:
+            return target
+    return url_for("console.queue")
+
+
+def _refuse(api: bool, status: int, message: str) -> Any:
+    """401/403 as JSON for the API, a redirect to the login page (or a 403 page) for pages."""
+    if api:
+        code = "unauthorized" if status == 401 else "forbidden"
+        resp = jsonify({"error": {"code": code, "message": message}})
+        resp.status_code = status
+        return resp
+    if status == 401:
+        return redirect(url_for("console.login", next=request.full_path if request.query_string else request.path))
+    return message, 403
+
+
+def require(admin: bool = False, api: bool = False) -> Callable[[F], F]:
+    """Decorator: a logged-in account (and an admin when ``admin``) or a refusal."""
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            account = current_account()
+            if account is None:
+                return _refuse(api, 401, "log in first")
+            if admin and not account.is_admin:
+                return _refuse(api, 403, "admins only")
+            return view(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+    return decorate
+
+
+def _attempt_key(services: Any, name: str, ip: str) -> str:
+    """Redis key of failed logins for one user name from one IP (hashed: names are user input)."""
+    digest = hashlib.sha256(f"{name.lower()}\0{ip}".encode()).hexdigest()[:32]
+    return f"{services.settings['queue.prefix']}:login-fail:{digest}"
+
+
+def login_blocked(services: Any, name: str, ip: str) -> int:
+    """Seconds until this name+IP may try again (0: go ahead). Fails closed: no Redis, no login."""
+    limit = services.settings["console.login_max_failures"]
+    try:
+        key = _attempt_key(services, name, ip)
+        failures = int(services.redis.get(key) or 0)
+        if failures < limit:
+            return 0
+        return max(int(services.redis.ttl(key)), 1)
+    except RedisError as exc:
+        log.warning("login refused, Redis unavailable for the attempt counter: %s", exc.__class__.__name__)
+        return 60
+
+
+def login_failed(services: Any, name: str, ip: str) -> None:
+    """Count a failed login (the window starts at the first failure)."""
+    key = _attempt_key(services, name, ip)
+    try:
+        pipe = services.redis.pipeline()
+        pipe.set(key, 0, nx=True, ex=services.settings["console.login_window"])  # INCR keeps this TTL
+        pipe.incr(key)
+        pipe.execute()
+    except RedisError:
+        pass
+
+
+def login_succeeded(services: Any, name: str, ip: str) -> None:
+    """Forget the failures of a name+IP after a good login."""
+    try:
+        services.redis.delete(_attempt_key(services, name, ip))
+    except RedisError:
+        pass

@@ -1,0 +1,94 @@
+"""Shared by the pages and the review API: request arguments → queue filter, rows → JSON-able items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from moderation.console.highlight import links, ngrams_from, segments
+from moderation.store.models import Comment, DecisionEvent, Flag, Site
+from moderation.store.review import FilterError, QueueFilter, author_history, events_for, flags_for
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """ISO-8601 UTC with a Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def site_ids(session: Session) -> dict[str, int]:
+    """Every site's id by slug (for the filter menus)."""
+    return {slug: sid for sid, slug in session.execute(select(Site.id, Site.slug).order_by(Site.slug))}
+
+
+def parse_filter(args: Mapping[str, Any], sites: dict[str, int], reported_after: int) -> QueueFilter:
+    """A queue filter from query arguments or a JSON object; FilterError for unknown sites or bad values."""
+    def text(name: str, longest: int = 255) -> str | None:
+        value = args.get(name)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or len(value) > longest:
+            raise FilterError(f"{name} must be text of at most {longest} characters")
+        return value.strip() or None
+
+    site = text("site", 64)
+    if site is not None and site not in sites:
+        raise FilterError(f"no site {site!r}")
+    return QueueFilter(queue=text("queue", 16) or "held", site_id=sites[site] if site else None,
+                       reason=text("reason", 64), lang=text("lang", 16), post=text("post"), q=text("q", 200),
+                       sort=text("sort", 16) or "", reported_after=reported_after)
+
+
+def item(comment: Comment, slug: str, reports: int = 0, similar: int | None = None) -> dict[str, Any]:
+    """A comment as the console shows it: exact text cut into highlight segments, links listed as text."""
+    reasons = comment.reasons or []
+    return {
+        "id": comment.id, "site": slug, "external_id": comment.external_id, "status": comment.status,
+        "content": comment.content,
+        "segments": [{"text": piece, "hit": hit} for piece, hit in segments(comment.content, ngrams_from(reasons))],
+        "links": links(comment.content),
+        "author": {"name": comment.author_name, "email": comment.author_email, "ip": comment.author_ip,
+                   "url": comment.author_url},
+        "post": {"id": comment.post_id, "url": comment.post_url, "title": comment.post_title},
+        "lang": comment.lang,
+        "scores": {"spam": comment.spam_score, "abusive": comment.abusive_score},
+        "reasons": reasons, "model_version": comment.model_version,
+        "decided_by": comment.decided_by, "decided_at": _iso(comment.decided_at),
+        "received_at": _iso(comment.received_at), "reports": reports, "similar": similar,
+    }
+
+
+def _event(e: DecisionEvent) -> dict[str, Any]:
+    """One audit event."""
+    return {"id": e.id, "actor": e.actor, "from": e.from_status, "to": e.to_status, "note": e.note,
+            "reasons": e.reasons or [], "at": _iso(e.created_at)}
+
+
+def _flag(f: Flag) -> dict[str, Any]:
+    """One reader report."""
+    return {"reason": f.reason, "reporter": f.reporter, "note": f.note, "at": _iso(f.created_at),
+            "resolved_by": f.resolved_by, "resolved_at": _iso(f.resolved_at)}
+
+
+def detail(session: Session, comment: Comment, slug: str, similar: int) -> dict[str, Any]:
+    """Everything the console shows about one comment: the item, audit trail, reports and author history."""
+    events = events_for(session, comment.id)
+    flags = flags_for(session, comment.id)
+    history, counts = author_history(session, comment)
+    out = item(comment, slug, sum(1 for f in flags if f.resolved_at is None), similar)
+    # After a moderator decision the comment's reasons start with theirs; the model's n-grams are kept
+    # after it, and the first (machine) decision event has them too, so highlights survive moderation.
+    machine = next((e.reasons for e in events if e.from_status == "queued" and e.reasons), None)
+    if machine and not any(str(r.get("code", "")).startswith("model.") for r in comment.reasons or []):
+        out["segments"] = [{"text": p, "hit": h} for p, h in segments(comment.content, ngrams_from(machine))]
+    out.update(events=[_event(e) for e in events], flags=[_flag(f) for f in flags],
+               history=[{"id": h.id, "status": h.status, "content": h.content[:300], "decided_by": h.decided_by,
+                         "received_at": _iso(h.received_at)} for h in history],
+               history_counts=counts)
+    return out
+
+
+__all__ = ["FilterError", "detail", "item", "parse_filter", "site_ids"]

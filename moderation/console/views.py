@@ -1,0 +1,237 @@
+"""Console pages: login/logout, the queues, stats (server-side SVG), 'help the model', admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from moderation.console import admin, present, stats
+from moderation.console.actions import ActionError
+from moderation.console.auth import (
+    current_account,
+    log_in,
+    log_out,
+    login_blocked,
+    login_failed,
+    login_succeeded,
+    protect,
+    require,
+    safe_next,
+)
+from moderation.store.models import Site
+from moderation.store.review import (
+    QUEUES,
+    SORTS,
+    FilterError,
+    count_matching,
+    identical_counts,
+    queue_page,
+    suggestions,
+    with_queue,
+)
+from moderation.store.users import authenticate
+
+bp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/console/static")
+bp.before_request(protect)
+
+COUNT_CAP = 1000
+"""Queue sizes are counted up to this (shown as '1000+'): an exact count of a huge queue costs a scan."""
+
+REASON_CHOICES = ("policy.uncertain", "policy.abusive_above", "model.spam", "model.abusive", "rule.",
+                  "flood.", "moderator.")
+"""Reason-code prefixes offered in the filter menu (any code prefix can be typed in the URL)."""
+
+
+def _services() -> Any:
+    """The app's database, Redis and settings."""
+    return current_app.extensions["moderation"]
+
+
+@bp.app_context_processor
+def _globals() -> dict[str, Any]:
+    """The logged-in account in every template."""
+    return {"account": current_account()}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """The login form; failed attempts per name+IP are limited (console.login_max_failures)."""
+    if request.method == "GET":
+        return render_template("login.html", next=request.args.get("next", ""))
+    services = _services()
+    name = (request.form.get("name") or "")[:64]
+    password = request.form.get("password") or ""
+    ip = request.remote_addr or "-"
+    wait = login_blocked(services, name, ip)
+    if wait:
+        page = render_template("login.html", next=request.form.get("next", ""), name=name,
+                               error=f"Too many failed attempts. Try again in {wait} seconds.")
+        return page, 429, {"Retry-After": str(wait)}
+    with services.db.session() as session:
+        account = authenticate(session, name, password)
+    if account is None:
+        login_failed(services, name, ip)
+        return render_template("login.html", next=request.form.get("next", ""), name=name,
+                               error="Wrong name or password."), 401
+    login_succeeded(services, name, ip)
+    log_in(account)
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """End the session (POST with the CSRF token, so another site cannot log a moderator out)."""
+    log_out()
+    return redirect(url_for("console.login"))
+
+
+def _tab_counts(session: Any, f: Any, cap: int, known: str | None = None) -> dict[str, str]:
+    """How many comments each queue holds under the current filters (capped, so it stays cheap).
+
+    A text search scans comment bodies, so its other tabs are not counted (they would scan once each).
+    """
+    if f.q:
+        return {name: "" for name in QUEUES}
+    counts = {}
+    for name in QUEUES:
+        if name == f.queue and known is not None:
+            counts[name] = known  # the page has just counted its own queue
+            continue
+        n, capped = count_matching(session, with_queue(f, name), cap)
+        counts[name] = f"{n}+" if capped else str(n)
+    return counts
+
+
+@bp.get("/")
+@require()
+def queue() -> ResponseReturnValue:
+    """A queue page (held by default), filtered, sorted, one keyset page at a time."""
+    services = _services()
+    settings = services.settings
+    with services.db.session() as session:
+        sites = present.site_ids(session)
+        try:
+            f = present.parse_filter(request.args, sites, settings["flags.review_after"])
+            page = queue_page(session, f, settings["console.page_size"], request.args.get("cursor"), COUNT_CAP,
+                              count=not f.q)
+        except FilterError as exc:
+            return render_template("error.html", message=str(exc)), 400
+        similar = identical_counts(session, [c for c, _, _ in page.rows], settings["console.similar_window_hours"])
+        items = [present.item(c, slug, n, similar.get(c.id)) for c, slug, n in page.rows]
+        counts = _tab_counts(session, f, COUNT_CAP, f"{page.total}+" if page.total_capped else str(page.total))
+    args = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    keep: dict[str, Any] = {k: v for k, v in args.items() if k not in ("queue", "sort")}
+    tab_urls = {q: url_for("console.queue", **keep, queue=q) for q in QUEUES}
+    more: dict[str, Any] = {**args, "cursor": page.next_cursor}
+    next_url = url_for("console.queue", **more) if page.next_cursor else None
+    return render_template("queue.html", items=items, page=page, f=f, sites=sorted(sites), counts=counts,
+                           queues=list(QUEUES), sorts=SORTS, reason_choices=REASON_CHOICES, args=args,
+                           tab_urls=tab_urls, next_url=next_url,
+                           filter_json={k: v for k, v in args.items() if k != "sort"} | {"queue": f.queue})
+
+
+@bp.get("/stats")
+@require()
+def stats_page() -> ResponseReturnValue:
+    """Charts (server-side SVG) and the hold-queue figures."""
+    days = max(7, min(request.args.get("days", type=int) or 30, 90))
+    data = stats.cached_figures(_services(), days)
+    return render_template("stats.html", data=data, days=days, charts=stats.CHARTS)
+
+
+@bp.get("/stats/<name>.svg")
+@require()
+def stats_chart(name: str) -> ResponseReturnValue:
+    """One chart as an SVG image."""
+    if name not in stats.CHARTS:
+        return "no such chart", 404
+    days = max(7, min(request.args.get("days", type=int) or 30, 90))
+    return Response(stats.chart(name, stats.cached_figures(_services(), days)), mimetype="image/svg+xml")
+
+
+@bp.get("/teach")
+@require()
+def teach() -> ResponseReturnValue:
+    """'Help the model': the comments whose label would teach the model most (it is least sure of them)."""
+    with _services().db.session() as session:
+        items = [present.item(c, slug) for c, slug in suggestions(session, 50)]
+    return render_template("teach.html", items=items)
+
+
+@bp.get("/admin")
+@require(admin=True)
+def admin_page() -> ResponseReturnValue:
+    """Sites (thresholds, callback URL, secret rotation) and allow/deny lists."""
+    with _services().db.session() as session:
+        sites = [admin.site_view(s) for s in session.scalars(select(Site).order_by(Site.slug))]
+        ids = present.site_ids(session)
+        entries = [(e, slug) for e, slug in admin.list_entries(session, None)]
+        for sid in ids.values():
+            entries += [(e, slug) for e, slug in admin.list_entries(session, sid, global_too=False)]
+    return render_template("admin.html", sites=sites, entries=entries, site_slugs=sorted(ids))
+
+
+@bp.post("/admin/sites/<slug>")
+@require(admin=True)
+def admin_site(slug: str) -> ResponseReturnValue:
+    """Save a site's thresholds and callback URL (all or nothing)."""
+    services = _services()
+    settings = services.settings
+    defaults = {"approve_below": settings["policy.approve_below"], "spam_above": settings["policy.spam_above"],
+                "abusive_above": settings["policy.abusive_above"]}
+    fields = ("approve_below", "spam_above", "abusive_above", "callback_url")
+    try:
+        with services.db.session() as session:
+            admin.update_site(session, slug, {k: request.form.get(k, "") for k in fields}, defaults)
+        flash(f"Saved {slug}.")
+    except ActionError as exc:
+        flash(f"Not saved: {exc}", "error")
+    return redirect(url_for("console.admin_page"))
+
+
+@bp.post("/admin/sites/<slug>/rotate")
+@require(admin=True)
+def admin_rotate(slug: str) -> ResponseReturnValue:
+    """Rotate a site's secret and show the new one once."""
+    services = _services()
+    try:
+        with services.db.session() as session:
+            site, secret = admin.rotate_secret(session, slug, services.settings["console.secret_grace_hours"])
+            until = admin.site_view(site)["previous_secret_until"]
+    except ActionError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("console.admin_page"))
+    return render_template("secret.html", slug=slug, secret=secret, until=until)
+
+
+@bp.post("/admin/lists")
+@require(admin=True)
+def admin_add_entry() -> ResponseReturnValue:
+    """Add an allow/deny entry (global or one site's)."""
+    services = _services()
+    try:
+        with services.db.session() as session:
+            ids = present.site_ids(session)
+            slug = request.form.get("site") or None
+            if slug is not None and slug not in ids:
+                raise ActionError("no such site")
+            _, new = admin.add_entry(session, ids[slug] if slug else None, request.form.get("action", ""),
+                                     request.form.get("kind", ""), request.form.get("value", ""))
+        flash("Added." if new else "Already listed.")
+    except ActionError as exc:
+        flash(f"Not added: {exc}", "error")
+    return redirect(url_for("console.admin_page"))
+
+
+@bp.post("/admin/lists/<int:entry_id>/delete")
+@require(admin=True)
+def admin_delete_entry(entry_id: int) -> ResponseReturnValue:
+    """Remove an allow/deny entry."""
+    with _services().db.session() as session:
+        removed = admin.remove_entry(session, entry_id)
+    flash("Removed." if removed else "No such entry.", "message" if removed else "error")
+    return redirect(url_for("console.admin_page"))
