@@ -1,0 +1,333 @@
+"""The OpenAPI 3.1 document for /api/v1, built from code and served at ``/api/v1/openapi.json``.
+
+The intake request schemas come from the pydantic models that validate intake
+(``moderation.api.schemas``), and the limits (content length, batch size, body
+size) from the running app's settings, so the document cannot drift from what
+the service enforces. tests/test_openapi.py checks it against ``app.url_map``;
+tests/test_schemathesis.py fuzzes a live server with it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from moderation import signing
+from moderation.api import bp
+from moderation.api.schemas import CommentIn
+from moderation.states import Status
+from moderation.store.review import FLAG_REASONS
+
+REF = "#/components/schemas/{model}"
+NON_BLANK = r"\S"
+"""JSON Schema patterns are searches, so this means 'has at least one non-space character'."""
+
+
+def _ref(name: str) -> dict[str, str]:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema or JSON null."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _external_id(nullable: bool) -> dict[str, Any]:
+    """The site's own ids: text, or whole numbers (WordPress sends numbers; schemas.ExternalId turns them to text)."""
+    schema = {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 255, "pattern": NON_BLANK},
+                        {"type": "integer"}]}
+    return {"anyOf": [*schema["anyOf"], {"type": "null"}]} if nullable else schema
+
+
+def _comment_in(max_chars: int) -> dict[str, dict[str, Any]]:
+    """CommentIn, Author and Post from the pydantic models, with what their validators add."""
+    schema = CommentIn.model_json_schema(ref_template=REF)
+    defs = schema.pop("$defs", {})
+    props = schema["properties"]
+    props["id"] = _external_id(nullable=False)
+    props["parent_id"] = _external_id(nullable=True)
+    props["content"] = {"type": "string", "minLength": 1, "maxLength": max_chars, "pattern": NON_BLANK,
+                        "description": f"The comment text; over {max_chars} characters is a 422."}
+    props["created_at"] = _nullable({"type": "string", "format": "date-time"})
+    defs["Post"]["properties"]["id"] = _external_id(nullable=True)
+    return {"CommentIn": schema, **defs}
+
+
+def _error_schemas() -> dict[str, dict[str, Any]]:
+    """The contract's error shape."""
+    return {"Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           "fields": {"type": "object", "additionalProperties": {"type": "string"}}},
+        }},
+    }}
+
+
+def _view_schemas() -> dict[str, dict[str, Any]]:
+    """What the site API answers: a comment's decision, a batch, a report."""
+    time = _nullable({"type": "string", "format": "date-time"})
+    view = {
+        "type": "object", "required": ["id", "external_id", "status", "scores", "reasons", "model_version",
+                                       "decided_by", "decided_at"],
+        "properties": {
+            "id": {"type": "string"}, "external_id": {"type": "string"},
+            "status": {"type": "string", "enum": [s.value for s in Status]},
+            "scores": _nullable({"type": "object", "required": ["spam", "abusive"],
+                                 "properties": {"spam": {"type": "number", "minimum": 0, "maximum": 1},
+                                                "abusive": {"type": "number", "minimum": 0, "maximum": 1}}}),
+            "reasons": {"type": "array", "items": {"type": "object", "required": ["code"],
+                                                   "properties": {"code": {"type": "string"}}}},
+            "model_version": _nullable({"type": "string"}),
+            "decided_by": _nullable({"type": "string", "pattern": "^(model|rule|moderator:.+)$"}),
+            "decided_at": time, "received_at": time,
+        },
+    }
+    item_ok = {"allOf": [_ref("CommentView"), {"type": "object", "required": ["code"],
+                                               "properties": {"code": {"enum": [200, 202]}}}]}
+    item_refused = {"allOf": [_ref("Error"), {"type": "object", "required": ["code"],
+                                              "properties": {"code": {"type": "integer", "minimum": 400,
+                                                                      "maximum": 499}}}]}
+    return {
+        "CommentView": view,
+        "BatchResults": {"type": "object", "required": ["results"], "properties": {
+            "results": {"type": "array", "items": {"anyOf": [item_ok, item_refused]}}}},
+        "FlagAccepted": {"type": "object", "required": ["id", "flagged", "counted"], "properties": {
+            "id": {"type": "string"}, "flagged": {"const": True}, "counted": {"type": "boolean"}}},
+    }
+
+
+def _request_schemas(settings: Any) -> dict[str, dict[str, Any]]:
+    """Batch envelope and reader report (flags.py validates by hand; this mirrors its checks)."""
+    max_items = settings["intake.batch_max_items"]
+    return {
+        "BatchIn": {"type": "object", "required": ["comments"], "properties": {"comments": {
+            "type": "array", "minItems": 1, "maxItems": max_items,
+            "description": "Each item is checked on its own: a bad item is refused in its own slot (with its "
+                           "code and error), the others are still taken; the answer is 207 when items differ.",
+            "items": _ref("CommentIn"),
+        }}},
+        "FlagIn": {"type": "object", "required": ["reason"], "properties": {
+            "reason": {"enum": list(FLAG_REASONS)},
+            "reporter": {"anyOf": [{"type": "string", "maxLength": 255, "pattern": NON_BLANK}, {"type": "integer"},
+                                   {"type": "null"}]},
+            "note": _nullable({"type": "string", "maxLength": 2000}),
+        }},
+    }
+
+
+def _resp(description: str, schema: str | None = "Error", headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One documented response."""
+    out: dict[str, Any] = {"description": description}
+    if schema:
+        out["content"] = {"application/json": {"schema": _ref(schema)}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}}
+
+
+def _site_errors(*codes: int) -> dict[str, Any]:
+    """The error answers every signed request may get, plus the given ones."""
+    text = {400: "Malformed JSON or body.", 401: "Missing, stale or wrong signature (nothing changed).",
+            404: "No such comment for this site.", 405: "Method not allowed.", 413: "Body over the size limit.",
+            415: "Content-Type is not application/json.", 422: "A field is missing, wrong-typed or too long.",
+            429: "Over the site's or the commenter IP's rate limit."}
+    out = {str(c): _resp(text[c], headers=RETRY_AFTER if c == 429 else None) for c in (401, 429, *codes)}
+    return dict(sorted(out.items()))
+
+
+def _body(schema: str) -> dict[str, Any]:
+    """A required JSON request body."""
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+PATH_ID = {"name": "comment_id", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^[^/]+$"}, "description": "The service's comment id."}
+
+
+def _site_paths() -> dict[str, Any]:
+    """The signed site API."""
+    view = _resp("The comment as it stands now.", "CommentView")
+    return {
+        "/api/v1/comments": {
+            "post": {"operationId": "createComment", "tags": ["site"], "requestBody": _body("CommentIn"),
+                     "responses": {"202": _resp("Stored durably and queued for scoring.", "CommentView"),
+                                   "200": _resp("This site sent this id before; not scored twice.", "CommentView"),
+                                   **_site_errors(400, 413, 415, 422)}},
+            "get": {"operationId": "findComment", "tags": ["site"],
+                    "parameters": [{"name": "external_id", "in": "query", "required": True,
+                                    "schema": {"type": "string", "minLength": 1}}],
+                    "responses": {"200": view, **_site_errors(400, 404)}},
+        },
+        "/api/v1/comments/batch": {"post": {
+            "operationId": "createComments", "tags": ["site"], "requestBody": _body("BatchIn"),
+            "responses": _site_errors(400, 413, 415, 422) | {c: _resp(d, "BatchResults") for c, d in (
+                ("202", "Every item new."), ("200", "Every item a repeat."), ("207", "Items differ in outcome."))}
+            | {c: {"description": f"A malformed envelope, or every item refused with {c} (each result says why).",
+                   "content": {"application/json": {"schema": {"anyOf": [_ref("Error"), _ref("BatchResults")]}}}}
+               for c in ("400", "422")}}},
+        "/api/v1/comments/{comment_id}": {"get": {
+            "operationId": "getComment", "tags": ["site"], "parameters": [PATH_ID],
+            "responses": {"200": view, **_site_errors(404)}}},
+        "/api/v1/comments/{comment_id}/flags": {"post": {
+            "operationId": "flagComment", "tags": ["site"], "parameters": [PATH_ID], "requestBody": _body("FlagIn"),
+            "responses": {"202": _resp("Recorded (a repeat by the same reporter counts once).", "FlagAccepted"),
+                          **_site_errors(400, 404, 413, 415, 422)}}},
+    }
+
+
+def _review_op(op_id: str, summary: str, ok: dict[str, Any], *, admin: bool = False, unsafe: bool = False,
+               params: list[dict[str, Any]] | None = None, body: dict[str, Any] | None = None,
+               errors: tuple[int, ...] = (400,)) -> dict[str, Any]:
+    """One review-API operation: session cookie (plus the CSRF header when it changes something)."""
+    texts = {400: "Bad filter, cursor, action or body (or a missing CSRF token); nothing changed.",
+             401: "Not logged in.", 403: "Admins only.", 404: "No such comment, site or entry.",
+             409: "Nothing of yours to undo."}
+    responses = {**ok, **{str(c): _resp(texts[c]) for c in (401, *((403,) if admin else ()), *errors)}}
+    op: dict[str, Any] = {"operationId": op_id, "tags": ["review"], "summary": summary,
+                          "security": [{"console": [], "csrf": []}] if unsafe else [{"console": []}],
+                          "responses": dict(sorted(responses.items()))}
+    if params:
+        op["parameters"] = params
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return op
+
+
+def _review_bodies() -> dict[str, dict[str, Any]]:
+    """Request bodies of the review API (what its handlers check; references to unknown sites/ids are 400s)."""
+    text = {"type": "string", "maxLength": 512}
+    threshold = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}, {"const": ""}]}
+    by_ids = {"type": "object", "required": ["action", "ids", "expected"], "properties": {
+        "action": {"enum": ["approve", "spam", "reject", "keep"]},
+        "ids": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "string"}},
+        "expected": {"enum": [s.value for s in Status]}, "note": _nullable(text),
+        "reject_as": {"type": "string", "description": "With reject: 'abusive', anything else means 'other'."}}}
+    return {
+        "actions": by_ids,
+        "authors": {"type": "object", "required": ["site", "verdict", "kind", "value"], "properties": {
+            "site": {"type": "string"}, "verdict": {"enum": ["ban", "trust"]},
+            "kind": {"enum": ["email", "ip", "name"]}, "value": text, "apply_to_queue": {"type": "boolean"}}},
+        "site": {"type": "object", "additionalProperties": False, "properties": {
+            "approve_below": threshold, "spam_above": threshold, "abusive_above": threshold,
+            "callback_url": _nullable({"type": "string", "maxLength": 2048})}},
+        "list": {"type": "object", "required": ["action", "kind", "value"], "properties": {
+            "site": _nullable({"type": "string"}), "action": {"enum": ["allow", "deny"]},
+            "kind": {"enum": ["word", "domain", "email", "ip"]}, "value": text}},
+    }
+
+
+def _obj(*required: str) -> dict[str, Any]:
+    """A JSON object answer with these keys (the review API's shapes are the console's own)."""
+    return {"200": {"description": "OK", "content": {"application/json": {"schema": {
+        "type": "object", "required": list(required)}}}}}
+
+
+def _query(*names: str) -> list[dict[str, Any]]:
+    """Optional text query parameters."""
+    return [{"name": n, "in": "query", "required": False, "schema": {"type": "string"},
+             **({"description": "A whole number; anything else means the default."} if n in ("limit", "days") else {})}
+            for n in names]
+
+
+def _review_paths() -> dict[str, Any]:
+    """The moderators' JSON API (same session login as the console)."""
+    p, bodies = "/api/v1/review", _review_bodies()
+    outcome = _obj("action_id", "applied", "skipped")
+    slug = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}]
+    entry_id = [{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}]
+    return {
+        f"{p}/me": {"get": _review_op("reviewMe", "Who is logged in.", _obj("name", "role"), errors=())},
+        f"{p}/queue": {"get": _review_op("reviewQueue", "One page of a queue.",
+                                         _obj("items", "next_cursor", "total", "queue", "sort"),
+                                         params=_query("queue", "site", "reason", "lang", "post", "q", "sort",
+                                                       "cursor", "limit"))},
+        f"{p}/comments/{{comment_id}}": {"get": _review_op(
+            "reviewComment", "One comment with audit trail, reports and author history.",
+            _obj("id", "site", "status", "content", "events", "flags", "history"), params=[PATH_ID], errors=(404,))},
+        f"{p}/actions": {"post": _review_op("reviewAction", "Approve/spam/reject/keep comments.", outcome,
+                                            unsafe=True, body=bodies["actions"])},
+        f"{p}/undo": {"post": _review_op("reviewUndo", "Undo this moderator's last action.", outcome, unsafe=True,
+                                         errors=(400, 409))},
+        f"{p}/authors": {"post": _review_op("reviewAuthor", "Ban or trust an author.", _obj("entry", "outcome"),
+                                            unsafe=True, body=bodies["authors"])},
+        f"{p}/suggestions": {"get": _review_op("reviewSuggestions", "Comments most worth labelling.", _obj("items"),
+                                               params=_query("limit"), errors=())},
+        f"{p}/stats": {"get": _review_op("reviewStats", "The stats page's figures.", _obj("days"),
+                                         params=_query("days"), errors=())},
+        f"{p}/sites": {"get": _review_op("reviewSites", "Every site's thresholds.", _obj("sites"), admin=True,
+                                         errors=())},
+        f"{p}/sites/{{slug}}": {"patch": _review_op("reviewUpdateSite", "Change thresholds / callback URL.",
+                                                    _obj("site"), admin=True, unsafe=True, params=slug,
+                                                    body=bodies["site"], errors=(400, 404))},
+        f"{p}/sites/{{slug}}/rotate-secret": {"post": _review_op(
+            "reviewRotateSecret", "A new secret (the old one keeps working for a grace period).",
+            _obj("site", "secret", "previous_valid_until"), admin=True, unsafe=True, params=slug, errors=(400, 404))},
+        f"{p}/lists": {
+            "get": _review_op("reviewLists", "Allow/deny entries.", _obj("entries"), admin=True,
+                              params=_query("site"), errors=(404,)),
+            "post": _review_op("reviewAddListEntry", "Add an allow/deny entry.",
+                               {**_obj("id", "action", "kind", "value"),
+                                "201": {"description": "Created", "content": {"application/json": {"schema": {
+                                    "type": "object", "required": ["id", "action", "kind", "value"]}}}}},
+                               admin=True, unsafe=True, body=bodies["list"])},
+        f"{p}/lists/{{entry_id}}": {"delete": _review_op("reviewDeleteListEntry", "Remove an entry.",
+                                                         {"204": {"description": "Removed."}}, admin=True,
+                                                         unsafe=True, params=entry_id, errors=(400, 404))},
+    }
+
+
+def _security_schemes() -> dict[str, Any]:
+    """The three signing headers (all required together) and the console's session + CSRF header."""
+    def header(name: str, text: str) -> dict[str, str]:
+        return {"type": "apiKey", "in": "header", "name": name, "description": text}
+
+    return {
+        "site": header(signing.SITE_HEADER, "The site's slug."),
+        "timestamp": header(signing.TIMESTAMP_HEADER, "Unix seconds; refused when over the allowed clock skew."),
+        "signature": header(signing.SIGNATURE_HEADER, "sha256=HEX: lower-case hex HMAC-SHA256, keyed with the "
+                            "site's secret, of TIMESTAMP + '.' + METHOD + '.' + PATH_WITH_QUERY + '.' + RAW_BODY."),
+        "console": {"type": "apiKey", "in": "cookie", "name": "moderation_console",
+                    "description": "The console's session cookie (log in at /login)."},
+        "csrf": header("X-CSRFToken", "The session's CSRF token (meta csrf-token of any console page)."),
+    }
+
+
+def build_document(settings: Any) -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document for this app's settings."""
+    schemas = {**_comment_in(settings["intake.max_content_chars"]), **_request_schemas(settings),
+               **_error_schemas(), **_view_schemas()}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Comment moderation API", "version": "1",
+                 "description": "The site API (HMAC-signed, see the signing scheme) and the moderators' review API "
+                                f"(session login). Bodies over {settings['intake.max_body_bytes']} bytes get 413."},
+        "servers": [{"url": "/"}],
+        "security": [{"site": [], "timestamp": [], "signature": []}],
+        "paths": {**_site_paths(), **_review_paths(), "/api/v1/openapi.json": {"get": {
+            "operationId": "openapiDocument", "tags": ["meta"], "security": [],
+            "responses": {"200": {"description": "This document.",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}}}}},
+        "components": {"schemas": schemas, "securitySchemes": _security_schemes()},
+    }
+
+
+_cache: dict[tuple[int, int, int], dict[str, Any]] = {}
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    """The OpenAPI document (public: it holds no secrets, and sites' developers need it before they have any)."""
+    settings = current_app.extensions["moderation"].settings
+    key = (settings["intake.max_content_chars"], settings["intake.batch_max_items"], settings["intake.max_body_bytes"])
+    if key not in _cache:
+        _cache[key] = build_document(settings)
+    return jsonify(copy.deepcopy(_cache[key]))

@@ -1,0 +1,147 @@
+"""Rate limits in Redis: per site, per commenter IP, and per caller address for failed API keys.
+
+GCRA (the generic cell rate algorithm) in one Lua script: each key holds one
+number, the "theoretical arrival time", so a limit of N per window allows a
+burst of N and then one every window/N seconds, and the exact wait (for
+``Retry-After``) falls out of the same arithmetic. We use the service's own
+Redis client (unix sockets, Sentinel, timeouts already configured) rather than
+flask-limiter's separate storage layer, and fail open: when Redis is down a
+comment must still be accepted (the database, not Redis, is the source of truth).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 60
+"""Every limit in the settings is "per minute"."""
+
+_GCRA = """
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local allow_at = tat + interval - burst
+if allow_at > now then
+  return {0, allow_at - now, 0}
+end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now) + 1)
+return {1, 0, math.floor((burst - (new_tat - now)) / interval)}
+"""
+"""Consume one request if allowed; returns {allowed, wait_ms, remaining}. Times are in milliseconds."""
+
+_PEEK = """
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local now = tonumber(ARGV[1])
+if tat < now then tat = now end
+return math.max(0, tat + tonumber(ARGV[2]) - tonumber(ARGV[3]) - now)
+"""
+"""How many milliseconds until one more request would be allowed (0: allowed now); consumes nothing."""
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    """Whether a request may pass, and if not, how long to wait."""
+
+    allowed: bool
+    limit: int
+    remaining: int = 0
+    retry_after: int = 0
+
+    def headers(self) -> dict[str, str]:
+        """The HTTP headers that tell the caller when to come back."""
+        out = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining)}
+        if not self.allowed:
+            out["Retry-After"] = str(self.retry_after)
+        return out
+
+
+class RateLimiter:
+    """GCRA limits keyed by (scope, identity) under the service's Redis prefix; fails open."""
+
+    def __init__(self, redis: Redis, prefix: str, window: int = WINDOW_SECONDS):
+        self.redis = redis
+        self.prefix = prefix
+        self.window = window
+        self._hit = redis.register_script(_GCRA)
+        self._peek = redis.register_script(_PEEK)
+
+    def _key(self, scope: str, ident: str) -> str:
+        """The Redis key of one limit (the identity may be attacker-chosen: it is only ever a key suffix)."""
+        return f"{self.prefix}:rl:{scope}:{ident}"
+
+    def _params(self, limit: int, now: float | None) -> tuple[int, float, int]:
+        """(now ms, interval ms, burst ms) for a limit of ``limit`` per window."""
+        now_ms = int((time.time() if now is None else now) * 1000)
+        interval = self.window * 1000 / limit
+        return now_ms, interval, self.window * 1000
+
+    def hit(self, scope: str, ident: str, limit: int, now: float | None = None) -> RateDecision:
+        """Count one request; refused (with the wait in whole seconds) when over ``limit`` per window."""
+        if limit <= 0:
+            return RateDecision(True, 0, 0)
+        now_ms, interval, burst = self._params(limit, now)
+        try:
+            allowed, wait_ms, remaining = self._hit(keys=[self._key(scope, ident)], args=[now_ms, interval, burst])
+        except RedisError as exc:
+            log.warning("rate limiter unavailable, letting the request through: %s", exc.__class__.__name__)
+            return RateDecision(True, limit, limit)
+        if allowed:
+            return RateDecision(True, limit, max(0, int(remaining)))
+        return RateDecision(False, limit, 0, max(1, math.ceil(float(wait_ms) / 1000)))
+
+    def blocked_for(self, scope: str, ident: str, limit: int, now: float | None = None) -> int:
+        """Seconds until this identity may try again (0 when it may now); consumes nothing, fails open."""
+        if limit <= 0:
+            return 0
+        now_ms, interval, burst = self._params(limit, now)
+        try:
+            wait_ms = self._peek(keys=[self._key(scope, ident)], args=[now_ms, interval, burst])
+        except RedisError:
+            return 0
+        return math.ceil(float(wait_ms) / 1000)
+
+
+def limiter_for(services: Any) -> RateLimiter:
+    """The process's limiter for these services (made on first use, never at import)."""
+    limiter = services.__dict__.get("_rate_limiter")
+    if limiter is None:
+        limiter = RateLimiter(services.redis, services.settings["queue.prefix"])
+        services.__dict__["_rate_limiter"] = limiter
+    return limiter  # type: ignore[no-any-return]
+
+
+def commenter_ip(body: bytes) -> str | None:
+    """``author.ip`` of a single-comment intake body, or None (a malformed body is the handler's to refuse)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    author = data.get("author") if isinstance(data, dict) else None
+    ip = author.get("ip") if isinstance(author, dict) else None
+    return ip.strip()[:64] if isinstance(ip, str) and ip.strip() else None
+
+
+def check_site_request(services: Any, site_id: int, commenter: str | None = None) -> RateDecision:
+    """Apply the per-site limit, then the per-(site, commenter IP) limit; the first refusal wins."""
+    settings = services.settings
+    limiter = limiter_for(services)
+    decision = limiter.hit("site", str(site_id), settings["intake.rate_limit_per_minute"])
+    if decision.allowed and commenter:
+        # Keyed by site too: one site's flooder must not get another site's readers refused.
+        ip_decision = limiter.hit("ip", f"{site_id}:{commenter}", settings["intake.ip_rate_limit_per_minute"])
+        if not ip_decision.allowed:
+            return ip_decision
+    return decision

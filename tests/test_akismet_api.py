@@ -1,0 +1,183 @@
+"""The Akismet-compatible API at the protocol level: answers, headers, what is stored, refusals that change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import func, select, update
+
+from moderation.store.models import CallbackDelivery, Comment, DecisionEvent, Site, TrainingLabel
+from tests.support import Receiver
+from tests.support import Site as SiteCreds
+
+HAM = "Terima kasih infonya min, sangat bermanfaat bagi warga di kampung kami"
+JUDOL = "Situs gacor hari ini, dijamin maxwin, depo 10rb langsung jp, daftar sekarang juga bosku"
+
+
+def check(client: Any, site: SiteCreds, **fields: str) -> Any:
+    """POST a comment-check with the site's key and a default IP."""
+    return client.post("/1.1/comment-check", data={"api_key": site.api_key, "blog": "https://news.example.id",
+                                                   "user_ip": "203.0.113.7", **fields})
+
+
+def count(services: Any, model: Any) -> int:
+    """Rows in a table."""
+    with services.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def only_comment(services: Any) -> Comment:
+    """The one stored comment."""
+    with services.db.session() as session:
+        rows = list(session.scalars(select(Comment)))
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_check_records_the_comment_decided_with_audit_and_guid(client: Any, site: SiteCreds, services: Any) -> None:
+    """A check answers at once, with X-akismet-guid, and the comment is stored decided with its audit event."""
+    resp = check(client, site, comment_content=HAM, comment_author="Andi", comment_author_email="andi@example.id",
+                 permalink="https://news.example.id/a", comment_date_gmt="2026-11-27 10:00:00")
+    assert resp.status_code == 200 and resp.get_data(as_text=True) == "false"
+    guid = resp.headers["X-akismet-guid"]
+    assert "X-akismet-pro-tip" not in resp.headers
+    row = only_comment(services)
+    assert row.external_id == f"akismet:{guid}" and row.status == "approved" and row.decided_by == "model"
+    assert row.author_email == "andi@example.id" and row.author_ip == "203.0.113.7" and row.spam_score is not None
+    assert row.created_at is not None and row.created_at.hour == 10
+    with services.db.session() as session:
+        events = list(session.scalars(select(DecisionEvent).where(DecisionEvent.comment_id == row.id)))
+    assert [(e.from_status, e.to_status) for e in events] == [("queued", "approved")]
+
+
+def test_blatant_spam_is_true_with_discard(client: Any, site: SiteCreds, services: Any) -> None:
+    """A score over the site's spam_above answers true plus X-akismet-pro-tip: discard."""
+    resp = check(client, site, comment_content=JUDOL)
+    assert resp.get_data(as_text=True) == "true" and resp.headers["X-akismet-pro-tip"] == "discard"
+    assert resp.headers["X-akismet-guid"]
+    assert only_comment(services).status == "spam"
+
+
+def test_held_is_true_without_discard_and_stays_for_review(client: Any, site: SiteCreds, services: Any) -> None:
+    """Between the thresholds the answer is true (keep it unpublished) and the comment waits for a moderator."""
+    with services.db.session() as session:
+        session.execute(update(Site).where(Site.id == site.id).values(approve_below=0.0, spam_above=0.999))
+    resp = check(client, site, comment_content=HAM)
+    assert resp.get_data(as_text=True) == "true" and "X-akismet-pro-tip" not in resp.headers
+    assert only_comment(services).status == "held"
+
+
+@pytest.mark.parametrize(("fields", "answer", "status", "code"), [
+    ({"comment_author": "akismet-guaranteed-spam", "comment_content": HAM}, "true", "spam", "akismet.test_spam"),
+    ({"comment_author_email": "akismet-guaranteed-spam@example.com", "comment_content": HAM}, "true", "spam",
+     "akismet.test_spam"),
+    ({"user_role": "administrator", "comment_content": JUDOL}, "false", "approved", "akismet.administrator"),
+    ({"honeypot_field_name": "hp_url", "hp_url": "http://x.example", "comment_content": HAM}, "true", "spam",
+     "akismet.honeypot"),
+])
+def test_documented_triggers(client: Any, site: SiteCreds, services: Any, fields: dict[str, str], answer: str,
+                             status: str, code: str) -> None:
+    """Akismet's test author and e-mail, the administrator role, and a filled honeypot decide without the model."""
+    resp = check(client, site, **fields)
+    assert resp.get_data(as_text=True) == answer
+    row = only_comment(services)
+    assert row.status == status and row.decided_by == "rule" and row.reasons[0]["code"] == code
+    # Only real blatant spam is "discard"; the test author is plain spam as on Akismet.
+    assert ("X-akismet-pro-tip" in resp.headers) == (code == "akismet.honeypot")
+
+
+def test_empty_honeypot_is_scored_normally(client: Any, site: SiteCreds) -> None:
+    """Naming a honeypot field that a human left empty changes nothing."""
+    resp = check(client, site, comment_content=HAM, honeypot_field_name="hp_url", hp_url="")
+    assert resp.get_data(as_text=True) == "false"
+
+
+def test_is_test_never_trains(client: Any, site: SiteCreds, services: Any) -> None:
+    """is_test=1 submissions are thanked but leave no label and no comment."""
+    resp = client.post("/1.1/submit-spam", data={"api_key": site.api_key, "user_ip": "203.0.113.7",
+                                                 "comment_content": HAM, "is_test": "1"})
+    assert resp.get_data(as_text=True) == "Thanks for making the web a better place."
+    assert count(services, TrainingLabel) == 0 and count(services, Comment) == 0
+
+
+def test_submit_by_guid_labels_that_comment(client: Any, site: SiteCreds, services: Any) -> None:
+    """submit-spam naming the check's guid labels exactly that comment and moves it to spam."""
+    guid = check(client, site, comment_content=HAM, comment_author="Andi").headers["X-akismet-guid"]
+    resp = client.post("/1.1/submit-spam", data={"api_key": site.api_key, "user_ip": "198.51.100.99",
+                                                 "comment_content": "different text", "guid": guid})
+    assert resp.get_data(as_text=True) == "Thanks for making the web a better place."
+    row = only_comment(services)
+    with services.db.session() as session:
+        labels = [(lb.comment_id, lb.label, lb.text) for lb in session.scalars(select(TrainingLabel))]
+    assert labels == [(row.id, "spam", HAM)] and row.status == "spam"
+
+
+def test_submit_of_an_unknown_comment_stores_a_labelled_one(client: Any, site: SiteCreds, services: Any) -> None:
+    """Spam the site caught on its own is kept as a new labelled comment."""
+    client.post("/1.1/submit-spam", data={"api_key": site.api_key, "user_ip": "203.0.113.7", "comment_content": JUDOL})
+    row = only_comment(services)
+    assert row.status == "spam" and row.content == JUDOL
+    assert count(services, TrainingLabel) == 1
+
+
+@pytest.mark.parametrize("path", ["/1.1/comment-check", "/1.1/submit-spam", "/1.1/submit-ham", "/1.1/verify-key"])
+def test_bad_key_is_invalid_with_debug_help(client: Any, site: SiteCreds, services: Any, path: str) -> None:
+    """A key we never issued answers 'invalid' with X-akismet-debug-help, and nothing is stored."""
+    resp = client.post(path, data={"api_key": "0" * 32, "key": "0" * 32, "user_ip": "203.0.113.7",
+                                   "comment_content": JUDOL})
+    assert resp.status_code == 200 and resp.get_data(as_text=True) == "invalid"
+    assert resp.headers["X-akismet-debug-help"]
+    assert count(services, Comment) == 0 and count(services, TrainingLabel) == 0
+
+
+def test_verify_key_accepts_key_or_api_key(client: Any, site: SiteCreds) -> None:
+    """verify-key takes Akismet's historic `key` parameter and the newer `api_key`."""
+    for name in ("key", "api_key"):
+        resp = client.post("/1.1/verify-key", data={name: site.api_key, "blog": "https://news.example.id"})
+        assert resp.get_data(as_text=True) == "valid"
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"user_ip": ""}, "Missing required field: user_ip."),
+    ({"comment_content": "x" * 20_001}, "comment_content is longer"),
+    ({"comment_author": "a" * 256}, "comment_author is longer"),
+    ({"comment_date_gmt": "yesterday"}, "comment_date_gmt is not"),
+    ({"blog_charset": "no-such-charset", "comment_content": "x"}, "cannot be decoded"),
+])
+def test_bad_input_is_400_and_changes_nothing(client: Any, site: SiteCreds, services: Any, fields: dict[str, str],
+                                              message: str) -> None:
+    """Missing or oversized fields, a bad date or charset: 400 with the reason, nothing stored."""
+    resp = check(client, site, **fields)
+    assert resp.status_code == 400 and message in resp.get_data(as_text=True)
+    assert message in resp.headers["X-akismet-debug-help"]
+    assert count(services, Comment) == 0
+
+
+def test_blog_charset_is_honoured(client: Any, site: SiteCreds, services: Any) -> None:
+    """A body percent-encoded in ISO-8859-1 (blog_charset) is decoded as such."""
+    body = urlencode({"api_key": site.api_key, "user_ip": "203.0.113.7", "blog_charset": "ISO-8859-1",
+                      "comment_content": "Très bien, café"}, encoding="iso-8859-1")
+    resp = client.post("/1.1/comment-check", data=body, content_type="application/x-www-form-urlencoded")
+    assert resp.status_code == 200
+    assert only_comment(services).content == "Très bien, café"
+
+
+def test_usage_limit(client: Any, site: SiteCreds) -> None:
+    """/1.2/usage-limit counts this month's checks and names no monthly cap."""
+    check(client, site, comment_content=HAM)
+    body = client.get(f"/1.2/usage-limit?api_key={site.api_key}").get_json()
+    assert body == {"limit": "none", "usage": 1, "percentage": "0.00", "throttled": False}
+
+
+def test_check_sends_the_decided_callback(client: Any, site: SiteCreds, receiver: Receiver,
+                                          run_worker: Callable[[], bool], services: Any) -> None:
+    """A site with a callback URL gets comment.decided for a checked comment, like for an intake."""
+    guid = check(client, site, comment_content=JUDOL).headers["X-akismet-guid"]
+    run_worker()
+    assert [b["comment"]["external_id"] for b in receiver.bodies()] == [f"akismet:{guid}"]
+    assert receiver.bodies()[0]["event"] == "comment.decided"
+    with services.db.session() as session:
+        assert session.scalar(select(CallbackDelivery.status)) == "delivered"
