@@ -12,7 +12,9 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from moderation.api import register as register_site_api
+from moderation.api.akismet import register as register_akismet_api
 from moderation.api.errors import ApiError
+from moderation.console import init_app as init_console
 from moderation.health import bp as health_bp
 from moderation.logs import configure_logging
 from moderation.services import Services
@@ -56,5 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["moderation"] = Services(settings)
     app.register_blueprint(health_bp)
     app.register_blueprint(register_site_api())
+    app.register_blueprint(register_akismet_api())
     app.register_error_handler(HTTPException, _json_http_errors)
+    init_console(app)
     return app

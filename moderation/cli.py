@@ -148,6 +148,105 @@ def sites_list(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(row) if as_json else f"{row['site']:<24} {row['callback_url'] or '-'}")
 
 
+@sites.command("rotate-secret")
+@click.argument("slug")
+@click.option("--grace-hours", type=float, default=24.0, show_default=True,
+              help="How long the old secret keeps verifying (0: at once).")
+@click.pass_context
+def sites_rotate_secret(ctx: click.Context, slug: str, grace_hours: float) -> None:
+    """Give a site a new signing secret; prints it once, as JSON. Both verify during the grace window."""
+    from datetime import timedelta
+
+    from moderation.store.db import Database
+    from moderation.store.sites import rotate_secret
+
+    settings = _settings(ctx)
+    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
+    try:
+        with database.session() as session:
+            site = rotate_secret(session, slug, timedelta(hours=grace_hours))
+            until = site.previous_secret_until.isoformat() if site.previous_secret_until else None
+            out = {"site": site.slug, "secret": site.secret, "previous_secret_valid_until": until}
+    except (LookupError, ValueError, OverflowError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(out))
+
+
+@main.group()
+def privacy() -> None:
+    """Commenters' personal data."""
+
+
+@privacy.command("purge")
+@click.option("--email", required=True, help="Erase every comment written under this address.")
+@click.pass_context
+def privacy_purge(ctx: click.Context, email: str) -> None:
+    """Erase one person's comments (content and personal fields) and training labels, on their request."""
+    from moderation.privacy import purge_email
+    from moderation.store.db import Database
+
+    settings = _settings(ctx)
+    try:
+        erasure = purge_email(Database(settings["database_url"]), settings, email)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps({"comments": erasure.comments, "labels": erasure.labels, "request": erasure.email_hash}))
+
+
+@privacy.command("pseudonymize")
+@click.pass_context
+def privacy_pseudonymize(ctx: click.Context) -> None:
+    """Run the retention job now: hash IPs and e-mails older than privacy.retain_days."""
+    from moderation.privacy import pseudonymize_expired
+    from moderation.store.db import Database
+
+    settings = _settings(ctx)
+    click.echo(json.dumps({"pseudonymized": pseudonymize_expired(Database(settings["database_url"]), settings)}))
+
+
+@main.group()
+def users() -> None:
+    """Console accounts (moderators and admins)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator", show_default=True)
+@click.pass_context
+def users_add(ctx: click.Context, name: str, role: str) -> None:
+    """Create an account; the password is read from standard input (first line), never from the command line."""
+    from moderation.store.db import Database
+    from moderation.store.users import UserError, create_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    settings = _settings(ctx)
+    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
+    try:
+        with database.session() as session:
+            account = create_user(session, name, role, password)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
+    click.echo(json.dumps({"user": account.name, "role": account.role}))
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """Every account with its role (never a password hash)."""
+    from moderation.store.db import Database
+    from moderation.store.users import list_accounts
+
+    settings = _settings(ctx)
+    with Database(settings["database_url"]).session() as session:
+        for account in list_accounts(session):
+            click.echo(json.dumps({"user": account.name, "role": account.role}))
+
+
 @main.group()
 def callbacks() -> None:
     """Callback deliveries to sites."""
@@ -193,7 +292,7 @@ def settings_cmd(ctx: click.Context, markdown: bool) -> None:
         return
     values = _settings(ctx)
     for s in SETTINGS:
-        value = "[set]" if s.name == "secret_key" and values[s.name] else values[s.name]
+        value = "[set]" if s.name in ("secret_key", "privacy.hash_key") and values[s.name] else values[s.name]
         click.echo(f"{s.name} = {value}")
 
 

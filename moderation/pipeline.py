@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from moderation.flood import FloodDetector, raise_score
 from moderation.policy import Thresholds, status_for
 from moderation.rules import CommentInput, Lists, check
 from moderation.scoring import Scorer
@@ -27,8 +28,10 @@ class Item:
     thresholds: Thresholds
 
 
-def decide(items: Sequence[Item], scorer: Scorer) -> list[Decision]:
-    """Decide every item: a rule that fires wins, the rest go to the model in one batch."""
+def decide(items: Sequence[Item], scorer: Scorer, flood: FloodDetector | None = None) -> list[Decision]:
+    """Decide every item: a rule that fires wins, the rest go to the model in one batch (raised by a flood)."""
+    # Every item counts towards a flood (rule-decided spam is part of a campaign too); only model scores move.
+    counts = flood.record([(i.comment_id, i.site_id, i.comment.content) for i in items]) if flood else []
     decisions: dict[int, Decision] = {}
     to_model: list[int] = []
     for index, item in enumerate(items):
@@ -42,10 +45,13 @@ def decide(items: Sequence[Item], scorer: Scorer) -> list[Decision]:
         scores = scorer.score([items[i].comment.content for i in to_model])
         for index, score in zip(to_model, scores, strict=True):
             item = items[index]
+            flood_reason = None
+            if flood is not None:
+                score.spam, flood_reason = raise_score(score.spam, counts[index], flood.threshold)
             status, policy_reasons = status_for(score.spam, score.abusive, item.thresholds)
             decisions[index] = Decision(
                 item.comment_id, item.site_id, Status(status), "model",
-                reasons=policy_reasons + list(score.reasons),
+                reasons=policy_reasons + ([flood_reason] if flood_reason else []) + list(score.reasons),
                 spam=score.spam, abusive=score.abusive, model_version=scorer.version,
             )
     return [decisions[i] for i in range(len(items))]

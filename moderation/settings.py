@@ -77,6 +77,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("intake.max_content_chars", int, "Longest comment content accepted (422 above it)."),
     Setting("intake.batch_max_items", int, "Most comments accepted in one /batch request."),
     Setting("intake.rate_limit_per_minute", int, "Requests one site may make to /api/v1 per minute (429 above it; 0 disables)."),
+    Setting("intake.ip_rate_limit_per_minute", int, "Comments one commenter IP may send per minute through one site (intake and Akismet comment-check; 429 above it; 0 disables)."),
     Setting("policy.approve_below", float, "Spam score under which a comment is approved, unless the site or the model card sets its own."),
     Setting("policy.spam_above", float, "Spam score above which a comment is marked spam, unless the site or the model card sets its own."),
     Setting("policy.abusive_above", float, "Abusive score above which a comment is held for a moderator."),
@@ -93,6 +94,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("serve.web_processes", int, "Gunicorn worker processes of the web app."),
     Setting("serve.web_threads", int, "Threads per gunicorn worker process (gthread)."),
     Setting("serve.workers", int, "RQ worker processes `moderation serve` starts."),
+    Setting("flood.window", int, "Seconds over which near-identical comments to one site are counted as a flood."),
+    Setting("flood.threshold", int, "Near-identical comments within flood.window from which the spam score is raised (0 disables)."),
+    Setting("privacy.retain_days", int, "Days commenters' raw IPs and e-mails are kept before the retention job replaces them with keyed hashes."),
+    Setting("privacy.hash_key", str, "Key of those hashes (set the same value on every machine); empty means one generated once and kept in DATA_DIR/privacy_key."),
+    Setting("console.session_hours", int, "Hours a moderator's console login lasts before they must log in again."),
+    Setting("console.secure_cookies", _as_bool, "Send the console's session cookie only over HTTPS (browsers also accept it from http://127.0.0.1 and localhost)."),
+    Setting("console.login_max_failures", int, "Failed console logins allowed per user name and IP within console.login_window before further attempts are refused."),
+    Setting("console.login_window", int, "Seconds over which failed console logins are counted."),
+    Setting("console.page_size", int, "Comments per console queue page."),
+    Setting("console.bulk_max", int, "Most comments one 'select all matching the filter' action may change."),
+    Setting("console.similar_window_hours", int, "Hours back the console looks for identical comments (same site, same text ignoring case)."),
+    Setting("console.secret_grace_hours", int, "Hours a site's previous secret still verifies signatures after an admin rotates it."),
+    Setting("flags.review_after", int, "Distinct reader reports that put a published comment in the console's reported queue."),
 )
 """Every setting the service reads, in the order the README lists them."""
 

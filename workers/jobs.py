@@ -17,8 +17,10 @@ from sqlalchemy import or_, select
 
 from moderation import metrics
 from moderation.callbacks import AttemptResult, send
+from moderation.flood import FloodDetector
 from moderation.pipeline import Item, decide
 from moderation.policy import Thresholds
+from moderation.privacy import pseudonymize_expired
 from moderation.queueing import enqueue_deliveries, enqueue_retry, ensure_drain, submit_for_scoring
 from moderation.rules import CommentInput, Lists, lists_from_rows
 from moderation.states import Status
@@ -84,7 +86,7 @@ def score_comments(comment_ids: Sequence[str]) -> int:
     lists = _site_lists(ctx, {site.id for _, site in pairs})
     card = getattr(scorer, "card", None)
     items = [Item(c.id, site.id, CommentInput.of(c), lists[site.id], _thresholds(ctx, site, card)) for c, site in pairs]
-    decisions = decide(items, scorer)
+    decisions = decide(items, scorer, FloodDetector.from_settings(ctx.redis, ctx.settings))
     delivery_ids = _apply(ctx, pairs, decisions)
     metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
     enqueue_deliveries(ctx.redis, ctx.names, delivery_ids)
@@ -194,6 +196,12 @@ def sweep() -> dict[str, int]:
     if comment_ids or delivery_ids:
         log.info("sweeper re-enqueued", extra={"comments": len(comment_ids), "callbacks": len(delivery_ids)})
     return {"comments": len(comment_ids), "callbacks": len(delivery_ids)}
+
+
+def privacy_retention() -> int:
+    """Replace raw IPs and e-mails older than privacy.retain_days by keyed hashes (run periodically)."""
+    ctx = get_context()
+    return pseudonymize_expired(ctx.db, ctx.settings)
 
 
 def retry_failed_callbacks(delivery_ids: Sequence[int] | None = None) -> list[int]:

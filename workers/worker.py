@@ -19,6 +19,9 @@ from workers.context import WorkerContext, install
 
 log = logging.getLogger(__name__)
 
+PRIVACY_INTERVAL = 3600
+"""Seconds between runs of the privacy retention job (retention is counted in days; hourly is plenty)."""
+
 
 def make_worker(ctx: WorkerContext, name: str | None = None) -> SimpleWorker:
     """An RQ SimpleWorker listening on score, callbacks and maintenance queues, most urgent first."""
@@ -43,6 +46,8 @@ def make_cron(ctx: WorkerContext) -> CronScheduler:
     cron = CronScheduler(connection=ctx.redis, logging_level=ctx.settings["log_level"])
     cron.register(jobs.sweep, queue_name=ctx.names.maintenance_queue, interval=ctx.settings["sweeper.interval"],
                   result_ttl=600, name="sweep")
+    cron.register(jobs.privacy_retention, queue_name=ctx.names.maintenance_queue, interval=PRIVACY_INTERVAL,
+                  result_ttl=600, name="privacy_retention")
     return cron
 
 

@@ -17,6 +17,6 @@ def _api_error(exc: ApiError) -> Response:
 
 def register() -> Blueprint:
     """Import the route modules (they attach to ``bp``) and return the blueprint."""
-    from moderation.api import intake, read  # noqa: F401
+    from moderation.api import flags, intake, openapi, read  # noqa: F401
 
     return bp

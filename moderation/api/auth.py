@@ -9,9 +9,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
-from redis.exceptions import RedisError
 
-from moderation import signing
+from moderation import limits, signing
 from moderation.api.errors import ApiError
 from moderation.store.sites import SiteAuth, site_auth
 
@@ -46,23 +45,12 @@ def forget_site(slug: str) -> None:
             _cache.pop(key, None)
 
 
-def _check_rate(services: Any, site: SiteAuth) -> None:
-    """Fixed one-minute window per site in Redis; fails open when Redis is down (intake must still answer)."""
-    limit = services.settings["intake.rate_limit_per_minute"]
-    if limit <= 0:
-        return
-    window = int(time.time() // 60)
-    key = f"{services.settings['queue.prefix']}:rate:{site.id}:{window}"
-    try:
-        pipe = services.redis.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        count, _ = pipe.execute()
-    except RedisError:
-        return
-    if count > limit:
-        retry_after = str(60 - int(time.time()) % 60)
-        raise ApiError(429, "rate_limited", f"over {limit} requests per minute", headers={"Retry-After": retry_after})
+def _check_rate(services: Any, site: SiteAuth, body: bytes) -> None:
+    """Per-site and per-commenter-IP limits (moderation.limits: GCRA in Redis, fail-open when Redis is down)."""
+    ip = limits.commenter_ip(body) if request.method == "POST" and request.path.endswith("/comments") else None
+    decision = limits.check_site_request(services, site.id, ip)
+    if not decision.allowed:
+        raise ApiError(429, "rate_limited", f"over {decision.limit} requests per minute", headers=decision.headers())
 
 
 def signed_path() -> str:
@@ -90,7 +78,7 @@ def signed(view: F) -> F:
         )
         if site is None or not verdict.ok:
             raise ApiError(401, "unauthorized", verdict.reason if site else "unknown site or bad signature")
-        _check_rate(services, site)
+        _check_rate(services, site, body)
         g.site = site
         return view(*args, **kwargs)
 

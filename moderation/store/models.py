@@ -99,6 +99,9 @@ class Comment(Base):
     model_version: Mapped[str | None] = mapped_column(String(64))
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Privacy: when the raw IP/e-mail were replaced by keyed hashes, and when the author's data was erased.
+    pseudonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DecisionEvent(Base):
@@ -185,3 +188,79 @@ class TrainingLabel(Base):
     source: Mapped[str] = mapped_column(String(32))  # moderator, akismet, import
     actor: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# The retention job's query: comments past the retention age whose personal data is still raw.
+Index("ix_comments_pseudonymized_received", Comment.pseudonymized_at, Comment.received_at)
+
+
+class PrivacyErasure(Base):
+    """Proof that one person's data was erased on request, without keeping their address (only its keyed hash)."""
+
+    __tablename__ = "privacy_erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), index=True)
+    comments: Mapped[int] = mapped_column(Integer)
+    labels: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class User(Base):
+    """A moderator or admin of the console (made with `moderation users add`)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))  # werkzeug scrypt: method$salt$hash
+    role: Mapped[str] = mapped_column(String(16))  # "moderator" or "admin"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Flag(Base):
+    """A reader's report of a published comment; one per (comment, reporter)."""
+
+    __tablename__ = "flags"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "reporter", name="uq_flags_comment_reporter"),
+        # The reported queue groups open flags by comment.
+        Index("ix_flags_open_comment", "resolved_at", "comment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    reason: Mapped[str] = mapped_column(String(16))
+    reporter: Mapped[str] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class ReviewAction(Base):
+    """One console action (possibly on many comments), remembered so its moderator can undo it."""
+
+    __tablename__ = "review_actions"
+    __table_args__ = (Index("ix_review_actions_actor", "actor", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[list[list[Any]]] = mapped_column(JSON)  # [comment id, from, to, reasons before]
+    label_ids: Mapped[list[int]] = mapped_column(JSON)
+    flag_ids: Mapped[list[int]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# Console queue indexes: keyset pagination walks (status, id) — ids are time-ordered, so this is
+# arrival order — or (status, spam_score, id); author history and exact searches look up e-mail/IP.
+Index("ix_comments_status_id", Comment.status, Comment.id)
+Index("ix_comments_status_score", Comment.status, Comment.spam_score, Comment.id)
+Index("ix_comments_site_status_id", Comment.site_id, Comment.status, Comment.id)
+Index("ix_comments_author_email", Comment.author_email)
+Index("ix_comments_author_ip", Comment.author_ip)
+Index("ix_comments_post", Comment.post_id)

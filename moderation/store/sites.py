@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,3 +61,26 @@ def site_auth(session: Session, slug: str, now: datetime | None = None) -> SiteA
 def list_sites(session: Session) -> list[Site]:
     """Every site, oldest first."""
     return list(session.scalars(select(Site).order_by(Site.id)))
+
+
+def site_by_api_key(session: Session, api_key: str) -> Site | None:
+    """The site whose Akismet-compatible API key this is, if any."""
+    return session.scalar(select(Site).where(Site.api_key == api_key)) if api_key else None
+
+
+def rotate_secret(session: Session, slug: str, grace: timedelta, now: datetime | None = None) -> Site:
+    """Give the site a new secret; the current one keeps verifying for ``grace`` (LookupError: no such site).
+
+    A rotation during a previous grace window ends that window: only the
+    secret in use right now may be carried over, never an older one.
+    """
+    if grace < timedelta(0):
+        raise ValueError("the grace window cannot be negative")
+    site = site_by_slug(session, slug)
+    if site is None:
+        raise LookupError(f"no site {slug!r}")
+    moment = now or datetime.now(UTC)
+    site.previous_secret, site.previous_secret_until = site.secret, moment + grace
+    site.secret = secrets.token_hex(32)
+    session.flush()
+    return site
