@@ -225,3 +225,10 @@ def test_redis_down_at_intake_still_answers_202(config: dict[str, Any], site: Si
     with services.db.session() as session:
         assert session.get(Comment, resp.get_json()["id"]).status == "queued"
     services.db.dispose()
+
+
+def test_created_at_must_be_an_iso_string(client: Any, site: Site, services: Any) -> None:
+    """A number as created_at is refused (found by schemathesis), not read as unix time."""
+    resp = signed_request(client, site, "POST", "/api/v1/comments", {"id": "t", "content": "x", "created_at": 0.0})
+    assert resp.status_code == 422 and "created_at" in resp.get_json()["error"]["fields"]
+    assert_nothing_changed(services)

@@ -17,6 +17,13 @@ def _id_text(value: Any) -> Any:
     return value
 
 
+def _timestamp_text(value: Any) -> Any:
+    """created_at is an ISO-8601 string (contract and OpenAPI); lax pydantic would also take bare numbers."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("must be an ISO-8601 date-time string")
+    return value
+
+
 ExternalId = Annotated[str, BeforeValidator(_id_text), StringConstraints(strip_whitespace=True, min_length=1,
                                                                          max_length=255)]
 Short = Annotated[str, StringConstraints(max_length=255)]
@@ -55,7 +62,7 @@ class CommentIn(_Strict):
     author: Author | None = None
     post: Post | None = None
     parent_id: ExternalId | None = None
-    created_at: Annotated[datetime, Field(strict=False)] | None = None
+    created_at: Annotated[datetime, BeforeValidator(_timestamp_text), Field(strict=False)] | None = None
     lang: Annotated[str, StringConstraints(max_length=16)] | None = None
 
 
