@@ -33,7 +33,8 @@ Url = Annotated[str, StringConstraints(max_length=2048)]
 class _Strict(BaseModel):
     """Unknown fields are ignored (sites may send more); known ones are type-checked without coercion."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
+    # python-re so that \S means what str.strip() and the fuzzer (Python regexes) mean by non-blank.
+    model_config = ConfigDict(extra="ignore", strict=True, regex_engine="python-re")
 
 
 class Author(_Strict):
@@ -58,7 +59,7 @@ class CommentIn(_Strict):
     """One comment as a site posts it; only ``id`` and ``content`` are required."""
 
     id: ExternalId
-    content: str
+    content: Annotated[str, StringConstraints(pattern=r"\S")]  # not blank; the spec says so too
     author: Author | None = None
     post: Post | None = None
     parent_id: ExternalId | None = None
