@@ -17,6 +17,11 @@ def _id_text(value: Any) -> Any:
     return value
 
 
+NON_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+"""At least one character that Python's str.isspace() and ECMAScript's \\s (what OpenAPI tools use) both call
+non-blank, so the published pattern and our own check agree on every input."""
+
+
 def _timestamp_text(value: Any) -> Any:
     """created_at is an ISO-8601 string (contract and OpenAPI); lax pydantic would also take bare numbers."""
     if value is not None and not isinstance(value, str):
@@ -59,7 +64,7 @@ class CommentIn(_Strict):
     """One comment as a site posts it; only ``id`` and ``content`` are required."""
 
     id: ExternalId
-    content: Annotated[str, StringConstraints(pattern=r"\S")]  # not blank; the spec says so too
+    content: Annotated[str, StringConstraints(pattern=NON_BLANK)]
     author: Author | None = None
     post: Post | None = None
     parent_id: ExternalId | None = None
