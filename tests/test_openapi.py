@@ -164,3 +164,31 @@ def test_document_names_no_secret(document: dict[str, Any], site: Site) -> None:
     """The public document carries no site's secret or key."""
     text = json.dumps(document)
     assert site.secret not in text and site.api_key not in text
+
+
+EDGE_SPACES = ["\x85", "\x1c", "\xa0", "\u2028", "\u3000", "\ufeff", " \t\n", "\u200b"]
+"""Characters where Python's whitespace, ECMAScript's \\s and an ASCII-only \\s disagree (U+200B is none)."""
+
+
+def test_blank_means_the_same_to_the_document_and_the_handler(client: FlaskClient, document: dict[str, Any],
+                                                              site: Site) -> None:
+    """For text made of each edge character, intake accepts exactly what the published content and id patterns do."""
+    content_schema = document["components"]["schemas"]["CommentIn"]["properties"]["content"]
+    id_schema = document["components"]["schemas"]["CommentIn"]["properties"]["id"]
+    for n, text in enumerate(EDGE_SPACES):
+        for field, schema, item in (("content", content_schema, {"id": f"edge{n}", "content": text}),
+                                    ("id", id_schema, {"id": text, "content": "isi"})):
+            allowed = Draft202012Validator(schema).is_valid(text)
+            answer = signed_request(client, site, "POST", "/api/v1/comments", item)
+            assert (answer.status_code in (200, 202)) == allowed, (field, repr(text), answer.get_json())
+
+
+def test_non_blank_pattern_covers_every_whitespace_reading() -> None:
+    """Over all of Unicode, is_blank() is exactly 'Python whitespace or ECMAScript whitespace'."""
+    from moderation.api.schemas import is_blank
+    ecma = {0xFEFF}  # ECMAScript \s is Python's Unicode whitespace minus U+001C-U+001F and U+0085, plus U+FEFF
+    for code in range(0x110000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        char = chr(code)
+        assert is_blank(char) == (char.isspace() or code in ecma), hex(code)

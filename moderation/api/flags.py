@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from moderation.api import bp
 from moderation.api.auth import signed
 from moderation.api.errors import ApiError
+from moderation.api.schemas import is_blank
 from moderation.store.comments import get_for_site
 from moderation.store.review import FLAG_REASONS, add_flag
 
@@ -31,7 +32,7 @@ def _parse(body: Any) -> tuple[str, str, str | None]:
     if reason not in FLAG_REASONS:
         fields["reason"] = f"one of {', '.join(FLAG_REASONS)}"
     if reporter is not None and (not isinstance(reporter, str | int) or isinstance(reporter, bool)
-                                 or not str(reporter).strip() or len(str(reporter)) > 255):
+                                 or is_blank(str(reporter)) or len(str(reporter)) > 255):
         fields["reporter"] = "text of 1-255 characters"
     if note is not None and (not isinstance(note, str) or len(note) > 2000):
         fields["note"] = "text of at most 2000 characters"

@@ -17,13 +17,11 @@ from flask.typing import ResponseReturnValue
 
 from moderation import signing
 from moderation.api import bp
-from moderation.api.schemas import CommentIn
+from moderation.api.schemas import NON_BLANK, CommentIn
 from moderation.states import Status
 from moderation.store.review import FLAG_REASONS
 
 REF = "#/components/schemas/{model}"
-NON_BLANK = r"\S"
-"""JSON Schema patterns are searches, so this means 'has at least one non-space character'."""
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,9 +18,19 @@ def _id_text(value: Any) -> Any:
     return value
 
 
-NON_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
-"""At least one character that Python's str.isspace() and ECMAScript's \\s (what OpenAPI tools use) both call
-non-blank, so the published pattern and our own check agree on every input."""
+NON_BLANK = r"[^\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+"""At least one character that is neither Python whitespace (str.isspace) nor ECMAScript whitespace (\\s).
+
+Spelled out rather than written \\S because \\S differs between readings: Python's Unicode \\s, ECMAScript's
+(which adds U+FEFF and lacks U+001C-U+001F and U+0085) and the ASCII-only reading some JSON Schema tools use.
+The published OpenAPI pattern and every handler check use this one class, so they agree on every input."""
+
+_NON_BLANK = re.compile(NON_BLANK)
+
+
+def is_blank(text: str) -> bool:
+    """True when `text` has no character NON_BLANK admits (empty, or only whitespace/BOM)."""
+    return _NON_BLANK.search(text) is None
 
 
 def _timestamp_text(value: Any) -> Any:
@@ -30,7 +41,7 @@ def _timestamp_text(value: Any) -> Any:
 
 
 ExternalId = Annotated[str, BeforeValidator(_id_text), StringConstraints(strip_whitespace=True, min_length=1,
-                                                                         max_length=255)]
+                                                                         max_length=255, pattern=NON_BLANK)]
 Short = Annotated[str, StringConstraints(max_length=255)]
 Url = Annotated[str, StringConstraints(max_length=2048)]
 
@@ -38,7 +49,7 @@ Url = Annotated[str, StringConstraints(max_length=2048)]
 class _Strict(BaseModel):
     """Unknown fields are ignored (sites may send more); known ones are type-checked without coercion."""
 
-    # python-re so that \S means what str.strip() and the fuzzer (Python regexes) mean by non-blank.
+    # python-re: patterns are checked by the same engine as is_blank(), so the two can never disagree.
     model_config = ConfigDict(extra="ignore", strict=True, regex_engine="python-re")
 
 
@@ -88,7 +99,7 @@ def parse_item(data: Any, max_chars: int) -> dict[str, Any]:
     if len(item.content) > max_chars:
         raise ApiError(422, "content_too_long", f"content is over {max_chars} characters",
                        {"content": f"{len(item.content)} characters"})
-    if not item.content.strip():
+    if is_blank(item.content):
         raise ApiError(422, "invalid_fields", "content is empty", {"content": "must not be empty"})
     author, post = item.author or Author(), item.post or Post()
     return {
