@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +24,7 @@ from moderation.store.comments import Decision, apply_decision, get_by_external,
 from moderation.store.labels import add_label
 from moderation.store.models import Comment, DecisionEvent, ListEntry
 from moderation.store.sites import site_by_api_key
+from moderation.ttlcache import TtlCache
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +55,7 @@ class Checked:
     is_test: bool = False
 
 
-_cache: dict[tuple[str, str], tuple[float, KeySite | None]] = {}
-_cache_lock = threading.Lock()
+_keys: TtlCache[tuple[str, str], KeySite | None] = TtlCache(KEY_CACHE_SECONDS)
 
 
 def _load(session: Session, api_key: str) -> KeySite | None:
@@ -78,18 +76,12 @@ def lookup_key(services: Any, api_key: str) -> KeySite | None:
         return None
     # Keyed by a digest: the cache never holds a raw key, valid or guessed.
     key = (services.settings["database_url"], hashlib.sha256(api_key.encode()).hexdigest())
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(key)
-    if hit and now - hit[0] < KEY_CACHE_SECONDS:
-        return hit[1]
-    with services.db.session() as session:
-        site = _load(session, api_key)
-    with _cache_lock:
-        if len(_cache) > 10_000:
-            _cache.clear()  # a flood of guessed keys must not grow memory without bound
-        _cache[key] = (now, site)
-    return site
+
+    def load() -> KeySite | None:
+        with services.db.session() as session:
+            return _load(session, api_key)
+
+    return _keys.get(key, load)
 
 
 def _event(row: dict[str, Any], decision: Decision, note: str, now: datetime) -> dict[str, Any]:

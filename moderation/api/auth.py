@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -13,36 +11,29 @@ from flask import current_app, g, request
 from moderation import limits, signing
 from moderation.api.errors import ApiError
 from moderation.store.sites import SiteAuth, site_auth
+from moderation.ttlcache import TtlCache
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 SITE_CACHE_SECONDS = 5.0
 """How long a process trusts its cached copy of a site's secrets (rotation shows within this)."""
 
-_cache: dict[tuple[str, str], tuple[float, SiteAuth | None]] = {}
-_cache_lock = threading.Lock()
+_sites: TtlCache[tuple[str, str], SiteAuth | None] = TtlCache(SITE_CACHE_SECONDS)
 
 
 def _lookup(services: Any, slug: str) -> SiteAuth | None:
     """The site's secrets, from a short per-process cache to spare the database a query per request."""
-    key = (services.settings["database_url"], slug)
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(key)
-    if hit and now - hit[0] < SITE_CACHE_SECONDS:
-        return hit[1]
-    with services.db.session() as session:
-        auth = site_auth(session, slug)
-    with _cache_lock:
-        _cache[key] = (now, auth)
-    return auth
+
+    def load() -> SiteAuth | None:
+        with services.db.session() as session:
+            return site_auth(session, slug)
+
+    return _sites.get((services.settings["database_url"], slug), load)
 
 
 def forget_site(slug: str) -> None:
     """Drop a site from this process's cache (after a secret rotation, say)."""
-    with _cache_lock:
-        for key in [k for k in _cache if k[1] == slug]:
-            _cache.pop(key, None)
+    _sites.forget(lambda key: key[1] == slug)
 
 
 def _check_rate(services: Any, site: SiteAuth, body: bytes) -> None:

@@ -6,8 +6,6 @@ so they use the primary key; day buckets are UTC dates.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,6 +17,7 @@ from moderation.console import svg
 from moderation.states import Status
 from moderation.store.models import Comment, DecisionEvent
 from moderation.store.review import window_start_id
+from moderation.ttlcache import TtlCache
 
 STATUS_ORDER = ("approved", "held", "spam", "rejected", "queued")
 
@@ -83,24 +82,20 @@ def figures(session: Session, days: int = 30) -> dict[str, Any]:
     }
 
 
-_cache: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
-_cache_lock = threading.Lock()
 CACHE_SECONDS = 30.0
 """The stats page and its four charts share one computation; figures a few seconds old are fine."""
+
+_figures: TtlCache[tuple[str, int], dict[str, Any]] = TtlCache(CACHE_SECONDS)
 
 
 def cached_figures(services: Any, days: int) -> dict[str, Any]:
     """:func:`figures`, computed at most once per CACHE_SECONDS per database and window."""
-    key, now = (services.settings["database_url"], days), time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(key)
-    if hit and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    with services.db.session() as session:
-        data = figures(session, days)
-    with _cache_lock:
-        _cache[key] = (now, data)
-    return data
+
+    def load() -> dict[str, Any]:
+        with services.db.session() as session:
+            return figures(session, days)
+
+    return _figures.get((services.settings["database_url"], days), load)
 
 
 def _age_seconds(comment_id: str | None) -> float | None:
