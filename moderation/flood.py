@@ -48,6 +48,33 @@ _A = _rng.integers(1, 2**63, size=BANDS * ROWS, dtype=np.uint64) | np.uint64(1)
 _B = _rng.integers(0, 2**63, size=BANDS * ROWS, dtype=np.uint64)
 
 
+RECORD = """
+local moment, window, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local counts, k, a = {}, 1, 4
+while a <= #ARGV do
+  local id, nbands = ARGV[a], tonumber(ARGV[a + 1])
+  local seen, n = {}, 0
+  for _ = 1, nbands do
+    local key = KEYS[k]
+    redis.call('ZADD', key, moment, id)
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', moment - window)
+    redis.call('EXPIRE', key, window)
+    for _, member in ipairs(redis.call('ZREVRANGE', key, 0, cap - 1)) do
+      if not seen[member] then seen[member] = true; n = n + 1 end
+    end
+    k = k + 1
+  end
+  counts[#counts + 1] = math.min(n, cap)
+  a = a + 2
+end
+return counts
+"""
+"""Per comment: add it to each band (sliding window, expiring), then count the union of the bands' members.
+
+A near-duplicate may share any one band, not the same one, hence the union;
+members are read newest first and capped, as MAX_COUNT says."""
+
+
 Entry = tuple[str, int, str]
 """(comment id, site id, text) of one comment being decided."""
 
@@ -110,8 +137,9 @@ class FloodDetector:
     def record(self, items: Sequence[Entry], now: float | None = None) -> list[int]:
         """Add each comment to its bands; per comment, how many comments share a band with it (itself included).
 
-        One pipeline for the whole batch; comments earlier in the batch count
-        for later ones. 0 means "too short to count" or "Redis unavailable".
+        One Lua call for the whole batch (the union is counted inside Redis, so
+        only one number per comment comes back); comments earlier in the batch
+        count for later ones. 0 means "too short to count" or "Redis unavailable".
         """
         if self.threshold <= 0 or not items:
             return [0] * len(items)
@@ -119,25 +147,20 @@ class FloodDetector:
         keys = [band_keys(text) for _, _, text in items]
         if not any(keys):
             return [0] * len(items)
-        pipe = self.redis.pipeline(transaction=False)
-        for (comment_id, site_id, _), bands in zip(items, keys, strict=True):
-            for band, digest in enumerate(bands):
-                key = f"{self.prefix}:flood:{site_id}:{band}:{digest}"
-                pipe.zadd(key, {comment_id: moment})
-                pipe.zremrangebyscore(key, "-inf", moment - self.window)
-                pipe.zrevrange(key, 0, MAX_COUNT - 1)
-                pipe.expire(key, self.window)
+        flat = [f"{self.prefix}:flood:{site_id}:{band}:{digest}"
+                for (_, site_id, _), bands in zip(items, keys, strict=True) for band, digest in enumerate(bands)]
+        args: list[Any] = [moment, self.window, MAX_COUNT]
+        for (comment_id, _, _), bands in zip(items, keys, strict=True):
+            args += [comment_id, len(bands)]
         try:
-            replies = pipe.execute()
+            return [int(c) for c in self._script(self.redis)(keys=flat, args=args)]
         except RedisError as exc:
             log.warning("flood detection skipped, Redis unavailable: %s", exc.__class__.__name__)
             return [0] * len(items)
-        counts, cursor = [], 0
-        for bands in keys:
-            # A near-duplicate may share any one band, not the same one: count the union of the bands' members.
-            members: set[bytes] = set()
-            for band_members in replies[cursor:cursor + 4 * len(bands)][2::4]:
-                members.update(band_members)
-            counts.append(min(len(members), MAX_COUNT))
-            cursor += 4 * len(bands)
-        return counts
+
+    def _script(self, redis: Redis) -> Any:
+        """The registered RECORD script (redis-py sends EVALSHA and falls back to EVAL once per server)."""
+        script = self.__dict__.get("_record")
+        if script is None:
+            script = self.__dict__["_record"] = redis.register_script(RECORD)
+        return script
