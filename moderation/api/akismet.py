@@ -17,7 +17,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -34,6 +34,7 @@ from moderation.api.akismet_record import (
     record_checked,
     usage_this_month,
 )
+from moderation.batcher import Batcher
 from moderation.flood import FloodDetector
 from moderation.pipeline import Item, decide
 from moderation.policy import Thresholds
@@ -192,6 +193,15 @@ def _trigger(params: dict[str, str]) -> tuple[Status, str, str] | None:
     return None
 
 
+class Pending(NamedTuple):
+    """One comment-check waiting in the batch: the row to store and, for a test trigger, its fixed decision."""
+
+    site: KeySite
+    row: dict[str, Any]
+    is_test: bool
+    fixed: Decision | None
+
+
 class _Engine:
     """What comment-check needs beyond the request: the model, the lists and the flood detector (lazy)."""
 
@@ -203,6 +213,9 @@ class _Engine:
         self.flood = FloodDetector.from_settings(services.redis, services.settings)
         self._lock = threading.Lock()
         self._files: tuple[float, Lists] | None = None
+        # Concurrent checks in this process are scored together and recorded in one transaction:
+        # one sklearn call and one fsync for the group instead of one each (moderation.batcher).
+        self._batch: Batcher[Pending, Decision] = Batcher(self._decide_and_record)
 
     def lists(self, site: KeySite) -> Lists:
         """config/ list files (re-read every 10 s) merged with the site's and the global database entries."""
@@ -222,13 +235,28 @@ class _Engine:
              "abusive_above": settings["policy.abusive_above"]},
         )
 
-    def decide(self, site: KeySite, row: dict[str, Any]) -> Decision:
-        """Rules → model → flood → policy for one comment, exactly as a worker would."""
+    def check(self, pending: Pending) -> Decision:
+        """Decide (unless a test trigger already did) and record durably; returns after the commit."""
+        return self._batch.submit(pending)
+
+    def _decide_and_record(self, group: list[Pending]) -> list[Decision]:
+        """Rules → model → flood → policy for every undecided check, exactly as a worker would; then record all."""
+        undecided = [p for p in group if p.fixed is None]
+        made = iter(self._decide(undecided) if undecided else [])
+        decisions = [p.fixed or next(made) for p in group]
+        checked = [(p.site, Checked(p.row, d, p.is_test)) for p, d in zip(group, decisions, strict=True)]
+        record_checked(self.services, checked)
+        return decisions
+
+    def _decide(self, group: list[Pending]) -> list[Decision]:
+        """The pipeline's decisions for a group of rows about to be stored, in one scorer call."""
         scorer = self.scorers.get()
-        comment = CommentInput(row["content"], row["author_name"], row["author_email"], row["author_url"],
-                               row["author_ip"])
-        item = Item(row["id"], site.id, comment, self.lists(site), self.thresholds(site, getattr(scorer, "card", None)))
-        return decide([item], scorer, self.flood)[0]
+        card = getattr(scorer, "card", None)
+        items = [Item(p.row["id"], p.site.id, CommentInput(p.row["content"], p.row["author_name"],
+                                                           p.row["author_email"], p.row["author_url"],
+                                                           p.row["author_ip"]),
+                      self.lists(p.site), self.thresholds(p.site, card)) for p in group]
+        return decide(items, scorer, self.flood)
 
 
 _engine_lock = threading.Lock()
@@ -268,12 +296,11 @@ def comment_check() -> ResponseReturnValue:
     guid = uuid.uuid4().hex
     row = _row(site, params, f"akismet:{guid}")
     trigger = _trigger(params)
+    fixed = None
     if trigger:
         status, code, detail = trigger
-        decision = Decision(row["id"], site.id, status, "rule", [{"code": code, "detail": detail}])
-    else:
-        decision = _engine().decide(site, row)
-    record_checked(_services(), site, Checked(row, decision, is_test=_is_test(params)))
+        fixed = Decision(row["id"], site.id, status, "rule", [{"code": code, "detail": detail}])
+    decision = _engine().check(Pending(site, row, _is_test(params), fixed))
     headers = {"X-akismet-guid": guid}
     if decision.status == Status.SPAM and not (trigger and trigger[1] == "akismet.test_spam"):
         headers["X-akismet-pro-tip"] = "discard"  # blatant: over spam_above, a deny rule, or the honeypot

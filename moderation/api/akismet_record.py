@@ -108,19 +108,22 @@ def enqueue_after_commit(services: Any, delivery_ids: list[int]) -> None:
         log.warning("callbacks left for the sweeper, Redis unavailable: %s", exc.__class__.__name__)
 
 
-def record_checked(services: Any, site: KeySite, checked: Checked) -> None:
-    """Store a checked comment with its decision, its audit event and the callback owed, in one transaction."""
+def record_checked(services: Any, checks: list[tuple[KeySite, Checked]]) -> None:
+    """Store checked comments with their decisions, audit events and the callbacks owed, in one transaction."""
     now = datetime.now(UTC)
-    row = _decided_row(checked.row, checked.decision, now)
-    note = "akismet comment-check" + (" (is_test)" if checked.is_test else "")
+    rows, events, owed = [], [], []
+    for site, checked in checks:
+        row = _decided_row(checked.row, checked.decision, now)
+        note = "akismet comment-check" + (" (is_test)" if checked.is_test else "")
+        rows.append(row)
+        events.append(_event(row, checked.decision, note, now))
+        if site.callback_url:
+            owed.append((site.id, row["id"], DECIDED, {"event": DECIDED, "comment": public_view(Comment(**row))}))
     with services.db.session() as session:
-        session.execute(insert(Comment), [row])
-        session.execute(insert(DecisionEvent), [_event(row, checked.decision, note, now)])
-        owed = [(site.id, row["id"], DECIDED, {"event": DECIDED, "comment": public_view(Comment(**row))})]
-        ids = outbox.add_deliveries(session, owed) if site.callback_url else []
+        session.execute(insert(Comment), rows)
+        session.execute(insert(DecisionEvent), events)
+        ids = outbox.add_deliveries(session, owed) if owed else []
     enqueue_after_commit(services, ids)
-
-
 def find_submitted(session: Session, settings: Any, site: KeySite, params: dict[str, str]) -> Comment | None:
     """The site's comment a submit-spam/ham is about: by ``guid``, else by content + author + IP (newest first)."""
     guid = params.get("guid", "").strip()
