@@ -480,6 +480,38 @@ async def send_all(host: str, port: int, requests: Sequence[bytes],
     return results
 
 
+async def paced(host: str, port: int, reqs: Sequence[bytes], rate: float,
+                ok: int = 202) -> tuple[list[float], list[float], float]:
+    """Send reqs open-loop at `rate` (request i at t0 + i/rate, whatever came back); returns (send epoch per
+    request, answer seconds per request (NaN unless the status was `ok`), max lag behind the schedule)."""
+    sent = [0.0] * len(reqs)
+    answer = [float("nan")] * len(reqs)
+    idle: list[RawConn] = []
+    tasks = []
+    max_lag = 0.0
+
+    async def do(conn: RawConn, raw: bytes, i: int) -> None:
+        t0 = time.perf_counter()
+        status, _ = await conn.request(raw)
+        answer[i] = time.perf_counter() - t0 if status == ok else float("nan")
+        idle.append(conn)
+
+    start = time.perf_counter() + 0.05
+    for i, raw in enumerate(reqs):
+        target = start + i / rate
+        delay = target - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        max_lag = max(max_lag, time.perf_counter() - target)
+        conn = idle.pop() if idle else RawConn(host, port)
+        sent[i] = time.time()
+        tasks.append(asyncio.create_task(do(conn, raw, i)))
+    await asyncio.gather(*tasks)
+    for c in idle:
+        c.close()
+    return sent, answer, max_lag
+
+
 # ---------------------------------------------------------------------------------------------
 # processes: moderation serve, baseline, embedded redis
 # ---------------------------------------------------------------------------------------------

@@ -31,42 +31,12 @@ import _harness as h
 GOAL_P99_MS = 100.0
 
 
-async def paced(host: str, port: int, reqs: list[bytes], rate: float) -> tuple[list[float], list[float], float]:
-    """Send reqs open-loop at `rate`; returns (send epoch per request, answer seconds per request, max lag)."""
-    sent = [0.0] * len(reqs)
-    answer = [float("nan")] * len(reqs)
-    idle: list[h.RawConn] = []
-    tasks = []
-    max_lag = 0.0
-
-    async def do(conn: h.RawConn, raw: bytes, i: int) -> None:
-        t0 = time.perf_counter()
-        status, _ = await conn.request(raw)
-        answer[i] = time.perf_counter() - t0 if status == 202 else float("nan")
-        idle.append(conn)
-
-    start = time.perf_counter() + 0.05
-    for i, raw in enumerate(reqs):
-        target = start + i / rate
-        delay = target - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        max_lag = max(max_lag, time.perf_counter() - target)
-        conn = idle.pop() if idle else h.RawConn(host, port)
-        sent[i] = time.time()
-        tasks.append(asyncio.create_task(do(conn, raw, i)))
-    await asyncio.gather(*tasks)
-    for c in idle:
-        c.close()
-    return sent, answer, max_lag
-
-
 def one_run(svc: h.Service, rc: h.Receiver, prefix: str, args: argparse.Namespace) -> dict[str, Any]:
     assert svc.site is not None
     n = int(args.rate * args.duration)
     reqs, ids = h.presign_comments(svc.host, svc.port, svc.site.slug, svc.site.secret, prefix, n, seed=hash(prefix))
     rc.reset()
-    sent, answer, max_lag = asyncio.run(paced(svc.host, svc.port, reqs, args.rate))
+    sent, answer, max_lag = asyncio.run(h.paced(svc.host, svc.port, reqs, args.rate))
     deadline = time.time() + 60
     while time.time() < deadline and rc.stats()["records"] < n:
         time.sleep(0.1)

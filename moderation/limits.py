@@ -28,19 +28,25 @@ WINDOW_SECONDS = 60
 
 _GCRA = """
 local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local allow_at = tat + interval - burst
-if allow_at > now then
-  return {0, allow_at - now, 0}
+local tats = {}
+for i, key in ipairs(KEYS) do
+  local interval, burst = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now then tat = now end
+  local allow_at = tat + interval - burst
+  if allow_at > now then
+    return {0, allow_at - now, i}
+  end
+  tats[i] = tat + interval
 end
-local new_tat = tat + interval
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now) + 1)
-return {1, 0, math.floor((burst - (new_tat - now)) / interval)}
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, tats[i], 'PX', math.ceil(tats[i] - now) + 1)
+end
+return {1, 0, math.floor((tonumber(ARGV[3]) - (tats[1] - now)) / tonumber(ARGV[2]))}
 """
-"""Consume one request if allowed; returns {allowed, wait_ms, remaining}. Times are in milliseconds."""
+"""Consume one request from every limit in KEYS if all allow it (all or none, so a refused commenter does not
+use up the site's allowance); returns {1, 0, remaining of the first} or {0, wait_ms, index of the refusing key}.
+ARGV: now, then (interval, burst) per key. Times are in milliseconds."""
 
 _PEEK = """
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -82,31 +88,40 @@ class RateLimiter:
         """The Redis key of one limit (the identity may be attacker-chosen: it is only ever a key suffix)."""
         return f"{self.prefix}:rl:{scope}:{ident}"
 
-    def _params(self, limit: int, now: float | None) -> tuple[int, float, int]:
-        """(now ms, interval ms, burst ms) for a limit of ``limit`` per window."""
-        now_ms = int((time.time() if now is None else now) * 1000)
-        interval = self.window * 1000 / limit
-        return now_ms, interval, self.window * 1000
+    def _params(self, limit: int) -> tuple[float, int]:
+        """(interval ms, burst ms) for a limit of ``limit`` per window."""
+        return self.window * 1000 / limit, self.window * 1000
 
     def hit(self, scope: str, ident: str, limit: int, now: float | None = None) -> RateDecision:
         """Count one request; refused (with the wait in whole seconds) when over ``limit`` per window."""
-        if limit <= 0:
+        return self.hit_all([(scope, ident, limit)], now)
+
+    def hit_all(self, limits: list[tuple[str, str, int]], now: float | None = None) -> RateDecision:
+        """Count one request against every (scope, identity, limit) in one round trip; the first refusal wins.
+
+        The decision of an allowed request describes the first limit (its remaining allowance).
+        """
+        active = [(scope, ident, limit) for scope, ident, limit in limits if limit > 0]
+        if not active:
             return RateDecision(True, 0, 0)
-        now_ms, interval, burst = self._params(limit, now)
+        args: list[float] = [int((time.time() if now is None else now) * 1000)]
+        for _, _, limit in active:
+            args += self._params(limit)
         try:
-            allowed, wait_ms, remaining = self._hit(keys=[self._key(scope, ident)], args=[now_ms, interval, burst])
+            allowed, wait_ms, detail = self._hit(keys=[self._key(s, i) for s, i, _ in active], args=args)
         except RedisError as exc:
             log.warning("rate limiter unavailable, letting the request through: %s", exc.__class__.__name__)
-            return RateDecision(True, limit, limit)
+            return RateDecision(True, active[0][2], active[0][2])
         if allowed:
-            return RateDecision(True, limit, max(0, int(remaining)))
-        return RateDecision(False, limit, 0, max(1, math.ceil(float(wait_ms) / 1000)))
+            return RateDecision(True, active[0][2], max(0, int(detail)))
+        return RateDecision(False, active[int(detail) - 1][2], 0, max(1, math.ceil(float(wait_ms) / 1000)))
 
     def blocked_for(self, scope: str, ident: str, limit: int, now: float | None = None) -> int:
         """Seconds until this identity may try again (0 when it may now); consumes nothing, fails open."""
         if limit <= 0:
             return 0
-        now_ms, interval, burst = self._params(limit, now)
+        now_ms = int((time.time() if now is None else now) * 1000)
+        interval, burst = self._params(limit)
         try:
             wait_ms = self._peek(keys=[self._key(scope, ident)], args=[now_ms, interval, burst])
         except RedisError:
@@ -135,13 +150,10 @@ def commenter_ip(body: bytes) -> str | None:
 
 
 def check_site_request(services: Any, site_id: int, commenter: str | None = None) -> RateDecision:
-    """Apply the per-site limit, then the per-(site, commenter IP) limit; the first refusal wins."""
+    """The per-site and per-(site, commenter IP) limits in one Redis round trip; the first refusal wins."""
     settings = services.settings
-    limiter = limiter_for(services)
-    decision = limiter.hit("site", str(site_id), settings["intake.rate_limit_per_minute"])
-    if decision.allowed and commenter:
+    checks = [("site", str(site_id), settings["intake.rate_limit_per_minute"])]
+    if commenter:
         # Keyed by site too: one site's flooder must not get another site's readers refused.
-        ip_decision = limiter.hit("ip", f"{site_id}:{commenter}", settings["intake.ip_rate_limit_per_minute"])
-        if not ip_decision.allowed:
-            return ip_decision
-    return decision
+        checks.append(("ip", f"{site_id}:{commenter}", settings["intake.ip_rate_limit_per_minute"]))
+    return limiter_for(services).hit_all(checks)

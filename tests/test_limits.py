@@ -40,6 +40,18 @@ def test_gcra_allows_the_burst_then_refuses_with_the_exact_wait(redis_client: Re
     assert limiter.hit("site", "2", 6, now=now).allowed
 
 
+def test_several_limits_in_one_call_are_all_or_none(redis_client: Redis) -> None:
+    """hit_all counts against every limit or none: a refused commenter IP does not use up the site's allowance."""
+    limiter = RateLimiter(redis_client, f"t{time.time_ns()}")
+    now = 1_000_000.0
+    both = [("site", "1", 10), ("ip", "1:203.0.113.9", 2)]
+    assert [limiter.hit_all(both, now=now).allowed for _ in range(3)] == [True, True, False]
+    refused = limiter.hit_all(both, now=now)
+    assert refused.limit == 2 and refused.retry_after == 30  # the IP's limit refused, with the IP's wait
+    allowed = limiter.hit("site", "1", 10, now=now)
+    assert allowed.allowed and allowed.remaining == 7  # 10 - 2 passed - this one; the refusals took nothing
+
+
 def test_limiter_fails_open_without_redis(tmp_path: Any) -> None:
     """An unreachable Redis lets requests through instead of refusing everyone."""
     dead = Redis.from_url(f"unix://{tmp_path}/none.sock", socket_connect_timeout=0.2)
