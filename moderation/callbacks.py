@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -51,3 +53,15 @@ def send(http: requests.Session, out: Outgoing, timeout: float) -> AttemptResult
         result = AttemptResult(None, exc.__class__.__name__, (time.perf_counter() - started) * 1000)
     metrics.CALLBACK_ATTEMPTS.labels("delivered" if result.ok else "failed").inc()
     return result
+
+
+def send_all(http: requests.Session, outs: Sequence[Outgoing], timeout: float, concurrency: int) -> list[AttemptResult]:
+    """Send every event, up to ``concurrency`` at once; results in the order of ``outs``.
+
+    Sent one after another, a batch is as slow as the sum of its sites' answers: one site timing out
+    would hold every other site's decisions back by ``timeout`` each.
+    """
+    if len(outs) <= 1 or concurrency <= 1:
+        return [send(http, out, timeout) for out in outs]
+    with ThreadPoolExecutor(min(concurrency, len(outs)), thread_name_prefix="callback") as pool:
+        return list(pool.map(lambda out: send(http, out, timeout), outs))

@@ -88,6 +88,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sweeper.interval", int, "Seconds between sweeps that re-enqueue stranded comments and callbacks."),
     Setting("sweeper.stale_after", int, "Seconds a comment may stay queued (or a callback pending) before the sweeper re-enqueues it."),
     Setting("callbacks.timeout", float, "Seconds to wait for a site's callback endpoint."),
+    Setting("callbacks.concurrency", int, "Callbacks a worker sends at once from one batch (a slow site must not hold up the others)."),
     Setting("callbacks.retry_intervals", _as_int_list, "Back-off in seconds before each callback retry; its length is the number of retries."),
     Setting("serve.host", str, "Address `moderation serve` and `moderation web` bind to."),
     Setting("serve.port", int, "Port `moderation serve` and `moderation web` bind to."),

@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from moderation.rules import Lists, load_list_dir
 from moderation.scoring import ScorerCache
@@ -36,8 +37,12 @@ class WorkerContext(Services):
 
     @cached_property
     def http(self) -> requests.Session:
-        """Keep-alive connections to the sites' callback endpoints."""
-        return requests.Session()
+        """Keep-alive connections to the sites' callback endpoints, enough per site for concurrent sends."""
+        session = requests.Session()
+        size = max(10, self.settings["callbacks.concurrency"])
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, HTTPAdapter(pool_connections=size, pool_maxsize=size))
+        return session
 
     def global_lists(self) -> Lists:
         """The lists from config/, re-read at most every LISTS_RELOAD_SECONDS."""

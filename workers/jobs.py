@@ -16,7 +16,7 @@ from rq import get_current_job
 from sqlalchemy import or_, select
 
 from moderation import metrics
-from moderation.callbacks import AttemptResult, send
+from moderation.callbacks import AttemptResult, send, send_all
 from moderation.flood import FloodDetector
 from moderation.pipeline import Item, decide
 from moderation.policy import Thresholds
@@ -138,8 +138,9 @@ def deliver_callbacks(delivery_ids: Sequence[int]) -> int:
     intervals = ctx.settings["callbacks.retry_intervals"]
     with ctx.db.session() as session:
         ready, _ = outbox.outgoing(session, delivery_ids)
-    attempts = [_attempt(out.delivery_id, send(ctx.http, out, ctx.settings["callbacks.timeout"]),
-                         intervals[0] if intervals else None) for out in ready]
+    results = send_all(ctx.http, ready, ctx.settings["callbacks.timeout"], ctx.settings["callbacks.concurrency"])
+    attempts = [_attempt(out.delivery_id, result, intervals[0] if intervals else None)
+                for out, result in zip(ready, results, strict=True)]
     with ctx.db.session() as session:
         outbox.record_attempts(session, attempts)
     for attempt in attempts:
