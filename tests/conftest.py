@@ -170,6 +170,11 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             status = state.next_status()
+            if state.together is not None:
+                try:
+                    state.together.wait()
+                except threading.BrokenBarrierError:
+                    status = 503
             with state.lock:
                 state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
                                        "answered": status})

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from moderation import signing
 
@@ -30,6 +34,8 @@ class Receiver:
     requests: list[dict[str, Any]] = field(default_factory=list)
     script: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    together: threading.Barrier | None = None
+    """When set, each request waits at this barrier and is answered 503 if the barrier breaks (times out)."""
 
     def next_status(self) -> int:
         """The scripted answer for the next request (200 once the script runs out)."""
@@ -51,3 +57,17 @@ def signed_request(client: FlaskClient, site: Site, method: str, path: str, payl
         all_headers["Content-Type"] = content_type
     all_headers.update(headers or {})
     return client.open(path, method=method, data=body, headers=all_headers)
+
+
+@contextmanager
+def serve_app(app: Flask) -> Iterator[str]:
+    """Serve the app on a free loopback port (werkzeug's threaded server) for real HTTP clients; yields its URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -121,38 +121,14 @@ def test_site_without_callback_url_gets_no_delivery(
 
 
 def test_a_batch_of_callbacks_is_sent_concurrently(
-    client: Any, make_site: Callable[..., Site], run_worker: Callable[[], bool], services: Any
+    client: Any, site: Site, receiver: Receiver, run_worker: Callable[[], bool], services: Any
 ) -> None:
     """Four decisions in one batch reach a site together: its endpoint only answers once all four are in flight."""
     import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    together = threading.Barrier(4, timeout=5)  # sent one after another, the first waits alone and is refused
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            try:
-                together.wait()
-                status = 200
-            except threading.BrokenBarrierError:
-                status = 503
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        slow = make_site("slow", f"http://127.0.0.1:{server.server_address[1]}/hook")
-        batch = {"comments": [{"id": f"b{n}", "content": f"{HAM} ({n})"} for n in range(4)]}
-        assert signed_request(client, slow, "POST", "/api/v1/comments/batch", batch).status_code == 202
-        run_worker()
-    finally:
-        server.shutdown()
-        server.server_close()
+    receiver.together = threading.Barrier(4, timeout=5)  # sent one after another, the first waits alone: 503
+    batch = {"comments": [{"id": f"b{n}", "content": f"{HAM} ({n})"} for n in range(4)]}
+    assert signed_request(client, site, "POST", "/api/v1/comments/batch", batch).status_code == 202
+    run_worker()
     assert [d.status for d in deliveries(services)] == ["delivered"] * 4
-    assert all(a.status_code == 200 for a in attempts(services))
+    assert [r["answered"] for r in receiver.requests] == [200] * 4
