@@ -116,6 +116,23 @@ class RateLimiter:
             return RateDecision(True, active[0][2], max(0, int(detail)))
         return RateDecision(False, active[int(detail) - 1][2], 0, max(1, math.ceil(float(wait_ms) / 1000)))
 
+    def hit_each(self, scope: str, idents: list[str], limit: int) -> list[RateDecision]:
+        """Count one request for each identity (repeats count once each), pipelined in one round trip."""
+        if limit <= 0 or not idents:
+            return [RateDecision(True, 0, 0)] * len(idents)
+        now_ms = int(time.time() * 1000)
+        pipe = self.redis.pipeline(transaction=False)
+        for ident in idents:
+            self._hit(keys=[self._key(scope, ident)], args=[now_ms, *self._params(limit)], client=pipe)
+        try:
+            replies = pipe.execute()
+        except RedisError as exc:
+            log.warning("rate limiter unavailable, letting the requests through: %s", exc.__class__.__name__)
+            return [RateDecision(True, limit, limit)] * len(idents)
+        return [RateDecision(True, limit, max(0, int(detail))) if allowed
+                else RateDecision(False, limit, 0, max(1, math.ceil(float(wait_ms) / 1000)))
+                for allowed, wait_ms, detail in replies]
+
     def blocked_for(self, scope: str, ident: str, limit: int, now: float | None = None) -> int:
         """Seconds until this identity may try again (0 when it may now); consumes nothing, fails open."""
         if limit <= 0:
@@ -127,6 +144,12 @@ class RateLimiter:
         except RedisError:
             return 0
         return math.ceil(float(wait_ms) / 1000)
+
+
+def check_commenters(services: Any, site_id: int, ips: list[str]) -> list[RateDecision]:
+    """The per-(site, commenter IP) limit for each comment of a batch, in one round trip."""
+    limit = services.settings["intake.ip_rate_limit_per_minute"]
+    return limiter_for(services).hit_each("ip", [f"{site_id}:{ip}" for ip in ips], limit)
 
 
 def limiter_for(services: Any) -> RateLimiter:

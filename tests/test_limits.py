@@ -85,6 +85,26 @@ def test_per_commenter_ip_limit_is_429_and_per_site(config: dict[str, Any]) -> N
     services.db.dispose()
 
 
+def test_batch_items_meet_the_per_commenter_ip_limit(config: dict[str, Any]) -> None:
+    """A batch is no way around the IP limit: items over it are refused in their slots (429); all over -> 429."""
+    app = create_app({**config, "intake.ip_rate_limit_per_minute": "2"})
+    client, services = app.test_client(), app.extensions["moderation"]
+    with services.db.session() as session:
+        raw = create_site(session, "batch-news")
+        site = Site(raw.id, raw.slug, raw.secret, raw.api_key)
+    flood = [_comment(i, "203.0.113.7") for i in range(3)] + [_comment(3, "198.51.100.1"), _comment(4)]
+    mixed = signed_request(client, site, "POST", "/api/v1/comments/batch", {"comments": flood})
+    assert mixed.status_code == 207
+    assert [r["code"] for r in mixed.get_json()["results"]] == [202, 202, 429, 202, 202]
+    assert mixed.get_json()["results"][2]["error"]["code"] == "rate_limited"
+    again = signed_request(client, site, "POST", "/api/v1/comments/batch",
+                           {"comments": [_comment(i, "203.0.113.7") for i in range(10, 12)]})
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) >= 1
+    assert {r["code"] for r in again.get_json()["results"]} == {429}
+    assert _stored(services) == 4
+    services.db.dispose()
+
+
 def test_akismet_check_is_limited_per_commenter_ip(config: dict[str, Any]) -> None:
     """comment-check obeys the same per-IP limit, in Akismet's plain-text style."""
     app = create_app({**config, "intake.ip_rate_limit_per_minute": "2"})
