@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,10 +11,9 @@ import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from moderation.store.models import Comment, TrainingLabel
-from tests.support import Site
+from tests.support import Site, serve_app
 
 BLOG = "https://news.example.id"
 HAM = "Terima kasih infonya min, sangat bermanfaat bagi warga di kampung kami"
@@ -26,12 +24,8 @@ PINJOL = "Info pinjaman online cepat cair tanpa jaminan, hubungi WA 081234567890
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served by a threaded werkzeug server on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve_app(app) as url:
+        yield url
 
 
 def _rewrite(request: httpx.Request, base: httpx.URL) -> None:
