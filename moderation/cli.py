@@ -172,6 +172,24 @@ def sites_rotate_secret(ctx: click.Context, slug: str, grace_hours: float) -> No
     click.echo(json.dumps(out))
 
 
+@sites.command("rotate-key")
+@click.argument("slug")
+@click.pass_context
+def sites_rotate_key(ctx: click.Context, slug: str) -> None:
+    """Give a site a new Akismet-compatible API key; prints it once, as JSON. The old key stops working."""
+    from moderation.store.db import Database
+    from moderation.store.sites import rotate_api_key
+
+    settings = _settings(ctx)
+    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
+    try:
+        with database.session() as session:
+            out = {"site": slug, "api_key": rotate_api_key(session, slug).api_key}
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(out))
+
+
 @main.group()
 def privacy() -> None:
     """Commenters' personal data."""

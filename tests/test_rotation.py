@@ -91,3 +91,22 @@ def test_cli_rotate_secret(site: Site, config: dict[str, Any], monkeypatch: pyte
     assert missing.exit_code != 0 and "no site" in missing.output
     negative = CliRunner().invoke(main, ["sites", "rotate-secret", site.slug, "--grace-hours", "-1"])
     assert negative.exit_code != 0
+
+
+def test_cli_rotate_key_replaces_the_akismet_key(site: Site, config: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                                 client: Any) -> None:
+    """`moderation sites rotate-key SLUG` prints a new API key; it verifies, and the old one is refused."""
+    from moderation.api import akismet_record
+
+    for name, value in config.items():
+        monkeypatch.setenv("MODERATION_" + name.upper().replace(".", "_"), str(value))
+    result = CliRunner().invoke(main, ["sites", "rotate-key", site.slug])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["site"] == site.slug and out["api_key"] != site.api_key and len(out["api_key"]) == 32
+    akismet_record._keys.clear()  # this process's few-second key cache (other processes expire theirs)
+    verify = {"blog": "https://news.example.id"}
+    assert client.post("/1.1/verify-key", data={**verify, "key": out["api_key"]}).get_data(as_text=True) == "valid"
+    assert client.post("/1.1/verify-key", data={**verify, "key": site.api_key}).get_data(as_text=True) == "invalid"
+    missing = CliRunner().invoke(main, ["sites", "rotate-key", "nope"])
+    assert missing.exit_code != 0 and "no site" in missing.output

@@ -42,8 +42,8 @@ def create_site(session: Session, slug: str, callback_url: str | None = None) ->
 
 
 def site_by_slug(session: Session, slug: str) -> Site | None:
-    """The site with this slug, if any."""
-    return session.scalar(select(Site).where(Site.slug == slug))
+    """The site with this slug, if any (text with a NUL names no site: PostgreSQL could not even compare it)."""
+    return session.scalar(select(Site).where(Site.slug == slug)) if "\x00" not in slug else None
 
 
 def site_auth(session: Session, slug: str, now: datetime | None = None) -> SiteAuth | None:
@@ -65,7 +65,7 @@ def list_sites(session: Session) -> list[Site]:
 
 def site_by_api_key(session: Session, api_key: str) -> Site | None:
     """The site whose Akismet-compatible API key this is, if any."""
-    return session.scalar(select(Site).where(Site.api_key == api_key)) if api_key else None
+    return session.scalar(select(Site).where(Site.api_key == api_key)) if api_key and "\x00" not in api_key else None
 
 
 def rotate_secret(session: Session, slug: str, grace: timedelta, now: datetime | None = None) -> Site:
@@ -82,5 +82,19 @@ def rotate_secret(session: Session, slug: str, grace: timedelta, now: datetime |
     moment = now or datetime.now(UTC)
     site.previous_secret, site.previous_secret_until = site.secret, moment + grace
     site.secret = secrets.token_hex(32)
+    session.flush()
+    return site
+
+
+def rotate_api_key(session: Session, slug: str) -> Site:
+    """Give the site a new Akismet-compatible API key; the old one stops working (LookupError: no such site).
+
+    No grace window: the key is a bearer credential, usually rotated because it leaked. Web processes
+    that cached the old key (moderation.api.akismet_record.KEY_CACHE_SECONDS) forget it within seconds.
+    """
+    site = site_by_slug(session, slug)
+    if site is None:
+        raise LookupError(f"no site {slug!r}")
+    site.api_key = secrets.token_hex(16)
     session.flush()
     return site
