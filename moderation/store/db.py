@@ -15,8 +15,37 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from moderation.store import sqlite_lock
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for the lock before failing (several processes share one file)."""
+
+
+class NulCharacter(ValueError):
+    """A statement was about to send text holding U+0000, which PostgreSQL's text types cannot hold.
+
+    Every entry point refuses such input with a 4xx first; this is the backstop, raised before the
+    statement runs on either backend, so a missed entry point fails the same way on SQLite and PostgreSQL
+    (and the handlers can still answer 4xx) instead of a psycopg DataError on PostgreSQL alone.
+    """
+
+
+def _holds_nul(parameters: Any) -> bool:
+    """Whether any text among a statement's parameters (one set or executemany's list) holds U+0000."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    for value in values:
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict | list | tuple) and _holds_nul(value):
+            return True
+    return False
+
+
+def _refuse_nul(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+    """before_cursor_execute hook: refuse a statement that would send a NUL character."""
+    if isinstance(parameters, dict | list | tuple) and _holds_nul(parameters):
+        raise NulCharacter("text must not contain the NUL character (U+0000)")
 
 
 def _sqlite_pragmas(synchronous: str) -> Any:
@@ -45,9 +74,15 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper()))
         # Let SQLAlchemy issue BEGIN itself so writers take the lock up front
         # (BEGIN IMMEDIATE) instead of failing to upgrade a read lock later.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        return _disable_pysqlite_transactions(engine)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        if path and path != ":memory:":
+            sqlite_lock.install(engine, path)  # writers queue on a flock instead of sleeping in busy retries
+        else:
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        engine = _disable_pysqlite_transactions(engine)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
 
 
 def _disable_pysqlite_transactions(engine: Engine) -> Engine:

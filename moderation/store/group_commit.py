@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from moderation.batcher import Batcher
+from moderation.store.db import NulCharacter
 from moderation.store.models import Comment
 
 
@@ -36,8 +37,10 @@ class GroupCommitter:
             with self.engine.begin() as conn:
                 conn.execute(insert(Comment), rows)
             return [True] * len(rows)
-        except IntegrityError:
-            return [self._insert_one(row) for row in rows]  # some row repeats an id: find which, one by one
+        except (IntegrityError, NulCharacter):
+            # Some row repeats an id (or holds a NUL the handler missed): find which, one by one, so the
+            # other callers of the group are not failed for it.
+            return [self._insert_one(row) for row in rows]
 
     def _insert_one(self, row: dict[str, Any]) -> bool | BaseException:
         """True when inserted, False for a repeated (site, external id), the error for anything else."""
