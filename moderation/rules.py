@@ -20,8 +20,8 @@ from moderation.text import normalize
 ACTIONS = ("allow", "deny")
 """An allow entry approves without the model; a deny entry marks spam."""
 
-KINDS = ("word", "domain", "email", "ip")
-"""What a list entry matches."""
+KINDS = ("word", "domain", "email", "ip", "name")
+"""What a list entry matches (name: the author's display name, see :func:`name_key`)."""
 
 URL_HOST = re.compile(r"(?:https?://|www\.)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b", re.I)
 """Host names in text, with or without a scheme (link spam often drops it)."""
@@ -47,6 +47,11 @@ Outcome = tuple[Status, dict[str, str]] | None
 """A rule's verdict: the status it forces and the reason, or None to pass."""
 
 
+def name_key(name: str) -> str:
+    """An author name as lists compare it: runs of whitespace made one space, trimmed, case-folded."""
+    return " ".join(name.split()).casefold()
+
+
 @dataclass
 class Lists:
     """Allow/deny values by (action, kind), lower-cased."""
@@ -57,7 +62,7 @@ class Lists:
         """Add one entry, refusing unknown actions or kinds."""
         if action not in ACTIONS or kind not in KINDS:
             raise ValueError(f"unknown list {action}/{kind}")
-        cleaned = value.strip().lower()
+        cleaned = name_key(value) if kind == "name" else value.strip().lower()
         if cleaned:
             self.entries.setdefault((action, kind), set()).add(cleaned)
 
@@ -74,7 +79,7 @@ class Lists:
 
 
 def load_list_dir(folder: Path) -> Lists:
-    """Read ``{allow,deny}_{words,domains,emails,ips}.txt`` (one value per line, # comments)."""
+    """Read ``{allow,deny}_{words,domains,emails,ips,names}.txt`` (one value per line, # comments)."""
     lists = Lists()
     for action in ACTIONS:
         for kind in KINDS:
@@ -148,6 +153,14 @@ def _ip_rule(action: str) -> Rule:
     return rule
 
 
+def _name_rule(action: str) -> Rule:
+    """The author's name, compared by :func:`name_key`, is on the list."""
+    def rule(comment: CommentInput, lists: Lists) -> str | None:
+        name = name_key(comment.author_name or "")
+        return "author name is listed" if name and name in lists.get(action, "name") else None
+    return rule
+
+
 def _author_domain_allowed(comment: CommentInput, lists: Lists) -> str | None:
     """The author's own website is on the allow list (a link in the text proves nothing about the author)."""
     hosts = {m.group(1).lower() for m in URL_HOST.finditer(comment.author_url or "")}
@@ -174,10 +187,15 @@ CHAIN: tuple[tuple[str, Status, Rule], ...] = (
     ("rule.allow.domain", Status.APPROVED, _author_domain_allowed),
     ("rule.deny.email", Status.SPAM, _email_rule("deny")),
     ("rule.deny.ip", Status.SPAM, _ip_rule("deny")),
+    ("rule.deny.name", Status.SPAM, _name_rule("deny")),
     ("rule.deny.domain", Status.SPAM, _linked_domain_denied),
     ("rule.deny.word", Status.SPAM, _denied_phrase),
+    ("rule.allow.name", Status.APPROVED, _name_rule("allow")),
 )
-"""The rules in order: trusted authors first, then deny lists; the first that fires decides."""
+"""The rules in order: trusted authors first, then deny lists; the first that fires decides.
+
+A trusted name comes after the deny lists: anyone can type a name, so it must not carry a denied
+link or phrase (or a banned e-mail/IP) past them; a trusted e-mail, IP or own website still does."""
 
 
 def check(comment: CommentInput, lists: Lists) -> Outcome:

@@ -24,10 +24,13 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     Status.QUEUED: frozenset({Status.APPROVED, Status.HELD, Status.SPAM}),
     Status.HELD: frozenset({Status.APPROVED, Status.SPAM, Status.REJECTED}),
     Status.APPROVED: frozenset({Status.SPAM, Status.REJECTED, Status.HELD}),
-    Status.SPAM: frozenset({Status.APPROVED, Status.REJECTED}),
-    Status.REJECTED: frozenset({Status.APPROVED, Status.SPAM}),
+    Status.SPAM: frozenset({Status.APPROVED, Status.REJECTED, Status.HELD}),
+    Status.REJECTED: frozenset({Status.APPROVED, Status.SPAM, Status.HELD}),
 }
-"""From each status, the statuses a decision may move a comment to."""
+"""From each status, the statuses a decision may move a comment to.
+
+Back to held from spam or rejected is how a moderator's undo returns a comment to the review queue
+(every decided status can go back to held; nothing goes back to queued)."""
 
 DECIDED: frozenset[Status] = frozenset(set(Status) - {Status.QUEUED})
 """Statuses that mean a decision has been made."""

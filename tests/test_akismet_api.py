@@ -140,6 +140,14 @@ def test_verify_key_accepts_key_or_api_key(client: Any, site: SiteCreds) -> None
         assert resp.get_data(as_text=True) == "valid"
 
 
+def test_verify_key_answers_about_the_key_asked_not_the_configured_one(client: Any, site: SiteCreds) -> None:
+    """A client sending its configured api_key beside the `key` it verifies learns about `key`."""
+    both = {"api_key": site.api_key, "key": "0" * 32, "blog": "https://news.example.id"}
+    assert client.post("/1.1/verify-key", data=both).get_data(as_text=True) == "invalid"
+    swapped = {"api_key": "0" * 32, "key": site.api_key, "blog": "https://news.example.id"}
+    assert client.post("/1.1/verify-key", data=swapped).get_data(as_text=True) == "valid"
+
+
 @pytest.mark.parametrize(("fields", "message"), [
     ({"user_ip": ""}, "Missing required field: user_ip."),
     ({"comment_content": "x" * 20_001}, "comment_content is longer"),
@@ -209,3 +217,24 @@ def test_concurrent_checks_each_get_their_own_recorded_decision(app: Any, site: 
         assert row.content == texts[n] and body == ("false" if row.status == "approved" else "true")
     assert stored[f"akismet:{answers[5][0]}"].decided_by == "rule"  # the test trigger rode in the same groups
     assert [answers[n][1] for n in range(1, 16, 2)] == ["true"] * 8  # the judol ad, each time
+
+
+@pytest.mark.parametrize("field", ["comment_content", "comment_author", "comment_author_email", "user_ip",
+                                   "permalink", "user_agent", "guid"])
+@pytest.mark.parametrize("path", ["/1.1/comment-check", "/1.1/submit-spam"])
+def test_nul_in_a_field_is_400_and_changes_nothing(client: Any, site: SiteCreds, services: Any, path: str,
+                                                   field: str) -> None:
+    """A NUL (U+0000) in any stored or searched field is Akismet's 400 with a debug header, on every backend."""
+    fields = {"api_key": site.api_key, "user_ip": "203.0.113.7", "comment_content": HAM}
+    fields[field] = fields.get(field, "x") + "\u0000y"
+    resp = client.post(path, data=fields)
+    assert resp.status_code == 400 and f"{field} must not contain the NUL" in resp.headers["X-akismet-debug-help"]
+    assert count(services, Comment) == 0 and count(services, TrainingLabel) == 0
+
+
+def test_nul_in_the_key_is_just_an_invalid_key(client: Any, site: SiteCreds) -> None:
+    """A key holding U+0000 is a key we never issued: 'invalid', as for any other wrong key."""
+    for path in ("/1.1/verify-key", "/1.1/comment-check"):
+        resp = client.post(path, data={"api_key": site.api_key + "\u0000", "user_ip": "203.0.113.7"})
+        assert resp.status_code == 200 and resp.get_data(as_text=True) == "invalid"
+    assert client.get("/1.2/usage-limit?api_key=%00").get_data(as_text=True) == "invalid"

@@ -180,3 +180,40 @@ def test_admin_forms(client: FlaskClient, services: Any, site: Site) -> None:
     rotated = client.post("/admin/sites/news/rotate", data={"csrf_token": token}).get_data(as_text=True)
     secret = re.search(r'<pre class="secret">([0-9a-f]{64})</pre>', rotated).group(1)
     assert secret != site.secret and secret not in client.get("/admin").get_data(as_text=True)
+
+
+def test_nul_in_console_forms_is_refused_and_changes_nothing(client: FlaskClient, services: Any, site: Site) -> None:
+    """U+0000 in a search, a list value, a callback URL or a login name: a clear refusal on every backend."""
+    add_user(services, "root", "admin")
+    login(client, "root")
+    token, before = page_token(client, "/admin"), site_callback(services)
+    assert client.get("/?q=a%00b").status_code == 400 and client.get("/?post=%00").status_code == 400
+    added = client.post("/admin/lists", data={"csrf_token": token, "action": "deny", "kind": "word",
+                                              "value": "ju\u0000di"}, follow_redirects=True)
+    assert b"Not added: value must not contain the NUL character" in added.data
+    saved = client.post("/admin/sites/news", data={"csrf_token": token, "callback_url": "https://x.id/\u0000"},
+                        follow_redirects=True)
+    assert b"Not saved: callback_url must not contain the NUL character" in saved.data
+    assert site_callback(services) == before
+    assert "ju" not in client.get("/admin").get_data(as_text=True).split("Allow / deny lists")[1].split("</table>")[0]
+    fresh = client.application.test_client()
+    token = page_token(fresh, "/login")
+    refused = fresh.post("/login", data={"name": "ro\u0000ot", "password": "x" * 12, "csrf_token": token})
+    assert refused.status_code == 401
+
+
+def site_callback(services: Any) -> str | None:
+    """The news site's callback URL as stored."""
+    with services.db.session() as session:
+        return session.query(SiteRow).filter_by(slug="news").one().callback_url
+
+
+def test_admin_lists_take_author_names(client: FlaskClient, services: Any, site: Site) -> None:
+    """The list form offers the name kind; a name is stored in the form rules compare (spacing and case folded)."""
+    add_user(services, "root", "admin")
+    login(client, "root")
+    token = page_token(client, "/admin")
+    assert "<option>name</option>" in client.get("/admin").get_data(as_text=True)
+    client.post("/admin/lists", data={"csrf_token": token, "site": "news", "action": "deny", "kind": "name",
+                                      "value": "  Joko   WIDODO "})
+    assert "<code>joko widodo</code>" in client.get("/admin").get_data(as_text=True)

@@ -9,7 +9,7 @@ import pytest
 from moderation import signing
 from moderation.policy import Thresholds, status_for
 from moderation.rules import CommentInput, Lists, check, load_list_dir
-from moderation.states import IllegalTransition, Status, check_transition
+from moderation.states import ALLOWED, IllegalTransition, Status, check_transition
 
 
 def test_signature_roundtrip_and_contract_bytes() -> None:
@@ -48,9 +48,17 @@ def test_state_machine() -> None:
     """Queued moves to a decision; a held comment can be rejected; nothing goes back to queued."""
     assert check_transition("queued", "spam") == (Status.QUEUED, Status.SPAM)
     assert check_transition(Status.HELD, Status.REJECTED)[1] is Status.REJECTED
-    for bad in [("approved", "queued"), ("queued", "rejected"), ("spam", "held")]:
+    for bad in [("approved", "queued"), ("queued", "rejected"), ("spam", "queued"), ("held", "queued")]:
         with pytest.raises(IllegalTransition):
             check_transition(*bad)
+
+
+def test_every_moderator_decision_can_be_undone() -> None:
+    """Each move a console action makes (from held, spam, rejected or approved) has its reverse in the machine."""
+    for before in (Status.HELD, Status.SPAM, Status.REJECTED, Status.APPROVED):
+        for after in (Status.APPROVED, Status.SPAM, Status.REJECTED):
+            if after != before and after in ALLOWED[before]:
+                assert check_transition(after, before) == (after, before)
 
 
 def test_policy_maps_scores_to_statuses() -> None:
@@ -107,3 +115,29 @@ def test_list_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert check(CommentInput("maxwin hari ini bos"), load_list_dir(tmp_path)) is not None
     with pytest.raises(ValueError):
         Lists().add("maybe", "word", "x")
+
+
+def test_name_lists_ignore_case_and_spacing() -> None:
+    """A banned name matches whatever its case and spacing; a near-miss or a missing name does not."""
+    lists = _lists(("deny", "name", "  Budi   SANTOSO "))
+    assert lists.get("deny", "name") == {"budi santoso"}
+    for name in ("budi santoso", "BUDI\tSantoso", " Budi  Santoso\n"):
+        hit = check(CommentInput("halo", author_name=name), lists)
+        assert hit is not None and hit[0] is Status.SPAM and hit[1]["code"] == "rule.deny.name", name
+    for name in ("Budi Santosa", "Budi", None, "   "):
+        assert check(CommentInput("halo", author_name=name), lists) is None, name
+
+
+def test_a_trusted_name_never_outranks_a_deny_entry() -> None:
+    """Anyone can type a trusted name: it approves an otherwise clean comment, never one a deny list catches."""
+    lists = _lists(("allow", "name", "Siti"), ("deny", "word", "slot gacor"), ("deny", "ip", "198.51.100.0/24"))
+    assert check(CommentInput("tulisan bagus", author_name="SITI"), lists)[1]["code"] == "rule.allow.name"
+    assert check(CommentInput("slot gacor", author_name="Siti"), lists)[1]["code"] == "rule.deny.word"
+    assert check(CommentInput("halo", author_name="Siti", author_ip="198.51.100.9"), lists)[1]["code"] == \
+        "rule.deny.ip"
+
+
+def test_name_list_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """deny_names.txt is read like the other list files."""
+    (tmp_path / "deny_names.txt").write_text("# spammers\nJual  Obat  # name\n")
+    assert check(CommentInput("halo", author_name="jual obat"), load_list_dir(tmp_path))[1]["code"] == "rule.deny.name"

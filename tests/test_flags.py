@@ -105,3 +105,13 @@ def test_review_after_setting_sets_the_bar(app: Any, client: FlaskClient, servic
     add_user(services, "ani")
     login(client, "ani")
     assert [i["id"] for i in client.get("/api/v1/review/queue?queue=reported").get_json()["items"]] == [two]
+
+
+def test_nul_in_a_report_is_refused(client: FlaskClient, services: Any, site: Site) -> None:
+    """A NUL (U+0000) in the reporter or note is a 422 naming it; in the comment id a 404; nothing recorded."""
+    cid = held_comment(services, site.id, "Komentar", status=Status.APPROVED)
+    for field, extra in (("reporter", {"reporter": "r\u00001"}), ("note", {"note": "iklan\u0000"})):
+        resp = _flag(client, site, cid, **extra)
+        assert resp.status_code == 422 and field in resp.get_json()["error"]["fields"], field
+    assert _flag(client, site, cid[:-1] + "%00").status_code == 404
+    assert _open_flags(services, cid) == 0

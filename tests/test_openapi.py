@@ -160,6 +160,30 @@ def test_rate_limited_answer_conforms(config: dict[str, Any]) -> None:
         services.db.dispose()
 
 
+def test_batch_refused_for_commenter_rate_conforms(config: dict[str, Any]) -> None:
+    """Every item over its commenter IP's limit: a documented 429 whose body still lists each item's result."""
+    from moderation.app import create_app
+    from moderation.store.sites import create_site
+
+    app = create_app({**config, "intake.ip_rate_limit_per_minute": "1"})
+    services = app.extensions["moderation"]
+    try:
+        with services.db.session() as session:
+            made = create_site(session, "tight-ip")
+            site = Site(made.id, made.slug, made.secret, made.api_key)
+        client = app.test_client()
+        document = client.get("/api/v1/openapi.json").get_json()
+        items = [{"id": f"i{i}", "content": "halo", "author": {"ip": "203.0.113.5"}} for i in range(3)]
+        path = "/api/v1/comments/batch"
+        first = signed_request(client, site, "POST", path, {"comments": items})
+        refused = signed_request(client, site, "POST", path, {"comments": items[1:]})
+        assert (first.status_code, refused.status_code) == (207, 429) and refused.headers["Retry-After"]
+        for answer in (first, refused):
+            _conforms(document, "POST", path, answer)
+    finally:
+        services.db.dispose()
+
+
 def test_document_names_no_secret(document: dict[str, Any], site: Site) -> None:
     """The public document carries no site's secret or key."""
     text = json.dumps(document)

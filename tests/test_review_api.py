@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from moderation import signing
-from moderation.states import ALLOWED, Status
+from moderation.states import Status
 from moderation.store.models import Comment, DecisionEvent, ListEntry, TrainingLabel
+from moderation.store.review import encode_cursor
 from tests.browser.support import add_user, held_comment, login, page_token
 from tests.support import Receiver, Site, signed_request
 
@@ -182,17 +183,29 @@ def test_undo_reverses_the_last_action(client: FlaskClient, moderator: dict[str,
     assert again.status_code == 409 and "nothing to undo" in again.get_json()["error"]["message"]
 
 
-def test_undo_follows_the_state_machine(client: FlaskClient, moderator: dict[str, str], services: Any,
-                                        site: Site) -> None:
-    """Undoing held → spam needs spam → held; where states.py forbids it the undo is refused and nothing moves."""
+@pytest.mark.parametrize(("action", "status", "labels"), [
+    ("spam", "spam", {("spam", "spam")}), ("reject", "rejected", {("abusive", "abusive")})])
+def test_undo_of_spam_or_reject_puts_the_comment_back_in_the_held_queue(
+        client: FlaskClient, moderator: dict[str, str], services: Any, site: Site, receiver: Receiver,
+        run_worker: Callable[[], bool], action: str, status: str, labels: set[tuple[str, str]]) -> None:
+    """spam → held and rejected → held: the undo is audited, withdraws the label and tells the site again."""
     cid = held_comment(services, site.id, "Promo murah")
-    client.post("/api/v1/review/actions", headers=moderator, json={"action": "spam", "ids": [cid], "expected": "held"})
+    client.post("/api/v1/review/actions", headers=moderator,
+                json={"action": action, "reject_as": "abusive", "ids": [cid], "expected": "held"})
+    assert _status(services, cid) == status and _labels(services, cid) == labels
     resp = client.post("/api/v1/review/undo", headers=moderator, json={})
-    if Status.HELD in ALLOWED[Status.SPAM]:
-        assert resp.status_code == 200 and _status(services, cid) == "held"
-    else:
-        assert resp.status_code == 409 and "does not allow spam -> held" in resp.get_json()["error"]["message"]
-        assert _status(services, cid) == "spam" and _labels(services, cid) == {("spam", "spam")}
+    assert resp.status_code == 200 and resp.get_json()["applied"] == [cid]
+    assert _status(services, cid) == "held" and _labels(services, cid) == set()
+    held = client.get("/api/v1/review/queue?queue=held").get_json()["items"]
+    assert [i["id"] for i in held] == [cid]
+    with services.db.session() as session:
+        last = session.scalars(select(DecisionEvent).where(DecisionEvent.comment_id == cid)
+                               .order_by(DecisionEvent.id.desc())).first()
+        assert (last.from_status, last.to_status, last.actor) == (status, "held", "moderator:ani")
+        assert last.reasons[0]["code"] == "moderator.undo"
+    run_worker()
+    sent = [(b["event"], b["comment"]["status"]) for b in receiver.bodies() if b["comment"]["id"] == cid]
+    assert sent == [("comment.moderated", status), ("comment.moderated", "held")]
 
 
 def test_one_moderator_cannot_undo_anothers_action(client: FlaskClient, app: Any, moderator: dict[str, str],
@@ -243,7 +256,6 @@ def test_ban_an_author_lists_them_and_clears_their_queue(client: FlaskClient, mo
     read = signed_request(client, site, "GET", f"/api/v1/comments/{new.get_json()['id']}").get_json()
     assert read["status"] == "spam" and read["reasons"][0]["code"] == "rule.deny.email"
     for body in ({"site": "news", "verdict": "ban", "kind": "email", "value": "not-an-email"},
-                 {"site": "news", "verdict": "ban", "kind": "name", "value": "Andi"},
                  {"site": "nope", "verdict": "ban", "kind": "ip", "value": "203.0.113.9"},
                  {"site": "news", "verdict": "smite", "kind": "ip", "value": "203.0.113.9"}):
         assert client.post("/api/v1/review/authors", headers=moderator, json=body).status_code == 400, body
@@ -318,3 +330,93 @@ def test_stats_figures(client: FlaskClient, moderator: dict[str, str], services:
     assert data["first_decision_rates"]["spam rate"][-1] == pytest.approx(0.25)
     assert data["moderator_actions"] == {"ani": [0.0] * 6 + [1.0]}
     assert data["model_versions"]["test-model"][-1] == 4
+
+
+def test_ban_by_name_matches_any_spelling_of_it(client: FlaskClient, moderator: dict[str, str], services: Any,
+                                               site: Site, run_worker: Callable[[], bool]) -> None:
+    """A name ban is a list entry matched case-insensitively after whitespace normalisation, queue included."""
+    theirs = [held_comment(services, site.id, f"Promo {i}", author_name=name)
+              for i, name in enumerate(("Budi Santoso", "  BUDI\tsantoso ", "budi  santoso"))]
+    others = [held_comment(services, site.id, "Halo", author_name=name) for name in ("Budi Santosa", "Budi", None)]
+    resp = client.post("/api/v1/review/authors", headers=moderator,
+                       json={"site": "news", "verdict": "ban", "kind": "name", "value": " Budi   SANTOSO",
+                             "apply_to_queue": True})
+    assert resp.status_code == 200 and sorted(resp.get_json()["outcome"]["applied"]) == sorted(theirs)
+    assert resp.get_json()["entry"]["kind"] == "name" and resp.get_json()["entry"]["value"] == "budi santoso"
+    assert {_status(services, c) for c in theirs} == {"spam"} and {_status(services, c) for c in others} == {"held"}
+    new = signed_request(client, site, "POST", "/api/v1/comments",
+                         {"id": "n1", "content": "Halo semua, salam kenal", "author": {"name": "BUDI SANTOSO"}})
+    run_worker()
+    read = signed_request(client, site, "GET", f"/api/v1/comments/{new.get_json()['id']}").get_json()
+    assert read["status"] == "spam" and read["reasons"][0]["code"] == "rule.deny.name"
+
+
+def test_trust_by_name_without_touching_the_queue(client: FlaskClient, moderator: dict[str, str], services: Any,
+                                                 site: Site) -> None:
+    """Trusting a name adds an allow entry; without apply_to_queue their held comments stay held."""
+    held = held_comment(services, site.id, "Opini saya", author_name="Siti Aminah")
+    resp = client.post("/api/v1/review/authors", headers=moderator,
+                       json={"site": "news", "verdict": "trust", "kind": "name", "value": "siti aminah"})
+    assert resp.status_code == 200 and resp.get_json()["outcome"] is None
+    assert _status(services, held) == "held"
+    with services.db.session() as session:
+        assert [(e.action, e.kind, e.value) for e in session.scalars(select(ListEntry))] == [
+            ("allow", "name", "siti aminah")]
+
+
+def test_state_changes_without_a_session_are_401_before_csrf(client: FlaskClient, services: Any, site: Site) -> None:
+    """No session: 401 'log in first' for every state-changing review request (CSRF is checked only after)."""
+    cid = held_comment(services, site.id, "Halo")
+    for method, path, body in (("post", "/api/v1/review/actions", {"action": "approve", "ids": [cid],
+                                                                   "expected": "held"}),
+                               ("post", "/api/v1/review/undo", {}), ("patch", "/api/v1/review/sites/news", {}),
+                               ("delete", "/api/v1/review/lists/1", None)):
+        resp = getattr(client, method)(path, json=body)
+        assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "unauthorized", path
+    assert _status(services, cid) == "held"
+
+
+def test_unknown_site_slug_is_404(client: FlaskClient, services: Any, site: Site) -> None:
+    """PATCH or rotating the secret of a site that does not exist is a 404, not a 400."""
+    add_user(services, "root", "admin")
+    login(client, "root")
+    headers = {"X-CSRFToken": page_token(client)}
+    for slug in ("nope", "ne%00ws"):
+        assert client.patch(f"/api/v1/review/sites/{slug}", headers=headers, json={}).status_code == 404
+        assert client.post(f"/api/v1/review/sites/{slug}/rotate-secret", headers=headers).status_code == 404
+
+
+def test_nul_in_review_input_is_refused_and_changes_nothing(client: FlaskClient, services: Any, site: Site) -> None:
+    """U+0000 in a body field is a 422 naming it, in a query a 400, in a path id a 404; on every backend."""
+    add_user(services, "root", "admin")
+    login(client, "root")
+    headers = {"X-CSRFToken": page_token(client)}
+    cid = held_comment(services, site.id, "Halo")
+    for path, body, field in (
+            ("/api/v1/review/actions", {"action": "approve", "ids": [cid], "expected": "held", "note": "o\u0000k"},
+             "note"),
+            ("/api/v1/review/actions", {"action": "approve", "ids": [cid, "x\u0000"], "expected": "held"}, "ids"),
+            ("/api/v1/review/authors", {"site": "news", "verdict": "ban", "kind": "name", "value": "A\u0000"},
+             "value"),
+            ("/api/v1/review/lists", {"site": "news", "action": "deny", "kind": "word", "value": "ju\u0000di"},
+             "value")):
+        resp = client.post(path, headers=headers, json=body)
+        assert resp.status_code == 422 and field in resp.get_json()["error"]["fields"], body
+    patch = client.patch("/api/v1/review/sites/news", headers=headers, json={"callback_url": "http://x.id/\u0000"})
+    assert patch.status_code == 422 and "callback_url" in patch.get_json()["error"]["fields"]
+    for query in ("q=a%00b", "post=%00", "lang=i%00d", "cursor=" + encode_cursor(["id", None, "a\u0000"])):
+        assert client.get("/api/v1/review/queue?" + query).status_code == 400, query
+    assert client.get("/api/v1/review/comments/a%00b").status_code == 404
+    assert _status(services, cid) == "held" and _labels(services, cid) == set()
+    with services.db.session() as session:
+        assert session.scalars(select(ListEntry)).all() == []
+
+
+def test_cursors_that_do_not_fit_the_sort_are_400(client: FlaskClient, moderator: dict[str, str]) -> None:
+    """A hand-made cursor (wrong sort, huge or non-numeric mark) is refused before it reaches SQL."""
+    for sort, values in (("reports", ["id", None, "a"]), ("reports", ["reports", 2**40, "a"]),
+                         ("score", ["scored", "high", "a"]), ("score", ["id", None, "a"]),
+                         ("oldest", ["scored", 0.5, "a"]), ("score", ["scored", 0.5, "a" * 100])):
+        queue = "reported" if sort == "reports" else "held"
+        resp = client.get(f"/api/v1/review/queue?queue={queue}&sort={sort}&cursor={encode_cursor(values)}")
+        assert resp.status_code == 400, (sort, values)

@@ -10,7 +10,6 @@ data accepted, auth enforced), then the database must hold no partial writes.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -30,6 +29,7 @@ from werkzeug.serving import make_server
 
 from moderation import signing
 from moderation.api.openapi import build_document
+from moderation.api.schemas import NUL_MESSAGE
 from moderation.settings import load_settings
 from moderation.states import Status
 from moderation.store.models import Base, Comment, DecisionEvent
@@ -39,30 +39,11 @@ from tests.support import Site
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
 """Derandomized by default (CI runs are reproducible); FUZZ_RANDOM=1 explores new inputs on every run."""
 
-ON_POSTGRES = os.environ.get("MODERATION_TEST_DATABASE_URL", "").startswith("postgresql")
-
 KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 """(method, path, mode) -> a known service bug outside these files: that case is xfail (non-strict) until fixed.
-The three 500s the fuzzer first found (review.py authors/lists with a non-text site, DELETE /lists/<huge id>)
-have been fixed in the review API, so the table is empty."""
-
-PG_NUL = "PostgreSQL only: a NUL (\\u0000) in any text the service stores or queries is a 500 (psycopg DataError); " \
-         "see test_nul_byte_is_not_a_server_error"
-PG_INT32 = "PostgreSQL only: DELETE /api/v1/review/lists/<id> over 2**31-1 is a 500 (list_entries.id is a 32-bit " \
-           "INTEGER; moderation/console/admin.py:87 bounds it by 2**63); " \
-           "see test_huge_list_entry_id_is_not_a_server_error"
-
-
-def _steer_clear_of_known_bugs(case: Any) -> None:
-    """Skip only the generated inputs that hit a reported bug (narrower than xfailing a whole operation)."""
-    if not ON_POSTGRES:
-        return
-    sent = json.dumps([case.body if not isinstance(case.body, bytes) else None, case.query, case.path_parameters],
-                      default=str)
-    hypothesis.assume("\\u0000" not in sent)  # PG_NUL
-    entry = (case.path_parameters or {}).get("entry_id")
-    hypothesis.assume(not isinstance(entry, int) or entry < 2**31)  # PG_INT32
-
+The 500s the fuzzer found (review.py authors/lists with a non-text site, DELETE /lists/<huge id>, and on
+PostgreSQL any NUL character or an id past 2**31-1) have been fixed, so the table is empty and no generated
+input is steered around: NUL and out-of-range ids are fuzzed on both backends."""
 
 SIGN_ME = "sign-me"
 """Placeholder the auth provider puts in the signature header; the transport hook replaces it with the real one."""
@@ -205,7 +186,7 @@ def session_enforced(ctx: Any, response: Any, case: Any) -> bool | None:
     request = response.request
     headers = {k: v for k, v in request.headers.items() if k.lower() not in ("cookie", "x-csrftoken")}
     probe = requests.request(request.method, request.url, headers=headers, data=request.body, timeout=30)
-    if probe.status_code in (400, 401, 403):
+    if probe.status_code == 401:  # no session: "log in", before any CSRF or body check
         return True
     raise AssertionError(f"{request.method} {request.url} succeeded without a session: {probe.status_code}")
 
@@ -219,9 +200,7 @@ def _extra_checks(case: Any) -> dict[str, Any]:
     if case.operation.path.startswith("/api/v1/review"):
         excluded, extra = ([], []) if negative else ([checks.positive_data_acceptance], [review_positive_acceptance])
         if case.method.upper() != "GET":
-            # Without a session, flask-wtf's CSRF check answers 400 before the login check's 401 (reported to
-            # the lead); still verify that nothing unauthenticated succeeds.
-            excluded.append(checks.ignored_auth)
+            # schemathesis' ignored_auth runs too; this also drops the CSRF header and accepts only 401.
             extra.append(session_enforced)
         return {"excluded_checks": excluded, "additional_checks": extra}
     return {}
@@ -237,7 +216,6 @@ def _fuzz(operation: Any, mode: GenerationMode, examples: int, creds: Credential
                          suppress_health_check=list(hypothesis.HealthCheck),
                          phases=[hypothesis.Phase.generate, hypothesis.Phase.shrink])
     def check(case: Any) -> None:
-        _steer_clear_of_known_bugs(case)
         response = case.call_and_validate(base_url=base, session=http, auth=signer, timeout=30, **_extra_checks(case))
         _remember(creds, case, response)
 
@@ -291,7 +269,9 @@ def _cases() -> list[Any]:
             tag = op.get("tags", ["site"])[0]
             positive, negative = EXAMPLES[tag]
             # A path parameter alone has no invalid value that still reaches the route (only '/' would break it).
-            has_input = "requestBody" in op or any(p["in"] != "path" for p in op.get("parameters", []))
+            # ...but a bounded integer in the path does: a number past its maximum still matches the route.
+            has_input = "requestBody" in op or any(p["in"] != "path" or p["schema"].get("type") == "integer"
+                                                   for p in op.get("parameters", []))
             for mode, examples in ((GenerationMode.POSITIVE, positive), (GenerationMode.NEGATIVE, negative)):
                 if examples and (mode == GenerationMode.POSITIVE or has_input):
                     bug = KNOWN_BUGS.get((method, path, mode.value))
@@ -322,25 +302,52 @@ def test_fuzz_operation(method: str, path: str, mode: GenerationMode, examples: 
     _check_store(services, creds, seeded, app.extensions["moderation"].settings["intake.max_content_chars"])
 
 
-@pytest.mark.xfail(ON_POSTGRES, reason=PG_NUL, strict=True)
-def test_nul_byte_is_not_a_server_error(client: Any, site: Site) -> None:
-    """A NUL character in a comment, an id or a query is stored (202) or refused (4xx), never a 500."""
+def test_nul_byte_is_refused_alike_on_every_backend(client: Any, site: Site, services: Any) -> None:
+    """A NUL in any intake text field is a 422 naming the field, in a query a 400; nothing is stored, no 500."""
     from tests.support import signed_request
 
-    answers = [signed_request(client, site, "POST", "/api/v1/comments", {"id": "n1", "content": "a\u0000b"}),
-               signed_request(client, site, "POST", "/api/v1/comments", {"id": "n\u00002", "content": "ok"}),
-               signed_request(client, site, "POST", "/api/v1/comments/batch",
-                              {"comments": [{"id": "b1", "content": "a\u0000b"}]}),
-               signed_request(client, site, "GET", "/api/v1/comments?external_id=a%00b")]
-    assert [a.status_code for a in answers if a.status_code >= 500] == []
+    bodies = {"content": {"id": "n1", "content": "a\u0000b"}, "id": {"id": "n\u00002", "content": "ok"},
+              "author.name": {"id": "n3", "content": "ok", "author": {"name": "Bu\u0000di"}},
+              "author.email": {"id": "n4", "content": "ok", "author": {"email": "a\u0000@example.id"}},
+              "post.id": {"id": "n5", "content": "ok", "post": {"id": "p\u0000"}},
+              "post.title": {"id": "n6", "content": "ok", "post": {"title": "\u0000"}},
+              "lang": {"id": "n7", "content": "ok", "lang": "i\u0000d"}}
+    for name, body in bodies.items():
+        answer = signed_request(client, site, "POST", "/api/v1/comments", body)
+        assert answer.status_code == 422 and name in answer.get_json()["error"]["fields"], (name, answer.data)
+    batch = signed_request(client, site, "POST", "/api/v1/comments/batch",
+                           {"comments": [{"id": "b1", "content": "a\u0000b"}, {"id": "b2", "content": "fine"}]})
+    assert batch.status_code == 207 and [r["code"] for r in batch.get_json()["results"]] == [422, 202]
+    query = signed_request(client, site, "GET", "/api/v1/comments?external_id=a%00b")
+    assert query.status_code == 400 and query.get_json()["error"]["fields"] == {"external_id": NUL_MESSAGE}
+    assert signed_request(client, site, "GET", "/api/v1/comments/a%00b").status_code == 404
+    with services.db.session() as session:
+        assert list(session.scalars(select(Comment.external_id))) == ["b2"]
 
 
-@pytest.mark.xfail(ON_POSTGRES, reason=PG_INT32, strict=True)
+def test_storage_refuses_nul_before_the_database_sees_it(services: Any, site: Site) -> None:
+    """The store's backstop: a statement carrying U+0000 fails the same way on SQLite and PostgreSQL, and rolls back."""
+    from moderation.store.comments import insert_comments
+    from moderation.store.db import NulCharacter
+
+    with pytest.raises(NulCharacter), services.db.session() as session:
+        insert_comments(session, site.id, [{"external_id": "fine", "content": "ok"}])
+        insert_comments(session, site.id, [{"external_id": "bad", "content": "a\u0000b"}])
+    with services.db.session() as session:
+        assert list(session.scalars(select(Comment))) == []
+
+
 def test_huge_list_entry_id_is_not_a_server_error(client: Any, services: Any) -> None:
-    """DELETE of a list entry id beyond any integer column is a 404."""
+    """DELETE of a list entry id beyond the 32-bit id column is a 404 on every backend, through API and form."""
     from tests.browser.support import login, page_token
 
     add_user(services, "boss", role="admin")
     login(client, "boss")
-    answer = client.delete("/api/v1/review/lists/196750653239338496", headers={"X-CSRFToken": page_token(client)})
-    assert answer.status_code == 404
+    token = page_token(client)
+    for entry_id in (2**31, 196750653239338496, 2**64):
+        answer = client.delete(f"/api/v1/review/lists/{entry_id}", headers={"X-CSRFToken": token})
+        assert answer.status_code == 404, entry_id
+        form = client.post(f"/admin/lists/{entry_id}/delete", data={"csrf_token": token})
+        assert form.status_code == 302, entry_id
+    undo = client.post("/api/v1/review/undo", headers={"X-CSRFToken": token}, json={"action_id": 2**40})
+    assert undo.status_code == 409 and undo.get_json()["error"]["code"] == "cannot_undo"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from moderation.api.errors import ApiError
+from moderation.store.db import NulCharacter
 
 bp = Blueprint("site_api", __name__, url_prefix="/api/v1")
 
@@ -13,6 +14,12 @@ bp = Blueprint("site_api", __name__, url_prefix="/api/v1")
 def _api_error(exc: ApiError) -> Response:
     """Every refusal in the contract's error shape."""
     return exc.response()
+
+
+@bp.errorhandler(NulCharacter)
+def _nul(exc: NulCharacter) -> Response:
+    """Backstop: text with U+0000 that a handler did not refuse itself is still a 422, never a 500."""
+    return ApiError(422, "invalid_fields", str(exc)).response()
 
 
 def register() -> Blueprint:

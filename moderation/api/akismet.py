@@ -34,6 +34,7 @@ from moderation.api.akismet_record import (
     record_checked,
     usage_this_month,
 )
+from moderation.api.schemas import NUL_MESSAGE, has_nul
 from moderation.batcher import Batcher
 from moderation.flood import FloodDetector
 from moderation.pipeline import Item, decide
@@ -42,6 +43,7 @@ from moderation.rules import CommentInput, Lists, load_list_dir
 from moderation.scoring import ScorerCache
 from moderation.states import Status
 from moderation.store.comments import Decision, new_comment_id
+from moderation.store.db import NulCharacter
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,12 @@ def _answer(exc: _Answer) -> Response:
     return exc.response
 
 
+@bp.errorhandler(NulCharacter)
+def _nul(exc: NulCharacter) -> Response:
+    """Backstop: a NUL the checks below missed is still Akismet's 400 with a debug header, never a 500."""
+    return _bad(str(exc)).response
+
+
 def _text(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A plain-text answer, as Akismet sends them."""
     return Response(body, status=status, mimetype="text/plain", headers=headers or {})
@@ -115,14 +123,19 @@ def _services() -> Any:
     return current_app.extensions["moderation"]
 
 
-def _site(params: dict[str, str]) -> KeySite | None:
-    """The site owning the given key, with a per-address brake on failed keys."""
+def _site(params: dict[str, str], asked: str = "api_key") -> KeySite | None:
+    """The site owning the key in ``asked`` (else the other key field), with a per-address brake on failed keys.
+
+    verify-key asks about ``key``: a client may also send its configured ``api_key`` beside it (the stock
+    WordPress plugin does), and the answer must be about the key being verified, not the configured one.
+    """
     limiter = limits.limiter_for(_services())
     caller = request.remote_addr or "-"
     wait = limiter.blocked_for("akismet-badkey", caller, BAD_KEY_LIMIT)
     if wait:
         raise _Answer(_text("too many invalid API keys", 429, {"Retry-After": str(wait)}))
-    site = lookup_key(_services(), params.get("api_key") or params.get("key") or "")
+    other = "key" if asked == "api_key" else "api_key"
+    site = lookup_key(_services(), params.get(asked) or params.get(other) or "")
     if site is None:
         limiter.hit("akismet-badkey", caller, BAD_KEY_LIMIT)
     return site
@@ -143,6 +156,9 @@ def _validated(params: dict[str, str]) -> dict[str, str]:
     for name, longest in FIELDS.items():
         if len(params.get(name, "")) > longest:
             raise _bad(f"{name} is longer than {longest} characters")
+    for name in (*FIELDS, "comment_content"):
+        if has_nul(params.get(name, "")):  # stored or looked up, and PostgreSQL's text cannot hold it
+            raise _bad(f"{name} {NUL_MESSAGE}")
     longest = _services().settings["intake.max_content_chars"]
     if len(params.get("comment_content", "")) > longest:
         raise _bad(f"comment_content is longer than {longest} characters")
@@ -281,7 +297,7 @@ def _limit(site: KeySite, user_ip: str) -> None:
 @bp.post("/1.1/verify-key")
 def verify_key() -> ResponseReturnValue:
     """``valid`` when the key belongs to a site, else ``invalid`` with a debug header."""
-    if _site(_params()) is None:
+    if _site(_params(), asked="key") is None:
         return _text("invalid", headers={"X-akismet-debug-help": INVALID_HELP})
     return _text("valid")
 

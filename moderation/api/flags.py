@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from moderation.api import bp
 from moderation.api.auth import signed
 from moderation.api.errors import ApiError
-from moderation.api.schemas import is_blank
+from moderation.api.schemas import has_nul, is_blank, nul_fields
 from moderation.store.comments import get_for_site
 from moderation.store.review import FLAG_REASONS, add_flag
 
@@ -36,6 +36,7 @@ def _parse(body: Any) -> tuple[str, str, str | None]:
         fields["reporter"] = "text of 1-255 characters"
     if note is not None and (not isinstance(note, str) or len(note) > 2000):
         fields["note"] = "text of at most 2000 characters"
+    fields |= nul_fields({"reporter": reporter, "note": note})
     if fields:
         raise ApiError(422, "invalid_fields", "some fields are invalid", fields)
     return str(reason), str(reporter).strip() if reporter is not None else ANONYMOUS, note or None
@@ -52,6 +53,8 @@ def flag_comment(comment_id: str) -> ResponseReturnValue:
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     reason, reporter, note = _parse(body)
+    if has_nul(comment_id):
+        raise ApiError(404, "not_found", "no such comment")
     with current_app.extensions["moderation"].db.session() as session:
         comment = get_for_site(session, g.site.id, comment_id)
         if comment is None:

@@ -17,8 +17,11 @@ from flask.typing import ResponseReturnValue
 
 from moderation import signing
 from moderation.api import bp
-from moderation.api.schemas import NON_BLANK, CommentIn
+from moderation.api.review import PAGE_MAX
+from moderation.api.schemas import NO_NUL, NON_BLANK, CommentIn
+from moderation.rules import KINDS
 from moderation.states import Status
+from moderation.store.models import MAX_ID
 from moderation.store.review import FLAG_REASONS
 
 REF = "#/components/schemas/{model}"
@@ -32,6 +35,36 @@ def _ref(name: str) -> dict[str, str]:
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema or JSON null."""
     return {"anyOf": [schema, {"type": "null"}]}
+
+
+_NOT_SCHEMAS = frozenset({"enum", "const", "required", "default", "examples", "example", "description"})
+"""Keywords whose values are data, not subschemas (the NUL rule never rewrites inside them)."""
+
+
+def _no_nul(schema: Any) -> Any:
+    """The schema with every free-text string refusing U+0000, as every handler does (PostgreSQL cannot store it).
+
+    A string that already has a pattern keeps it and gains the NUL rule through ``allOf`` (JSON Schema takes
+    one pattern per schema; schemathesis draws from one pattern and filters by the other). Enumerations,
+    constants and formatted strings are left alone: NUL is never one of their values.
+    """
+    if isinstance(schema, list):
+        return [_no_nul(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: v if k in _NOT_SCHEMAS else _no_nul(v) for k, v in schema.items()}
+    if out.get("type") == "string" and not {"enum", "const", "format"} & out.keys():
+        if "pattern" in out:
+            out["allOf"] = [*out.get("allOf", []), {"pattern": out.pop("pattern")}, {"pattern": NO_NUL}]
+        else:
+            out["pattern"] = NO_NUL
+    return out
+
+
+def _requests_without_nul(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation's parameters and request body under the NUL rule (responses are left as they are)."""
+    return {path: {method: {k: _no_nul(v) if k in ("parameters", "requestBody") else v for k, v in op.items()}
+                   for method, op in methods.items()} for path, methods in paths.items()}
 
 
 def _external_id(nullable: bool) -> dict[str, Any]:
@@ -163,15 +196,19 @@ def _site_paths() -> dict[str, Any]:
             "get": {"operationId": "findComment", "tags": ["site"],
                     "parameters": [{"name": "external_id", "in": "query", "required": True,
                                     "schema": {"type": "string", "minLength": 1}}],
-                    "responses": {"200": view, **_site_errors(400, 404)}},
+                    "responses": {"200": view, **_site_errors(400, 404),
+                                  "400": _resp("external_id is missing, empty or holds U+0000 (NUL).")}},
         },
         "/api/v1/comments/batch": {"post": {
             "operationId": "createComments", "tags": ["site"], "requestBody": _body("BatchIn"),
             "responses": _site_errors(400, 413, 415, 422) | {c: _resp(d, "BatchResults") for c, d in (
                 ("202", "Every item new."), ("200", "Every item a repeat."), ("207", "Items differ in outcome."))}
-            | {c: {"description": f"A malformed envelope, or every item refused with {c} (each result says why).",
-                   "content": {"application/json": {"schema": {"anyOf": [_ref("Error"), _ref("BatchResults")]}}}}
-               for c in ("400", "422")}}},
+            | {c: {"description": "Over the site's rate limit, or every item's commenter IP over theirs (each result "
+                                  "says why)." if c == "429" else
+                                  f"A malformed envelope, or every item refused with {c} (each result says why).",
+                   "content": {"application/json": {"schema": {"anyOf": [_ref("Error"), _ref("BatchResults")]}}},
+                   **({"headers": RETRY_AFTER} if c == "429" else {})}
+               for c in ("400", "422", "429")}}},
         "/api/v1/comments/{comment_id}": {"get": {
             "operationId": "getComment", "tags": ["site"], "parameters": [PATH_ID],
             "responses": {"200": view, **_site_errors(404)}}},
@@ -184,11 +221,12 @@ def _site_paths() -> dict[str, Any]:
 
 def _review_op(op_id: str, summary: str, ok: dict[str, Any], *, admin: bool = False, unsafe: bool = False,
                params: list[dict[str, Any]] | None = None, body: dict[str, Any] | None = None,
-               errors: tuple[int, ...] = (400,)) -> dict[str, Any]:
+               errors: tuple[int, ...] = (400,), body_required: bool = True) -> dict[str, Any]:
     """One review-API operation: session cookie (plus the CSRF header when it changes something)."""
-    texts = {400: "Bad filter, cursor, action or body (or a missing CSRF token); nothing changed.",
-             401: "Not logged in.", 403: "Admins only.", 404: "No such comment, site or entry.",
-             409: "Nothing of yours to undo."}
+    texts = {400: "Bad filter, cursor, action or body (or, logged in, a missing CSRF token); nothing changed.",
+             401: "Not logged in (checked before the CSRF token).", 403: "Admins only.",
+             404: "No such comment, site or entry.", 409: "Nothing of yours to undo.",
+             422: "A text field holds U+0000 (NUL), which is never stored; nothing changed."}
     responses = {**ok, **{str(c): _resp(texts[c]) for c in (401, *((403,) if admin else ()), *errors)}}
     op: dict[str, Any] = {"operationId": op_id, "tags": ["review"], "summary": summary,
                           "security": [{"console": [], "csrf": []}] if unsafe else [{"console": []}],
@@ -196,17 +234,17 @@ def _review_op(op_id: str, summary: str, ok: dict[str, Any], *, admin: bool = Fa
     if params:
         op["parameters"] = params
     if body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        op["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
     return op
 
 
-def _review_bodies() -> dict[str, dict[str, Any]]:
+def _review_bodies(bulk_max: int) -> dict[str, dict[str, Any]]:
     """Request bodies of the review API (what its handlers check; references to unknown sites/ids are 400s)."""
     text = {"type": "string", "maxLength": 512}
     threshold = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}, {"const": ""}]}
     by_ids = {"type": "object", "required": ["action", "ids", "expected"], "properties": {
         "action": {"enum": ["approve", "spam", "reject", "keep"]},
-        "ids": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "string"}},
+        "ids": {"type": "array", "minItems": 1, "maxItems": bulk_max, "items": {"type": "string"}},
         "expected": {"enum": [s.value for s in Status]}, "note": _nullable(text),
         "reject_as": {"type": "string", "description": "With reject: 'abusive', anything else means 'other'."}}}
     return {
@@ -219,7 +257,8 @@ def _review_bodies() -> dict[str, dict[str, Any]]:
             "callback_url": _nullable({"type": "string", "maxLength": 2048})}},
         "list": {"type": "object", "required": ["action", "kind", "value"], "properties": {
             "site": _nullable({"type": "string"}), "action": {"enum": ["allow", "deny"]},
-            "kind": {"enum": ["word", "domain", "email", "ip"]}, "value": text}},
+            "kind": {"enum": list(KINDS)}, "value": text}},
+        "undo": {"type": "object", "properties": {"action_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}},
     }
 
 
@@ -231,41 +270,49 @@ def _obj(*required: str) -> dict[str, Any]:
 
 def _query(*names: str) -> list[dict[str, Any]]:
     """Optional text query parameters."""
-    return [{"name": n, "in": "query", "required": False, "schema": {"type": "string"},
-             **({"description": "A whole number; anything else means the default."} if n in ("limit", "days") else {})}
-            for n in names]
+    return [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names]
 
 
-def _review_paths() -> dict[str, Any]:
+def _whole(name: str, low: int, high: int, default: int | str) -> dict[str, Any]:
+    """An optional whole-number query parameter (review.py refuses anything else with a 400)."""
+    return {"name": name, "in": "query", "required": False, "description": f"Default: {default}.",
+            "schema": {"type": "integer", "minimum": low, "maximum": high}}
+
+
+def _review_paths(settings: Any) -> dict[str, Any]:
     """The moderators' JSON API (same session login as the console)."""
-    p, bodies = "/api/v1/review", _review_bodies()
+    p, bodies = "/api/v1/review", _review_bodies(settings["console.bulk_max"])
     outcome = _obj("action_id", "applied", "skipped")
     slug = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}]
-    entry_id = [{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}]
+    # Ids are 32-bit INTEGER columns on PostgreSQL: a larger number names no entry (404 if sent anyway).
+    entry_id = [{"name": "entry_id", "in": "path", "required": True,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}]
     return {
         f"{p}/me": {"get": _review_op("reviewMe", "Who is logged in.", _obj("name", "role"), errors=())},
         f"{p}/queue": {"get": _review_op("reviewQueue", "One page of a queue.",
                                          _obj("items", "next_cursor", "total", "queue", "sort"),
-                                         params=_query("queue", "site", "reason", "lang", "post", "q", "sort",
-                                                       "cursor", "limit"))},
+                                         params=[*_query("queue", "site", "reason", "lang", "post", "q", "sort",
+                                                         "cursor"),
+                                                 _whole("limit", 1, PAGE_MAX, "console.page_size")])},
         f"{p}/comments/{{comment_id}}": {"get": _review_op(
             "reviewComment", "One comment with audit trail, reports and author history.",
             _obj("id", "site", "status", "content", "events", "flags", "history"), params=[PATH_ID], errors=(404,))},
         f"{p}/actions": {"post": _review_op("reviewAction", "Approve/spam/reject/keep comments.", outcome,
-                                            unsafe=True, body=bodies["actions"])},
-        f"{p}/undo": {"post": _review_op("reviewUndo", "Undo this moderator's last action.", outcome, unsafe=True,
+                                            unsafe=True, body=bodies["actions"], errors=(400, 422))},
+        f"{p}/undo": {"post": _review_op("reviewUndo", "Undo this moderator's last action (or the one named).",
+                                         outcome, unsafe=True, body=bodies["undo"], body_required=False,
                                          errors=(400, 409))},
         f"{p}/authors": {"post": _review_op("reviewAuthor", "Ban or trust an author.", _obj("entry", "outcome"),
-                                            unsafe=True, body=bodies["authors"])},
+                                            unsafe=True, body=bodies["authors"], errors=(400, 422))},
         f"{p}/suggestions": {"get": _review_op("reviewSuggestions", "Comments most worth labelling.", _obj("items"),
-                                               params=_query("limit"), errors=())},
+                                               params=[_whole("limit", 1, PAGE_MAX, 50)])},
         f"{p}/stats": {"get": _review_op("reviewStats", "The stats page's figures.", _obj("days"),
-                                         params=_query("days"), errors=())},
+                                         params=[_whole("days", 7, 90, 30)])},
         f"{p}/sites": {"get": _review_op("reviewSites", "Every site's thresholds.", _obj("sites"), admin=True,
                                          errors=())},
         f"{p}/sites/{{slug}}": {"patch": _review_op("reviewUpdateSite", "Change thresholds / callback URL.",
                                                     _obj("site"), admin=True, unsafe=True, params=slug,
-                                                    body=bodies["site"], errors=(400, 404))},
+                                                    body=bodies["site"], errors=(400, 404, 422))},
         f"{p}/sites/{{slug}}/rotate-secret": {"post": _review_op(
             "reviewRotateSecret", "A new secret (the old one keeps working for a grace period).",
             _obj("site", "secret", "previous_valid_until"), admin=True, unsafe=True, params=slug, errors=(400, 404))},
@@ -276,7 +323,7 @@ def _review_paths() -> dict[str, Any]:
                                {**_obj("id", "action", "kind", "value"),
                                 "201": {"description": "Created", "content": {"application/json": {"schema": {
                                     "type": "object", "required": ["id", "action", "kind", "value"]}}}}},
-                               admin=True, unsafe=True, body=bodies["list"])},
+                               admin=True, unsafe=True, body=bodies["list"], errors=(400, 422))},
         f"{p}/lists/{{entry_id}}": {"delete": _review_op("reviewDeleteListEntry", "Remove an entry.",
                                                          {"204": {"description": "Removed."}}, admin=True,
                                                          unsafe=True, params=entry_id, errors=(400, 404))},
@@ -301,8 +348,8 @@ def _security_schemes() -> dict[str, Any]:
 
 def build_document(settings: Any) -> dict[str, Any]:
     """The whole OpenAPI 3.1 document for this app's settings."""
-    schemas = {**_comment_in(settings["intake.max_content_chars"]), **_request_schemas(settings),
-               **_error_schemas(), **_view_schemas()}
+    requests = {**_comment_in(settings["intake.max_content_chars"]), **_request_schemas(settings)}
+    schemas = {**{name: _no_nul(schema) for name, schema in requests.items()}, **_error_schemas(), **_view_schemas()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Comment moderation API", "version": "1",
@@ -310,7 +357,8 @@ def build_document(settings: Any) -> dict[str, Any]:
                                 f"(session login). Bodies over {settings['intake.max_body_bytes']} bytes get 413."},
         "servers": [{"url": "/"}],
         "security": [{"site": [], "timestamp": [], "signature": []}],
-        "paths": {**_site_paths(), **_review_paths(), "/api/v1/openapi.json": {"get": {
+        "paths": {**_requests_without_nul({**_site_paths(), **_review_paths(settings)}),
+                  "/api/v1/openapi.json": {"get": {
             "operationId": "openapiDocument", "tags": ["meta"], "security": [],
             "responses": {"200": {"description": "This document.",
                                   "content": {"application/json": {"schema": {"type": "object"}}}}}}}},
@@ -318,14 +366,15 @@ def build_document(settings: Any) -> dict[str, Any]:
     }
 
 
-_cache: dict[tuple[int, int, int], dict[str, Any]] = {}
+_cache: dict[tuple[int, ...], dict[str, Any]] = {}
 
 
 @bp.get("/openapi.json")
 def openapi_document() -> ResponseReturnValue:
     """The OpenAPI document (public: it holds no secrets, and sites' developers need it before they have any)."""
     settings = current_app.extensions["moderation"].settings
-    key = (settings["intake.max_content_chars"], settings["intake.batch_max_items"], settings["intake.max_body_bytes"])
+    key = (settings["intake.max_content_chars"], settings["intake.batch_max_items"], settings["intake.max_body_bytes"],
+           settings["console.bulk_max"])
     if key not in _cache:
         _cache[key] = build_document(settings)
     return jsonify(copy.deepcopy(_cache[key]))

@@ -13,18 +13,24 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from moderation.api.errors import ApiError
+from moderation.api.schemas import has_nul
 from moderation.console import admin, present, stats
-from moderation.console.actions import ActionError, moderate, undo
-from moderation.console.auth import current_account, protect, require
+from moderation.console.actions import ActionError, NulInText, moderate, undo
+from moderation.console.admin import NoSuchSite
+from moderation.console.auth import current_account, protect_api, require
 from moderation.states import Status
+from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import FilterError, get_comment, identical_counts, matching_ids, queue_page, suggestions
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1/review")
 
+PAGE_MAX = 200
+"""The most items one queue or suggestions page may ask for (?limit=)."""
+
 COUNT_CAP = 1000
 """Queue totals are counted up to this (total_capped tells); a text search is not counted (it would scan twice)."""
-bp.before_request(protect)
+bp.before_request(protect_api)
 
 
 @bp.errorhandler(ApiError)
@@ -40,6 +46,24 @@ def _bad_request(exc: ValueError) -> Response:
     return ApiError(400, "invalid_request", str(exc)).response()
 
 
+@bp.errorhandler(NulInText)
+def _nul_in_body(exc: NulInText) -> Response:
+    """Text holding U+0000 in a body field: 422 naming the field, nothing changed."""
+    return ApiError(422, "invalid_fields", str(exc), {exc.field: str(exc)}).response()
+
+
+@bp.errorhandler(NulCharacter)
+def _nul_backstop(exc: NulCharacter) -> Response:
+    """Backstop for a NUL no check above caught: still a 422 (the transaction was rolled back), never a 500."""
+    return ApiError(422, "invalid_fields", str(exc)).response()
+
+
+@bp.errorhandler(NoSuchSite)
+def _no_site(exc: NoSuchSite) -> Response:
+    """A site slug in the path that names no site."""
+    return ApiError(404, "not_found", str(exc)).response()
+
+
 def _services() -> Any:
     """The app's database, Redis and settings."""
     return current_app.extensions["moderation"]
@@ -51,6 +75,16 @@ def _body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "send a JSON object with Content-Type: application/json")
     return data
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query argument from ``low`` to ``high`` (absent: ``default``); anything else is a 400."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or not low <= int(raw) <= high:
+        raise ApiError(400, "invalid_request", f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
 
 
 def _account() -> Any:
@@ -74,10 +108,10 @@ def queue() -> ResponseReturnValue:
     """One page of a queue: ?queue=held|reported|spam|approved|rejected &site &reason &lang &post &q &sort &cursor."""
     services = _services()
     settings = services.settings
-    limit = request.args.get("limit", type=int) or settings["console.page_size"]
+    limit = _whole_number("limit", min(settings["console.page_size"], PAGE_MAX), 1, PAGE_MAX)
     with services.db.session() as session:
         f = present.parse_filter(request.args, present.site_ids(session), settings["flags.review_after"])
-        page = queue_page(session, f, max(1, min(limit, 200)), request.args.get("cursor"), COUNT_CAP, count=not f.q)
+        page = queue_page(session, f, limit, request.args.get("cursor"), COUNT_CAP, count=not f.q)
         similar = identical_counts(session, [c for c, _, _ in page.rows], settings["console.similar_window_hours"])
         items = [present.item(c, slug, n, similar.get(c.id)) for c, slug, n in page.rows]
     return jsonify(items=items, next_cursor=page.next_cursor, total=page.total, total_capped=page.total_capped,
@@ -89,6 +123,8 @@ def queue() -> ResponseReturnValue:
 def comment(comment_id: str) -> ResponseReturnValue:
     """One comment with its reasons, audit trail, reports, author history and identical-comment count."""
     services = _services()
+    if has_nul(comment_id):  # no id holds one (and PostgreSQL could not compare it)
+        raise ApiError(404, "not_found", "no such comment")
     with services.db.session() as session:
         found = get_comment(session, comment_id)
         if found is None:
@@ -123,10 +159,12 @@ def actions() -> ResponseReturnValue:
             expected = Status(body.get("expected", ""))
         except ValueError:
             raise ApiError(400, "invalid_request", "expected must be the status the comments were seen in") from None
-    note = body.get("note")
+    note, reject_as = body.get("note"), body.get("reject_as", "other")
     if note is not None and not isinstance(note, str):
         raise ApiError(400, "invalid_request", "note must be text")
-    outcome = moderate(services, _account(), ids, action, expected, str(body.get("reject_as") or "other"), note or None)
+    if not isinstance(reject_as, str):
+        raise ApiError(400, "invalid_request", "reject_as must be 'abusive' or 'other'")
+    outcome = moderate(services, _account(), ids, action, expected, reject_as or "other", note or None)
     return jsonify(outcome.as_dict())
 
 
@@ -166,7 +204,7 @@ def authors() -> ResponseReturnValue:
 @require(api=True)
 def suggested() -> ResponseReturnValue:
     """The comments most worth labelling (model least sure), for the 'help the model' view."""
-    limit = max(1, min(request.args.get("limit", type=int) or 50, 200))
+    limit = _whole_number("limit", 50, 1, PAGE_MAX)
     with _services().db.session() as session:
         return jsonify(items=[present.item(c, slug) for c, slug in suggestions(session, limit)])
 
@@ -175,7 +213,7 @@ def suggested() -> ResponseReturnValue:
 @require(api=True)
 def stats_json() -> ResponseReturnValue:
     """The stats page's figures as JSON (?days=7..90)."""
-    days = max(7, min(request.args.get("days", type=int) or 30, 90))
+    days = _whole_number("days", 30, 7, 90)
     with _services().db.session() as session:
         return jsonify(stats.figures(session, days))
 

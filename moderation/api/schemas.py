@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from moderation.api.errors import ApiError
 
@@ -33,6 +33,22 @@ def is_blank(text: str) -> bool:
     return _NON_BLANK.search(text) is None
 
 
+NO_NUL = r"^[^\x00]*$"
+"""Text without U+0000: PostgreSQL's text types cannot hold it, so no backend takes it (the OpenAPI pattern too)."""
+
+NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+
+
+def has_nul(text: str) -> bool:
+    """True when `text` holds U+0000 (refused everywhere, whatever the backend)."""
+    return "\x00" in text
+
+
+def nul_fields(values: dict[str, Any]) -> dict[str, str]:
+    """{name: NUL_MESSAGE} for each text value holding U+0000 (for an error's ``fields``)."""
+    return {name: NUL_MESSAGE for name, value in values.items() if isinstance(value, str) and has_nul(value)}
+
+
 def _timestamp_text(value: Any) -> Any:
     """created_at is an ISO-8601 string (contract and OpenAPI); lax pydantic would also take bare numbers."""
     if value is not None and not isinstance(value, str):
@@ -51,6 +67,14 @@ class _Strict(BaseModel):
 
     # python-re: patterns are checked by the same engine as is_blank(), so the two can never disagree.
     model_config = ConfigDict(extra="ignore", strict=True, regex_engine="python-re")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """Every known text field refuses U+0000 (openapi.py publishes the same rule as a pattern)."""
+        if isinstance(value, str) and has_nul(value):
+            raise ValueError(NUL_MESSAGE)
+        return value
 
 
 class Author(_Strict):

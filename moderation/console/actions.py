@@ -19,12 +19,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import delete, desc, select
 from sqlalchemy.orm import Session
 
+from moderation.api.schemas import NUL_MESSAGE, has_nul
 from moderation.queueing import enqueue_deliveries
 from moderation.states import ALLOWED, Status
 from moderation.store import callbacks as outbox
 from moderation.store.comments import Decision, apply_decisions, public_view
 from moderation.store.labels import add_label
-from moderation.store.models import Comment, DecisionEvent, ReviewAction, Site, TrainingLabel
+from moderation.store.models import Comment, DecisionEvent, ReviewAction, Site, TrainingLabel, is_row_id
 from moderation.store.review import reopen_flags, resolve_flags
 from moderation.store.users import Account
 
@@ -44,6 +45,21 @@ CHUNK = 500
 
 class ActionError(ValueError):
     """An action that cannot be applied as asked (unknown action, bad note, nothing to undo...)."""
+
+
+class NulInText(ActionError):
+    """A text field holding U+0000, which no backend stores (the review API answers 422 naming the field)."""
+
+    def __init__(self, field: str):
+        super().__init__(f"{field} {NUL_MESSAGE}")
+        self.field = field
+
+
+def refuse_nul(**values: str | None) -> None:
+    """Raise NulInText for the first of these text values that holds U+0000."""
+    for name, value in values.items():
+        if value is not None and has_nul(value):
+            raise NulInText(name)
 
 
 @dataclass
@@ -150,6 +166,7 @@ def moderate(services: Any, account: Account, comment_ids: list[str], action: st
         raise ActionError(f"reject as one of {', '.join(REJECT_KINDS)}")
     if note is not None and len(note) > 2000:
         raise ActionError("notes are at most 2000 characters")
+    refuse_nul(note=note, ids=next((i for i in comment_ids if has_nul(i)), None))
     expected = Status(expected)
     out = Outcome()
     record: dict[str, list[Any]] = {"changes": [], "labels": [], "flags": []}
@@ -176,6 +193,8 @@ def moderate(services: Any, account: Account, comment_ids: list[str], action: st
 
 def _last_action(session: Session, actor: str, action_id: int | None) -> ReviewAction:
     """The action to undo: the given one (if it is this moderator's) or their latest not yet undone."""
+    if action_id is not None and not is_row_id(action_id):
+        raise ActionError("no such action of yours, or already undone")
     stmt = select(ReviewAction).where(ReviewAction.actor == actor, ReviewAction.undone_at.is_(None))
     stmt = stmt.where(ReviewAction.id == action_id) if action_id else stmt.order_by(desc(ReviewAction.id)).limit(1)
     row = session.scalar(stmt.with_for_update() if session.get_bind().dialect.name != "sqlite" else stmt)

@@ -12,29 +12,34 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from moderation.api.auth import forget_site
-from moderation.console.actions import ActionError, Outcome, moderate
+from moderation.console.actions import ActionError, Outcome, moderate, refuse_nul
 from moderation.policy import Thresholds
-from moderation.rules import ACTIONS, KINDS
+from moderation.rules import ACTIONS, KINDS, name_key
 from moderation.states import Status
 from moderation.store import sites as sites_store
-from moderation.store.models import Comment, ListEntry, Site
+from moderation.store.models import Comment, ListEntry, Site, is_row_id
 from moderation.store.users import Account
 from moderation.text import normalize
 
 AUTHOR_KINDS = ("email", "ip", "name")
-"""How an author is recognised (names are not list entries: only their queued comments can be acted on)."""
+"""How an author is recognised (each is a list kind: a ban or trust also applies to their next comments)."""
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,200}$")
 DOMAIN_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$")
 
 
+class NoSuchSite(ActionError):
+    """The slug names no site (the review API answers 404)."""
+
+
 def clean_value(kind: str, value: str) -> str:
     """Validate and normalise a list value; ActionError when it is not a valid value of its kind."""
     value = (value or "").strip()
+    refuse_nul(value=value)
     if not value or len(value) > 512:
         raise ActionError("a value of 1-512 characters is required")
     if kind == "email":
@@ -53,6 +58,8 @@ def clean_value(kind: str, value: str) -> str:
         return host
     if kind == "word":
         return value
+    if kind == "name":
+        return name_key(value)  # rules.py compares names in this form, so one entry covers every spelling
     raise ActionError(f"kind must be one of {', '.join(KINDS)}")
 
 
@@ -84,7 +91,7 @@ def add_entry(session: Session, site_id: int | None, action: str, kind: str, val
 
 def remove_entry(session: Session, entry_id: int) -> bool:
     """Delete one entry; False when there is none with that id."""
-    if not 0 < entry_id < 2**63:  # the URL converter takes any digits; the database's integers stop here
+    if not is_row_id(entry_id):  # the URL converter takes any digits; the id column is a 32-bit INTEGER
         return False
     entry = session.get(ListEntry, entry_id)
     if entry is None:
@@ -95,32 +102,47 @@ def remove_entry(session: Session, entry_id: int) -> bool:
 
 def author_action(services: Any, account: Account, site_id: int, verdict: str, kind: str, value: str,
                   apply_to_queue: bool) -> tuple[ListEntry | None, Outcome | None]:
-    """Ban (deny) or trust (allow) an author by e-mail/IP, optionally deciding their held comments too."""
+    """Ban (deny) or trust (allow) an author by e-mail/IP/name, optionally deciding their held comments too."""
     if verdict not in ("ban", "trust"):
         raise ActionError("verdict must be ban or trust")
     if kind not in AUTHOR_KINDS:
         raise ActionError(f"kind must be one of {', '.join(AUTHOR_KINDS)}")
-    if kind == "name" and not apply_to_queue:
-        raise ActionError("names cannot be listed (anyone can type a name): apply to their queued comments instead")
-    value = value.strip() if kind == "name" else clean_value(kind, value)
-    if not value:
-        raise ActionError("a value is required")
-    entry = None
+    value = clean_value(kind, value)
     with services.db.session() as session:
         if session.get(Site, site_id) is None:
             raise ActionError("no such site")
-        if kind != "name":
-            entry, _ = add_entry(session, site_id, "deny" if verdict == "ban" else "allow", kind, value)
-        column = {"email": Comment.author_email, "ip": Comment.author_ip, "name": Comment.author_name}[kind]
-        match = column.in_({value, value.lower()}) if kind == "email" else column == value
-        ids = list(session.scalars(select(Comment.id).where(Comment.site_id == site_id, match,
-                                                            Comment.status == Status.HELD.value)
-                                   .limit(services.settings["console.bulk_max"]))) if apply_to_queue else []
+        entry, _ = add_entry(session, site_id, "deny" if verdict == "ban" else "allow", kind, value)
+        ids = _held_by(session, site_id, kind, value, services.settings["console.bulk_max"]) if apply_to_queue else []
     outcome = None
     if ids:
         note = f"{verdict} author {kind}"
         outcome = moderate(services, account, ids, "spam" if verdict == "ban" else "approve", Status.HELD, note=note)
     return entry, outcome
+
+
+def _held_by(session: Session, site_id: int, kind: str, value: str, cap: int) -> list[str]:
+    """Ids of the site's held comments by this author (``value`` as clean_value left it), oldest first."""
+    held = (Comment.site_id == site_id, Comment.status == Status.HELD.value)
+    if kind == "email":
+        return list(session.scalars(select(Comment.id).where(*held, Comment.author_email.in_({value, value.lower()}))
+                                    .order_by(Comment.id).limit(cap)))
+    if kind == "ip":
+        return list(session.scalars(select(Comment.id).where(*held, Comment.author_ip == value)
+                                    .order_by(Comment.id).limit(cap)))
+    # Names match case-insensitively after whitespace normalisation, which SQL cannot say on both backends:
+    # narrow in SQL (each word, in order, anywhere; ASCII names only, as SQLite's lower() is ASCII-only),
+    # then compare exactly in Python.
+    stmt = select(Comment.id, Comment.author_name).where(*held, Comment.author_name.is_not(None))
+    if value.isascii():
+        words = "%".join(w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in value.split())
+        stmt = stmt.where(func.lower(Comment.author_name).like(f"%{words}%", escape="\\"))
+    ids = []
+    for cid, name in session.execute(stmt.order_by(Comment.id).execution_options(yield_per=1000)):
+        if name_key(name or "") == value:
+            ids.append(cid)
+            if len(ids) >= cap:
+                break
+    return ids
 
 
 def site_view(site: Site) -> dict[str, Any]:
@@ -145,9 +167,9 @@ def _threshold(value: Any, name: str) -> float | None:
 
 def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: dict[str, float]) -> Site:
     """Change a site's thresholds and/or callback URL; the whole change is refused if any part is invalid."""
-    site = session.scalar(select(Site).where(Site.slug == slug))
+    site = sites_store.site_by_slug(session, slug)
     if site is None:
-        raise ActionError("no such site")
+        raise NoSuchSite("no such site")
     unknown = set(changes) - {"approve_below", "spam_above", "abusive_above", "callback_url"}
     if unknown:
         raise ActionError(f"unknown fields: {', '.join(sorted(unknown))}")
@@ -160,6 +182,7 @@ def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: 
     if "callback_url" in changes:
         if changes["callback_url"] is not None and not isinstance(changes["callback_url"], str):
             raise ActionError("callback_url must be an http(s) URL or empty")
+        refuse_nul(callback_url=changes["callback_url"])
         url = (changes["callback_url"] or "").strip()
         parts = urlsplit(url)
         if url and (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048):
@@ -175,6 +198,6 @@ def rotate_secret(session: Session, slug: str, grace_hours: int) -> tuple[Site, 
     try:
         site = sites_store.rotate_secret(session, slug, timedelta(hours=grace_hours))
     except LookupError:
-        raise ActionError("no such site") from None
+        raise NoSuchSite("no such site") from None
     forget_site(slug)  # this process's signature cache; others pick the change up within seconds
     return site, site.secret

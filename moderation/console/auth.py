@@ -52,6 +52,19 @@ def protect() -> None:
         csrf.protect()
 
 
+def protect_api() -> Any:
+    """before_request of the review API: no session is a 401 first; a logged-in caller then needs the CSRF token.
+
+    A CSRF token only means something within a session, so without one the honest answer is "log in"
+    (401), not "bad token" (400); nothing unauthenticated reaches a handler either way.
+    """
+    if request.method in UNSAFE:
+        if current_account() is None:
+            return _refuse(True, 401, "log in first")
+        csrf.protect()
+    return None
+
+
 def current_account() -> Account | None:
     """The logged-in account, checked against the database once per request (deleted users are out)."""
     if "account" not in g:

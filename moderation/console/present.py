@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from moderation.api.schemas import NUL_MESSAGE, has_nul
 from moderation.console.highlight import links, ngrams_from, segments
 from moderation.store.models import Comment, DecisionEvent, Flag, Site
 from moderation.store.review import FilterError, QueueFilter, author_history, events_for, flags_for
@@ -32,6 +33,8 @@ def parse_filter(args: Mapping[str, Any], sites: dict[str, int], reported_after:
             return None
         if not isinstance(value, str) or len(value) > longest:
             raise FilterError(f"{name} must be text of at most {longest} characters")
+        if has_nul(value):  # searched in the database, and PostgreSQL's text cannot hold it
+            raise FilterError(f"{name} {NUL_MESSAGE}")
         return value.strip() or None
 
     site = text("site", 64)

@@ -21,6 +21,7 @@ from moderation.console.auth import (
     require,
     safe_next,
 )
+from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import (
     QUEUES,
@@ -37,6 +38,12 @@ from moderation.store.users import authenticate
 bp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
                static_url_path="/console/static")
 bp.before_request(protect)
+
+
+@bp.errorhandler(NulCharacter)
+def _nul(exc: NulCharacter) -> ResponseReturnValue:
+    """Backstop: text with U+0000 that no form check refused is a 400 page that changed nothing, never a 500."""
+    return render_template("error.html", message=str(exc)), 400
 
 COUNT_CAP = 1000
 """Queue sizes are counted up to this (shown as '1000+'): an exact count of a huge queue costs a scan."""

@@ -20,6 +20,14 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+MAX_ID = 2**31 - 1
+"""The largest id of an INTEGER primary key (32-bit on PostgreSQL); a larger number names no row."""
+
+
+def is_row_id(value: object) -> bool:
+    """Whether ``value`` can be an INTEGER primary key (a whole number 1..MAX_ID; bools are not ids)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import math
 import re
 import time
 from dataclasses import dataclass, replace
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from moderation.states import Status
-from moderation.store.models import Comment, DecisionEvent, Flag, Site, TrainingLabel
+from moderation.store.models import MAX_ID, Comment, DecisionEvent, Flag, Site, TrainingLabel
 
 QUEUES: dict[str, Status] = {
     "held": Status.HELD, "reported": Status.APPROVED, "spam": Status.SPAM,
@@ -101,9 +102,28 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError:
         raise FilterError("bad cursor") from None
-    if not isinstance(values, list) or len(values) != 3 or not isinstance(values[2], str):
+    if not isinstance(values, list) or len(values) != 3 or not _is_id_text(values[2]):
         raise FilterError("bad cursor")
     return values
+
+
+def _is_id_text(value: Any) -> bool:
+    """A service id as a cursor may carry it (text the database can compare: short, no NUL)."""
+    return isinstance(value, str) and len(value) <= 64 and "\x00" not in value
+
+
+def _check_cursor(values: list[Any], order: str) -> None:
+    """FilterError unless the cursor's mark fits the sort (a hand-made or stale cursor must not reach SQL)."""
+    phase, mark = values[0], values[1]
+    if order == "reports":
+        ok = phase == "reports" and isinstance(mark, int) and not isinstance(mark, bool) and 0 <= mark <= MAX_ID
+    elif order in ("score", "score_asc"):
+        ok = (phase == "null" and mark is None) or (
+            phase == "scored" and isinstance(mark, int | float) and not isinstance(mark, bool) and math.isfinite(mark))
+    else:
+        ok = phase == "id"
+    if not ok:
+        raise FilterError("bad cursor (made for another sort?)")
 
 
 def _like(text: str) -> str:
@@ -218,6 +238,8 @@ def queue_page(session: Session, f: QueueFilter, limit: int, cursor: str | None 
                count: bool = True) -> Page:
     """One page of the queue after ``cursor`` (the first page without one), with a count up to ``cap``."""
     after = decode_cursor(cursor)
+    if after is not None:
+        _check_cursor(after, f.order)
     phase = "null" if after and after[0] == "null" else "scored"
     base, reports = _base(f, _is_sqlite(session))
     first = session.execute(_keyset(base, f, reports, after, phase).limit(limit + 1))

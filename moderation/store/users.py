@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from moderation.store.models import User
+from moderation.store.models import User, is_row_id
 
 ROLES = ("moderator", "admin")
 """Moderators review; admins also change sites, thresholds, secrets and lists."""
@@ -89,7 +89,7 @@ def authenticate(session: Session, name: str, password: str) -> Account | None:
 
 def get_account(session: Session, user_id: int) -> Account | None:
     """The account with this id, if it still exists."""
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if is_row_id(user_id) else None
     return _account(user) if user else None
 
 
