@@ -14,22 +14,81 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from itertools import chain
-from typing import Any
+from itertools import chain, repeat
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
+from sklearn.utils.sparsefuncs_fast import _inplace_csr_row_normalize_l2, inplace_csr_row_normalize_l2
 from sklearn.utils.validation import check_is_fitted
 
-from moderation.text import normalize_many
+from moderation.text import normalize, normalize_many
 
-__all__ = ["SIGNAL_NAMES", "CommentFeatures", "FastTfidfVectorizer", "char_wb_ngrams", "signal_row", "word_ngrams"]
+__all__ = [
+    "AUTHOR_SIGNAL_NAMES", "SIGNAL_NAMES", "CommentDoc", "CommentFeatures", "FastTfidfVectorizer", "SparseRows",
+    "author_row",
+    "char_wb_ngrams", "signal_row", "split_docs", "word_ngrams",
+]  # fmt: skip
 
 # Words whose char n-gram ids are remembered per vectorizer (a few MB).
 WORD_CACHE_SIZE = 50_000
+
+
+class SparseRows:
+    """Feature rows as (row, col, value) triplets in CSR order *within each block*: the scoring fast path.
+
+    Building scipy matrices costs ~0.3 ms per block per call in validation
+    alone, which dominates scoring one comment.  A linear head only needs
+    ``X @ w``, computed here with one ``bincount``: for every row it adds
+    ``float64(value) * w[col]`` in the same order as scipy's CSR mat-vec
+    (blocks left to right, columns ascending), so the result is bit-identical.
+    """
+
+    def __init__(self, n_rows: int, rows: np.ndarray, cols: np.ndarray, data: np.ndarray) -> None:
+        """Wrap triplets; ``data`` is float32 like the CSR matrices of the training path."""
+        self.n_rows, self.rows, self.cols, self.data = n_rows, rows, cols, data
+        self._csr: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def dot(self, coef: np.ndarray) -> np.ndarray:
+        """Return ``X @ coef`` (float64), as scipy computes it for the equivalent CSR matrix."""
+        data64 = self.__dict__.get("_data64")
+        if data64 is None:  # shared by both heads
+            data64 = self.__dict__["_data64"] = self.data.astype(np.float64)
+        return np.bincount(self.rows, weights=data64 * coef[self.cols], minlength=self.n_rows)
+
+    def row_major(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, indices, data) of the whole matrix in CSR order (built once, on demand)."""
+        if self._csr is None:
+            order = np.argsort(self.rows, kind="stable")  # keeps block and column order within a row
+            indptr = np.zeros(self.n_rows + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.rows, minlength=self.n_rows), out=indptr[1:])
+            self._csr = (indptr, self.cols[order], self.data[order])
+        return self._csr
+
+    def contributions(self, key: str, coef: np.ndarray) -> np.ndarray:
+        """Per stored value x*w in CSR order (cached under ``key``, one head's weights): the reasons' input."""
+        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_contrib", {})
+        if key not in cache:
+            _, indices, data = self.row_major()
+            cache[key] = data * coef[indices]
+        return cache[key]
+
+    @property
+    def indptr(self) -> np.ndarray:
+        """CSR row pointers (as on a csr_matrix, for reading one row's features)."""
+        return self.row_major()[0]
+
+    @property
+    def indices(self) -> np.ndarray:
+        """CSR column indices."""
+        return self.row_major()[1]
+
+    @property
+    def csr_data(self) -> np.ndarray:
+        """CSR values, row-major."""
+        return self.row_major()[2]
 
 
 def _word_char_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
@@ -55,7 +114,10 @@ def word_ngrams(doc: str, pattern: re.Pattern[str], min_n: int, max_n: int) -> l
     tokens = pattern.findall(doc)
     grams: list[str] = list(tokens) if min_n == 1 else []
     for n in range(max(min_n, 2), max_n + 1):
-        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        if n == 2:  # the model's case: zip is ~2x faster than slicing and joining
+            grams.extend([f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)])
+        else:
+            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return grams
 
 
@@ -75,45 +137,66 @@ class FastTfidfVectorizer(TfidfVectorizer):
             and not self.binary
         )
 
-    def _word_ids(self, doc: str) -> list[int]:
-        """Feature ids of a document's word n-grams."""
+    def _word_ids_or_missing(self, doc: str) -> list[int]:
+        """Feature ids of a document's word n-grams, -1 for n-grams not in the vocabulary."""
         pattern = self.__dict__.get("_pattern")
         if pattern is None:
             pattern = self.__dict__["_pattern"] = re.compile(self.token_pattern)
-        min_n, max_n = self.ngram_range
         get = self.vocabulary_.get
-        return [i for i in map(get, word_ngrams(doc, pattern, min_n, max_n)) if i is not None]
+        if self.ngram_range == (1, 2):  # the model's case, without building the gram list first
+            tokens = pattern.findall(doc)
+            ids = list(map(get, tokens, repeat(-1)))
+            ids += map(get, map(" ".join, zip(tokens, tokens[1:], strict=False)), repeat(-1))
+            return ids
+        grams = word_ngrams(doc, pattern, *self.ngram_range)
+        return list(map(get, grams, repeat(-1, len(grams))))
 
-    def _char_ids(self, doc: str) -> list[int]:
-        """Feature ids of a document's char_wb n-grams, cached per word."""
+    def _char_chunks(self, doc: str) -> list[np.ndarray]:
+        """Feature ids of a document's char_wb n-grams, one cached array per word."""
         # char_wb n-grams never cross a word boundary, so a word's ids can be
         # cached; comment words repeat heavily, so most words are cache hits
-        # and hashing ~20 fresh n-gram strings per word is skipped.
-        cache: dict[str, list[int]] | None = self.__dict__.get("_word_cache")
+        # and hashing ~20 fresh n-gram strings per word is skipped.  Arrays,
+        # not lists: one np.concatenate per batch instead of a Python loop per id.
+        cache: dict[str, np.ndarray] | None = self.__dict__.get("_word_cache")
         if cache is None:
             cache = self.__dict__["_word_cache"] = {}
-        min_n, max_n = self.ngram_range
-        get = self.vocabulary_.get
-        ids: list[int] = []
+        chunks = []
         for word in doc.split():
             hit = cache.get(word)
             if hit is None:
-                hit = [i for i in map(get, _word_char_ngrams(word, min_n, max_n)) if i is not None]
+                min_n, max_n = self.ngram_range
+                ids = map(self.vocabulary_.get, _word_char_ngrams(word, min_n, max_n))
+                hit = np.fromiter((i for i in ids if i is not None), dtype=np.int64)
                 if len(cache) >= WORD_CACHE_SIZE:
                     cache.clear()  # crude but bounded; refills with the current vocabulary of comments
                 cache[word] = hit
-            ids.extend(hit)
-        return ids
+            chunks.append(hit)
+        return chunks
+
+    def _occurrences(self, docs: Iterable[str]) -> tuple[int, np.ndarray, np.ndarray]:
+        """(number of docs, row, column) of every known n-gram occurrence, unsorted and with repeats."""
+        if self.analyzer == "char_wb":
+            per_doc = [self._char_chunks(doc) for doc in docs]
+            flat = list(chain.from_iterable(per_doc))
+            if not flat:
+                return len(per_doc), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            # Row of every chunk, then of every id in it: two repeats instead of a Python sum per doc.
+            chunk_rows = np.repeat(np.arange(len(per_doc), dtype=np.int64), [len(c) for c in per_doc])
+            chunk_sizes = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+            return len(per_doc), np.repeat(chunk_rows, chunk_sizes), np.concatenate(flat)
+        # Word n-grams come with -1 for unknown ones, dropped in one numpy step rather than per n-gram.
+        ids = [self._word_ids_or_missing(doc) for doc in docs]
+        rows = np.repeat(np.arange(len(ids), dtype=np.int64), [len(i) for i in ids])
+        cols = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=len(rows))
+        known = cols >= 0
+        return len(ids), rows[known], cols[known]
 
     def _counts(self, docs: Iterable[str]) -> sp.csr_matrix:
         """Term counts of known n-grams for a batch, as a CSR matrix."""
-        ids_of = self._char_ids if self.analyzer == "char_wb" else self._word_ids
-        per_doc = [ids_of(doc) for doc in docs]
-        rows = np.repeat(np.arange(len(per_doc)), [len(ids) for ids in per_doc])
-        cols = np.fromiter(chain.from_iterable(per_doc), dtype=np.int64, count=len(rows))
+        n_docs, rows, cols = self._occurrences(docs)
         counts = sp.csr_matrix(
             (np.ones(len(rows), dtype=self.dtype), (rows, cols)),
-            shape=(len(per_doc), len(self.vocabulary_)),
+            shape=(n_docs, len(self.vocabulary_)),
         )
         counts.sum_duplicates()  # also sorts indices, as sklearn does
         return counts
@@ -127,6 +210,30 @@ class FastTfidfVectorizer(TfidfVectorizer):
         if not hasattr(self, "vocabulary_"):  # check_is_fitted costs ~2 ms per call on a large vocabulary
             check_is_fitted(self, "vocabulary_")
         return self._weight(self._counts(raw_documents))
+
+    def triplets(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(rows, cols, float32 values) of ``transform(docs)`` in CSR order, or None where unsupported.
+
+        The same arithmetic as ``transform`` step for step (float32 counts, log,
+        idf, sklearn's own l2 routine), without building scipy matrices.
+        """
+        tfidf = self._tfidf
+        if not (self._fast_supported() and tfidf.norm == "l2" and tfidf.sublinear_tf and hasattr(self, "vocabulary_")):
+            return None
+        n_docs, rows, cols = self._occurrences(docs)
+        n_cols = len(self.vocabulary_)
+        # One sort of row*n_cols+col both sums duplicates and orders columns, as sum_duplicates does.
+        keys, counts = np.unique(rows * n_cols + cols, return_counts=True)
+        rows, cols = np.divmod(keys, n_cols)
+        data = counts.astype(self.dtype)
+        np.log(data, data)
+        data += 1.0
+        if hasattr(tfidf, "idf_"):
+            data *= tfidf.idf_[cols]
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
+        _inplace_csr_row_normalize_l2(data, (n_docs, n_cols), cols, indptr)
+        return rows, cols, data
 
     def _weight(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """TfidfTransformer.transform's arithmetic without its per-call validation (~1 ms per call)."""
@@ -192,8 +299,63 @@ def signal_row(raw: str, normalized: str) -> list[float]:
     ]
 
 
+class CommentDoc(NamedTuple):
+    """A comment as the features see it: the text and its author fields ('' when unknown)."""
+
+    text: str
+    author_name: str = ""
+    author_url: str = ""
+    author_email: str = ""
+
+
+def split_docs(docs: Iterable[str | CommentDoc]) -> tuple[list[str], list[CommentDoc]]:
+    """Texts of a batch of plain strings or CommentDocs, and every item as a CommentDoc."""
+    items = [d if isinstance(d, CommentDoc) else CommentDoc(d) for d in docs]
+    return [d.text for d in items], items
+
+
+AUTHOR_SIGNAL_NAMES = (
+    "author:name_link", "author:name_brand", "author:name_fancy", "author:name_in_text",
+    "author:url", "author:url_brand", "author:email_brand",
+)  # fmt: skip
+# A brand handle: letters then a short number (slot88, garuda138); YouTube's own
+# handles end in 4+ random digits (hans36503), so those do not count.
+_NAME_BRAND = re.compile(r"(?<![a-z\d])[a-z]{3,}\d{2,3}(?!\d)")
+_NO_AUTHOR = [0.0] * len(AUTHOR_SIGNAL_NAMES)
+
+
+def _brandish(normalized: str) -> bool:
+    """Tell whether normalised author text holds a brand-like letters+number token (host dots are '_')."""
+    return _NAME_BRAND.search(normalized.replace("_", " ")) is not None
+
+
+def author_row(doc: CommentDoc, normalized_text: str) -> list[float]:
+    """The author signals of one comment, 0/1 each (order: AUTHOR_SIGNAL_NAMES); all 0 without author fields."""
+    name, url, email = doc.author_name.strip(), doc.author_url.strip(), doc.author_email.strip()
+    if not (name or url or email):
+        return _NO_AUTHOR
+    # The same folding as the text: 𝐀𝐄𝐑𝐎88 in a name reads aero88.
+    norm_name = normalize(name) if name else ""
+    words = [w for w in norm_name.split() if len(w) >= 4 and not w.startswith("x")]
+    text_words = set(normalized_text.split()) if words else set()
+    domain = email.rpartition("@")[2].lower()
+    return [
+        float("xurlx" in norm_name or "xemailx" in norm_name),
+        float(_brandish(norm_name)),
+        float(not name.isascii() and unicodedata.normalize("NFKC", name) != name),
+        float(any(w in text_words for w in words)),
+        float(bool(url)),
+        float(bool(url) and _brandish(normalize(url))),
+        float(bool(domain) and _brandish(domain)),
+    ]
+
+
 class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
-    """Raw comment -> [word 1-2-gram TF-IDF | char_wb 2-5-gram TF-IDF | structural signals] of the normalised text."""
+    """Comment -> [word 1-2-gram | char_wb 2-5-gram TF-IDF of the normalised text | signals | author signals].
+
+    Input items are plain texts or CommentDocs (text plus author fields); a
+    plain text has empty author fields.
+    """
 
     def __init__(
         self,
@@ -202,6 +364,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         min_df: int = 2,
         signals: bool = True,
         signal_weight: float = 0.5,
+        author: bool = False,
     ) -> None:
         """Keep the settings; the vectorizers are built in fit (sklearn convention)."""
         self.word_max_features = word_max_features
@@ -209,6 +372,12 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         self.min_df = min_df
         self.signals = signals
         self.signal_weight = signal_weight
+        self.author = author
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; models saved before author signals existed get ``author=False`` and score as before."""
+        state.setdefault("author", False)
+        super().__setstate__(state)
 
     def _vectorizers(self) -> list[tuple[str, FastTfidfVectorizer]]:
         """Build the unfitted word and char vectorizers."""
@@ -228,30 +397,65 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
 
     def fit_transform(self, raw_documents: Any, y: Any = None, **fit_params: Any) -> sp.csr_matrix:
         """Fit on raw comments and return their feature rows."""
-        raw = list(raw_documents)
+        raw, docs = split_docs(raw_documents)
         normalized = normalize_many(raw)
         self.vectorizers_ = self._vectorizers()
         parts = [vec.fit_transform(normalized) for _, vec in self.vectorizers_]
         for _, vec in self.vectorizers_:
             if hasattr(vec, "stop_words_"):
                 del vec.stop_words_  # every pruned term: large, needed only for introspection
-        return self._stack(parts, raw, normalized)
+        return self._stack(parts, raw, normalized, docs)
 
     def transform(self, raw_documents: Any) -> sp.csr_matrix:
         """Feature rows of raw comments (normalised once, shared by every part)."""
         if not hasattr(self, "vectorizers_"):
             check_is_fitted(self, "vectorizers_")
-        raw = list(raw_documents)
+        raw, docs = split_docs(raw_documents)
         normalized = normalize_many(raw)
-        return self._stack([vec.transform(normalized) for _, vec in self.vectorizers_], raw, normalized)
+        return self._stack([vec.transform(normalized) for _, vec in self.vectorizers_], raw, normalized, docs)
 
-    def _stack(self, parts: list[sp.csr_matrix], raw: list[str], normalized: list[str]) -> sp.csr_matrix:
-        """Join the n-gram blocks and the signal block into one CSR matrix."""
+    def _stack(
+        self, parts: list[sp.csr_matrix], raw: list[str], normalized: list[str], docs: list[CommentDoc]
+    ) -> sp.csr_matrix:
+        """Join the n-gram blocks, the signal block and the author block into one CSR matrix."""
+        parts = [*parts, *(sp.csr_matrix(d) for d in self._dense_blocks(raw, normalized, docs))]
+        return sp.hstack(parts, format="csr", dtype=np.float32)
+
+    def _dense_blocks(self, raw: list[str], normalized: list[str], docs: list[CommentDoc]) -> list[np.ndarray]:
+        """The signal and author blocks (float32, already weighted), those that are switched on."""
+        blocks = []
         if self.signals:
             folded = [unicodedata.normalize("NFKC", t) if not t.isascii() else t for t in raw]
             rows = np.asarray([signal_row(r, n) for r, n in zip(folded, normalized, strict=True)], dtype=np.float32)
-            parts = [*parts, sp.csr_matrix(rows.reshape(len(raw), len(SIGNAL_NAMES)) * self.signal_weight)]
-        return sp.hstack(parts, format="csr", dtype=np.float32)
+            blocks.append(rows.reshape(len(raw), len(SIGNAL_NAMES)) * self.signal_weight)
+        if self.author and not any(d.author_name or d.author_url or d.author_email for d in docs):
+            blocks.append(np.zeros((len(raw), len(AUTHOR_SIGNAL_NAMES)), dtype=np.float32))  # nothing to read
+        elif self.author:
+            rows = np.asarray([author_row(d, n) for d, n in zip(docs, normalized, strict=True)], dtype=np.float32)
+            blocks.append(rows.reshape(len(raw), len(AUTHOR_SIGNAL_NAMES)) * self.signal_weight)
+        return blocks
+
+    def rows(self, raw_documents: Any) -> SparseRows | sp.csr_matrix:
+        """Feature rows for scoring: SparseRows (same values as ``transform``, no scipy overhead) where supported."""
+        raw, docs = split_docs(raw_documents)
+        normalized = normalize_many(raw)
+        blocks = [vec.triplets(normalized) for _, vec in self.vectorizers_]
+        if any(b is None for b in blocks):
+            return self._stack([vec.transform(normalized) for _, vec in self.vectorizers_], raw, normalized, docs)
+        rows, cols, data, offset = [], [], [], 0
+        for (_, vec), block in zip(self.vectorizers_, blocks, strict=True):
+            assert block is not None
+            rows.append(block[0])
+            cols.append(block[1] + offset)
+            data.append(block[2])
+            offset += len(vec.vocabulary_)
+        for dense in self._dense_blocks(raw, normalized, docs):
+            r, c = np.nonzero(dense)  # row-major, as csr_matrix(dense) keeps them
+            rows.append(r.astype(np.int64))
+            cols.append(c.astype(np.int64) + offset)
+            data.append(dense[r, c])
+            offset += dense.shape[1]
+        return SparseRows(len(raw), np.concatenate(rows), np.concatenate(cols), np.concatenate(data))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Name of every column: the n-gram, or ``signal:...`` for a structural signal."""
@@ -264,4 +468,6 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             names.append(block)
         if self.signals:
             names.append(np.asarray(SIGNAL_NAMES, dtype=object))
+        if self.author:
+            names.append(np.asarray(AUTHOR_SIGNAL_NAMES, dtype=object))
         return np.concatenate(names)

@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from moderation.features import CommentFeatures
+from moderation.features import CommentDoc, CommentFeatures, SparseRows
 from moderation.text import normalize_many
 
 __all__ = [
@@ -47,12 +47,13 @@ class FeatureParams:
     C: float = 8.0
     classifier: str = "lr"  # "lr" (logistic regression) or "svm" (linear SVM; probabilities from calibration)
     signals: bool = True
+    author: bool = True  # author name/URL/e-mail signals (texts without author fields get zeros)
 
 
 def build_features(params: FeatureParams | None = None) -> CommentFeatures:
     """Build the unfitted raw comment -> (word 1-2, char_wb 2-5 TF-IDF, signals) transform."""
     p = params or FeatureParams()
-    return CommentFeatures(p.word_max_features, p.char_max_features, p.min_df, signals=p.signals)
+    return CommentFeatures(p.word_max_features, p.char_max_features, p.min_df, signals=p.signals, author=p.author)
 
 
 def build_classifier(params: FeatureParams | None = None) -> LogisticRegression | LinearSVC:
@@ -89,20 +90,25 @@ def top_contributions(
     indices: np.ndarray, values: np.ndarray, coef: np.ndarray, names: np.ndarray, k: int
 ) -> list[tuple[str, float]]:
     """Return up to ``k`` (n-gram, x*w) pairs with the largest positive contribution in one row."""
-    contrib = values * coef[indices]
-    positive = np.flatnonzero(contrib > 0)
+    return _top_of(values * coef[indices], indices, names, k)
+
+
+def _top_of(contrib: np.ndarray, indices: np.ndarray, names: np.ndarray, k: int) -> list[tuple[str, float]]:
+    """Top ``k`` positive contributions of one row, given x*w per stored column (array methods: no wrappers)."""
+    positive = (contrib > 0).nonzero()[0]
     if positive.size == 0:
         return []
     # Over-fetch: overlapping char n-grams of one word are collapsed below.
     take = min(positive.size, 4 * k)
-    best = positive[np.argpartition(-contrib[positive], take - 1)[:take]]
-    best = best[np.argsort(-contrib[best])]
+    best = positive[(-contrib[positive]).argpartition(take - 1)[:take]]
+    best = best[(-contrib[best]).argsort()]
     chosen: list[tuple[str, float]] = []
-    for idx in best:
-        name = str(names[indices[idx]]).strip()
+    # Python ints and floats for the loop: indexing numpy scalars one by one costs more than the loop.
+    for col, weight in zip(indices[best].tolist(), contrib[best].tolist(), strict=True):
+        name = str(names[col]).strip()
         if any(name in seen or seen in name for seen, _ in chosen):
             continue
-        chosen.append((name, float(contrib[idx])))
+        chosen.append((name, weight))
         if len(chosen) == k:
             break
     return chosen
@@ -132,9 +138,11 @@ class ModerationModel:
         # Platt scaling fitted on held-out decision values: P = 1 / (1 + exp(-(a*d + b))).
         self.calibration: dict[str, tuple[float, float]] = dict(calibration or {})
         self._names: dict[str, np.ndarray] = {}
+        self._linear: dict[str, tuple[np.ndarray, float]] = {}
+        self._fast: tuple[CommentFeatures | None] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle without the lazily built feature-name arrays."""
+        """Pickle without the lazily built feature-name arrays and per-process caches."""
         return {"pipelines": self.pipelines, "calibration": self.calibration}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -142,9 +150,11 @@ class ModerationModel:
         self.pipelines = state["pipelines"]
         self.calibration = state.get("calibration", {})
         self._names = {}
+        self._linear = {}
+        self._fast = None
 
-    def features(self, texts: Sequence[str]) -> dict[str, sp.csr_matrix]:
-        """Transform a batch once per distinct feature step and return each head's sparse matrix."""
+    def features(self, texts: Sequence[str | CommentDoc]) -> dict[str, sp.csr_matrix]:
+        """Transform a batch (texts or CommentDocs) once per distinct feature step; each head's sparse matrix."""
         normalized: list[str] | None = None
         # Heads trained together share one fitted feature step (the same
         # object after unpickling too): transform once per distinct step.
@@ -154,25 +164,47 @@ class ModerationModel:
             union = pipe.named_steps["features"]
             if id(union) not in by_union:
                 if "normalize" in pipe.named_steps:  # older models: FeatureUnion over normalised text
-                    normalized = normalized if normalized is not None else normalize_many(texts)
+                    plain = [t.text if isinstance(t, CommentDoc) else t for t in texts]
+                    normalized = normalized if normalized is not None else normalize_many(plain)
                     by_union[id(union)] = union.transform(normalized).tocsr()
                 else:
                     by_union[id(union)] = union.transform(list(texts)).tocsr()
             out[head] = by_union[id(union)]
         return out
 
+    def rows(self, texts: Sequence[str | CommentDoc]) -> dict[str, SparseRows | sp.csr_matrix]:
+        """Feature rows of each head for scoring: the fast SparseRows path where the model allows it.
+
+        The fast path needs one shared CommentFeatures step and calibrated heads
+        (only ``X @ w`` is computed); other models get :meth:`features`.
+        """
+        if self._fast is None:  # decided once per process: sklearn's named_steps builds a Bunch per access
+            steps = {id(p.named_steps["features"]): p.named_steps["features"] for p in self.pipelines.values()}
+            step = next(iter(steps.values()))
+            calibrated = set(self.calibration) >= set(self.pipelines)
+            usable = len(steps) == 1 and isinstance(step, CommentFeatures) and calibrated
+            self._fast = (step if usable else None,)
+        step = self._fast[0]
+        if step is None:
+            return dict(self.features(texts))
+        return dict.fromkeys(self.pipelines, step.rows(texts))
+
     def coef(self, head: str) -> np.ndarray:
         """Return the linear weights of one head as a 1-D array."""
         clf = self.pipelines[head].named_steps["clf"]
         return np.asarray(clf.coef_).ravel()
 
-    def decision(self, head: str, matrix: sp.csr_matrix) -> np.ndarray:
+    def decision(self, head: str, matrix: sp.csr_matrix | SparseRows) -> np.ndarray:
         """Return the raw linear decision values of one head (the margin, before calibration)."""
         # X @ w + b, as decision_function computes it, without sklearn's per-call input validation.
-        clf = self.pipelines[head].named_steps["clf"]
-        return np.asarray(matrix @ self.coef(head) + float(np.ravel(clf.intercept_)[0]), dtype=np.float64)
+        if head not in self._linear:
+            clf = self.pipelines[head].named_steps["clf"]
+            self._linear[head] = (self.coef(head), float(np.ravel(clf.intercept_)[0]))
+        coef, intercept = self._linear[head]
+        product = matrix.dot(coef) if isinstance(matrix, SparseRows) else matrix @ coef
+        return np.asarray(product + intercept, dtype=np.float64)
 
-    def probabilities(self, head: str, matrix: sp.csr_matrix) -> np.ndarray:
+    def probabilities(self, head: str, matrix: sp.csr_matrix | SparseRows) -> np.ndarray:
         """Return the calibrated P(positive class) for rows of a feature matrix of ``head``."""
         if head in self.calibration:
             a, b = self.calibration[head]
@@ -180,7 +212,7 @@ class ModerationModel:
         clf = self.pipelines[head].named_steps["clf"]
         return np.asarray(clf.predict_proba(matrix)[:, 1], dtype=np.float64)
 
-    def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, texts: Sequence[str | CommentDoc]) -> tuple[np.ndarray, np.ndarray]:
         """Return (spam probability, abusive probability) arrays for a batch of texts."""
         mats = self.features(texts)
         return self.probabilities(SPAM, mats[SPAM]), self.probabilities(ABUSIVE, mats[ABUSIVE])
@@ -195,19 +227,25 @@ class ModerationModel:
                 self._names[h] = names
         return self._names[head]
 
-    def reasons_for_row(self, head: str, matrix: sp.csr_matrix, i: int, k: int) -> list[dict[str, Any]]:
-        """Turn the top positive contributions of row ``i`` of a CSR matrix into reason dicts."""
-        start, end = matrix.indptr[i], matrix.indptr[i + 1]
-        pairs = top_contributions(
-            matrix.indices[start:end], matrix.data[start:end], self.coef(head), self.feature_names(head), k
-        )
+    def reasons_for_row(self, head: str, matrix: sp.csr_matrix | SparseRows, i: int, k: int) -> list[dict[str, Any]]:
+        """Turn the top positive contributions of row ``i`` of a CSR matrix (or SparseRows) into reason dicts."""
+        coef = self._linear[head][0] if head in self._linear else self.coef(head)
+        if isinstance(matrix, SparseRows):  # x*w of the whole batch at once, sliced per explained row
+            indptr, indices, _ = matrix.row_major()
+            start, end = indptr[i], indptr[i + 1]
+            contrib = matrix.contributions(head, coef)[start:end]
+        else:
+            indptr, indices = matrix.indptr, matrix.indices
+            start, end = indptr[i], indptr[i + 1]
+            contrib = matrix.data[start:end] * coef[indices[start:end]]
+        pairs = _top_of(contrib, indices[start:end], self.feature_names(head), k)
         return [
             {"code": f"model.{head}", "detail": f"'{name}' +{weight:.2f}",
              "feature": name, "weight": round(weight, 4)}
             for name, weight in pairs
         ]  # fmt: skip
 
-    def explain(self, text: str, k: int = 5, abusive_above: float = 0.5) -> list[dict[str, Any]]:
+    def explain(self, text: str | CommentDoc, k: int = 5, abusive_above: float = 0.5) -> list[dict[str, Any]]:
         """Top features pushing ``text`` towards spam (and abusive, when that score is high)."""
         mats = self.features([text])
         reasons = self.reasons_for_row(SPAM, mats[SPAM], 0, k)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from moderation.features import CommentDoc
 from moderation.flood import FloodDetector, raise_score
 from moderation.policy import Thresholds, status_for
 from moderation.rules import CommentInput, Lists, check
@@ -28,6 +29,11 @@ class Item:
     thresholds: Thresholds
 
 
+def _doc(comment: CommentInput) -> CommentDoc:
+    """What the model reads of a comment: its text and author fields (the e-mail only for its domain)."""
+    return CommentDoc(comment.content, comment.author_name or "", comment.author_url or "", comment.author_email or "")
+
+
 def decide(items: Sequence[Item], scorer: Scorer, flood: FloodDetector | None = None) -> list[Decision]:
     """Decide every item: a rule that fires wins, the rest go to the model in one batch (raised by a flood)."""
     # Every item counts towards a flood (rule-decided spam is part of a campaign too); only model scores move.
@@ -42,7 +48,7 @@ def decide(items: Sequence[Item], scorer: Scorer, flood: FloodDetector | None = 
             status, reason = verdict
             decisions[index] = Decision(item.comment_id, item.site_id, status, "rule", [reason])
     if to_model:
-        scores = scorer.score([items[i].comment.content for i in to_model])
+        scores = scorer.score([_doc(items[i].comment) for i in to_model])
         for index, score in zip(to_model, scores, strict=True):
             item = items[index]
             flood_reason = None

@@ -167,6 +167,8 @@ def _number_words(text: str) -> str:
         return "".join(_NUMBER_WORDS[w] for w in _NUMBER_WORD.findall(m.group(1)))
 
     out = _NUMBER_RUN.sub(lambda m: "\x00" + digits(m), text)
+    if "\x00" not in out:  # no run (the common case): skip the second scan
+        return out
     # Only digits that came from number words join the word before them: "tahun 2024" stays apart.
     return re.sub(r"(?<=[a-z]) ?\x00", "", out).replace("\x00", "")
 
@@ -215,8 +217,12 @@ def normalize(text: str) -> str:
     if not folded.isascii() or "*" in folded:
         folded = _DECORATED_NUMBER.sub("", folded)
     folded = join_spaced_letters(folded)
-    folded = _SYLLABLE_RUN.sub(lambda m: m.group(1).replace(" ", ""), folded)
-    folded = _LEET_TOKEN.sub(_unleet, folded)
+    # Both patterns need a digit (leet also @ or $): one cheap search skips two scans for most ham.
+    has_digit = _DIGIT.search(folded) is not None
+    if has_digit:
+        folded = _SYLLABLE_RUN.sub(lambda m: m.group(1).replace(" ", ""), folded)
+    if has_digit or "@" in folded or "$" in folded:
+        folded = _LEET_TOKEN.sub(_unleet, folded)
     return _REPEAT.sub(r"\1\1", folded)
 
 

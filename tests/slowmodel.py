@@ -12,12 +12,17 @@ from moderation.model import ModerationModel
 
 
 class SlowModel(ModerationModel):
-    """The seed model, but every feature transform first sleeps for a minute."""
+    """The seed model, but every feature transform (and every scoring call) first sleeps for a minute."""
 
     def features(self, texts: Sequence[str]) -> dict[str, sp.csr_matrix]:
         """Sleep, then transform as usual."""
         time.sleep(60)
         return super().features(texts)
+
+    def rows(self, texts: Sequence[Any]) -> dict[str, Any]:
+        """Sleep, then build scoring rows as usual (the scorer's fast path does not call features)."""
+        time.sleep(60)
+        return super().rows(texts)
 
     @classmethod
     def wrapping(cls, model: ModerationModel) -> SlowModel:

@@ -165,3 +165,20 @@ def test_train_writes_a_report_with_plots(tmp_path: Path, monkeypatch: pytest.Mo
         for kind in ("curves", "confusion", "calibration"):
             png = folder / f"{head}_{kind}.png"
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.name in report
+
+
+def test_train_activate_is_audited_like_a_promotion(env: dict[str, Any]) -> None:
+    """train --activate appends the 'promoted' audit line a promote writes; rollback then returns to the old model."""
+    result = CliRunner().invoke(model, ["train", "--json", "--activate"])
+    assert result.exit_code == 0, result.output
+    version = json.loads(result.stdout)["version"]
+    assert active_version(env["dir"]) == version
+    (entry,) = audit_log(env["dir"])
+    assert (entry["action"], entry["version"], entry["previous"], entry["forced"]) == (
+        "promoted", version, env["good"], False
+    )  # fmt: skip
+    assert set(entry) == {"at", "action", "version", "previous", "forced", "actor", "gate"}
+    not_activated = CliRunner().invoke(model, ["train", "--json", "--no-activate"])
+    assert not_activated.exit_code == 0 and len(audit_log(env["dir"])) == 1
+    assert CliRunner().invoke(model, ["rollback"]).exit_code == 0
+    assert active_version(env["dir"]) == env["good"]

@@ -16,7 +16,7 @@ import click
 
 from moderation.scoring import ModelIntegrityError, ModelNotFound, ModelScorer, active_version, load_scorer
 from training.ops import count_rows, evaluate_csv, score_csv
-from training.promotion import GateRefused, gated_promote, rollback
+from training.promotion import GateRefused, gated_promote, record_activation, rollback
 from training.registry import list_models, save_model
 from training.train import train_model
 
@@ -79,6 +79,7 @@ def ensure_model(model_dir: str | os.PathLike[str], sources: Sequence[str | os.P
     held_out: dict[str, Any] = {}
     model, card = train_model(sources, held_out_scores=held_out)
     version = save_model(model, card, model_dir, activate=True)
+    record_activation(model_dir, version, None)
     _report(model_dir, version, card, held_out)
     return version
 
@@ -121,7 +122,8 @@ def model() -> None:
     "data",
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
-    help="CSV file or folder laid out like shared/data (repeatable). Default: settings.",
+    help="CSV, JSONL or WordPress WXR (.xml) file, or a folder laid out like shared/data (repeatable). "
+    "Default: settings.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (version, metrics, ...).")
 @click.option("--allow-noncommercial", is_flag=True, help="Also use sources whose licence forbids commercial use.")
@@ -140,11 +142,17 @@ def train_cmd(data: tuple[Path, ...], as_json: bool, allow_noncommercial: bool,
     sources = list(data) or defaults
     extra = _decision_sources() if include_decisions else []
     held_out: dict[str, Any] = {}
-    fitted, card = train_model(sources, allow_noncommercial=allow_noncommercial, seed=seed, extra=extra,
-                               held_out_scores=held_out)  # fmt: skip
+    try:
+        fitted, card = train_model(sources, allow_noncommercial=allow_noncommercial, seed=seed, extra=extra,
+                                   held_out_scores=held_out)  # fmt: skip
+    except (ValueError, PermissionError, UnicodeDecodeError) as exc:  # bad training files: say why, save nothing
+        raise click.ClickException(str(exc)) from None
+    previous = active_version(model_dir)
     if activate is None:
-        activate = active_version(model_dir) is None
+        activate = previous is None
     version = save_model(fitted, card, model_dir, activate=activate)
+    if activate:  # the same audit line as `promote`, so rollback and the history see it
+        record_activation(model_dir, version, previous)
     _report(model_dir, version, card, held_out)
     result = {**card, "version": version, "active": activate, "model_dir": str(model_dir)}
     if as_json:

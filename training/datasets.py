@@ -1,6 +1,8 @@
 """Labelled training data: the manifest (licences, label maps) and the loaders.
 
-A source is a CSV with at least ``text,label``.  A folder laid out like
+A source is a CSV, JSONL or WordPress WXR (.xml) file with at least a text and
+a label per comment (``training.loaders`` reads the rows; author name, URL and
+e-mail are kept when present).  A folder laid out like
 ``shared/data`` holds one source per sub-folder (``<name>/data.csv``); the
 manifest in ``config/datasets.toml`` decides which sub-folders may be used
 (licence) and how their labels map onto the two heads.  Files are read in
@@ -9,13 +11,15 @@ place, never copied.
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from moderation.features import CommentDoc
+from training.loaders import read_rows
 
 __all__ = [
     "KIND_OF",
@@ -62,6 +66,13 @@ class LabeledSource:
     kind: str  # "spam" or "abuse"
     texts: list[str] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
+    # (author_name, author_url, author_email) per row; rows past its end have no author fields.
+    authors: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def docs(self) -> list[CommentDoc]:
+        """Every row as the features see it: text plus author fields ('' where unknown)."""
+        authors = self.authors + [("", "", "")] * (len(self.texts) - len(self.authors))
+        return [CommentDoc(t, *a) for t, a in zip(self.texts, authors, strict=False)]
 
     def describe(self) -> dict[str, object]:
         """Summarise the source for the model card."""
@@ -112,22 +123,13 @@ def _user_info(path: Path) -> SourceInfo:
     return SourceInfo(name=path.stem, licence="user-supplied (not in manifest)", commercial=True, kind="mixed")
 
 
-def _read_rows(path: Path) -> Iterable[dict[str, str]]:
-    """Yield the rows of a UTF-8 CSV with a header (texts may span lines)."""
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or "text" not in reader.fieldnames or "label" not in reader.fieldnames:
-            raise ValueError(f"{path}: needs a header with 'text' and 'label' columns")
-        yield from reader
-
-
 def load_csv(path: str | os.PathLike[str], info: SourceInfo | None = None) -> list[LabeledSource]:
-    """Load one CSV into one LabeledSource per head it has rows for."""
+    """Load one labelled file (.csv, .jsonl or WXR .xml) into one LabeledSource per head it has rows for."""
     path = Path(path)
     info = info or _user_info(path)
     by_kind: dict[str, LabeledSource] = {}
     unknown: set[str] = set()
-    for row in _read_rows(path):
+    for row in read_rows(path):
         text = (row.get("text") or "").strip()
         raw_label = (row.get("label") or "").strip().lower()
         label = info.labels.get(raw_label)
@@ -146,6 +148,7 @@ def load_csv(path: str | os.PathLike[str], info: SourceInfo | None = None) -> li
         )  # fmt: skip
         src.texts.append(text)
         src.labels.append(int(label in POSITIVE))
+        src.authors.append((row.get("author_name", ""), row.get("author_url", ""), row.get("author_email", "")))
     if unknown:
         raise ValueError(f"{path}: unknown labels {sorted(unknown)[:5]} (expected {sorted(info.labels)})")
     return [by_kind[k] for k in sorted(by_kind)]
@@ -210,7 +213,7 @@ def load_sources(
 
 
 def _load_file(path: Path, manifest: dict[str, SourceInfo], allow_noncommercial: bool) -> list[LabeledSource]:
-    """Load a single CSV, applying the manifest when it is a known source's data.csv."""
+    """Load a single CSV/JSONL/WXR file, applying the manifest when it is a known source's data.csv."""
     info = manifest.get(path.parent.name) if path.name == "data.csv" else None
     if path.resolve() == seed_path():
         info = manifest.get("seed", info)

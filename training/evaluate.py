@@ -45,6 +45,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
+from moderation.features import CommentDoc
 from moderation.model import FeatureParams, build_classifier, build_features
 from moderation.text import normalize
 from training.datasets import load_manifest
@@ -79,6 +80,13 @@ class EvalData:
     sources: list[str] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)  # author names ('' where the source has none)
+
+    @property
+    def docs(self) -> list[CommentDoc]:
+        """Rows as the features see them: text plus author name."""
+        names = self.authors + [""] * (len(self.texts) - len(self.authors))
+        return [CommentDoc(t, a) for t, a in zip(self.texts, names, strict=True)]
 
     @property
     def y(self) -> np.ndarray:
@@ -87,15 +95,20 @@ class EvalData:
 
 
 class Recipe(Protocol):
-    """A trainable scorer: fit on texts, return decision values (higher = more positive)."""
+    """A trainable scorer: fit on comments (texts or CommentDocs), return decision values (higher = more positive)."""
 
-    def fit(self, texts: Sequence[str], y: np.ndarray) -> Recipe:
-        """Fit on labelled texts."""
+    def fit(self, texts: Sequence[str | CommentDoc], y: np.ndarray) -> Recipe:
+        """Fit on labelled comments."""
         ...
 
-    def decision(self, texts: Sequence[str]) -> np.ndarray:
+    def decision(self, texts: Sequence[str | CommentDoc]) -> np.ndarray:
         """Decision values of texts (0 is the default threshold)."""
         ...
+
+
+def _texts(docs: Sequence[str | CommentDoc]) -> list[str]:
+    """The texts alone (the yardsticks read nothing else)."""
+    return [d.text if isinstance(d, CommentDoc) else d for d in docs]
 
 
 def _nfkc_lower(text: str) -> str:
@@ -111,14 +124,14 @@ class SklearnRecipe:
         self.build = build
         self.pipe: Any = None
 
-    def fit(self, texts: Sequence[str], y: np.ndarray) -> SklearnRecipe:
-        """Fit a fresh pipeline."""
-        self.pipe = self.build().fit(list(texts), y)
+    def fit(self, texts: Sequence[str | CommentDoc], y: np.ndarray) -> SklearnRecipe:
+        """Fit a fresh pipeline on the texts."""
+        self.pipe = self.build().fit(_texts(texts), y)
         return self
 
-    def decision(self, texts: Sequence[str]) -> np.ndarray:
+    def decision(self, texts: Sequence[str | CommentDoc]) -> np.ndarray:
         """Decision values of the fitted pipeline."""
-        return np.asarray(self.pipe.decision_function(list(texts)), dtype=np.float64)
+        return np.asarray(self.pipe.decision_function(_texts(texts)), dtype=np.float64)
 
 
 def yardstick_svm() -> Any:
@@ -148,14 +161,14 @@ class OurRecipe:
         self.features: Any = None
         self.clf: Any = None
 
-    def fit(self, texts: Sequence[str], y: np.ndarray) -> OurRecipe:
+    def fit(self, texts: Sequence[str | CommentDoc], y: np.ndarray) -> OurRecipe:
         """Fit features and classifier."""
         self.features = build_features(self.params)
         matrix: sp.csr_matrix = self.features.fit_transform(list(texts))
         self.clf = build_classifier(self.params).fit(matrix, y)
         return self
 
-    def decision(self, texts: Sequence[str]) -> np.ndarray:
+    def decision(self, texts: Sequence[str | CommentDoc]) -> np.ndarray:
         """Decision values of the fitted head."""
         return np.asarray(self.clf.decision_function(self.features.transform(list(texts))), dtype=np.float64)
 
@@ -166,6 +179,7 @@ def recipes(names: Sequence[str] | None = None) -> dict[str, Callable[[], Recipe
         "yardstick char-svm": lambda: SklearnRecipe(yardstick_svm),
         "yardstick word+char-lr": lambda: SklearnRecipe(yardstick_lr),
         "ours (lr)": lambda: OurRecipe(FeatureParams(classifier="lr")),
+        "ours (lr, no author)": lambda: OurRecipe(FeatureParams(classifier="lr", author=False)),
         "ours (svm)": lambda: OurRecipe(FeatureParams(classifier="svm", C=0.5)),
     }
     return {k: v for k, v in table.items() if names is None or k in names}
@@ -216,6 +230,7 @@ def load_grouped_spam(data_dir: str | os.PathLike[str]) -> EvalData:
             data.sources.append(name)
             data.langs.append(row.get("lang") or "?")
             data.groups.append(_group(name, row, label, norm, i))
+            data.authors.append(row.get("author") or "")
     _letter_brand_campaigns(data)
     return data
 
@@ -263,6 +278,7 @@ def load_binary(path: str | os.PathLike[str], positive: str) -> EvalData:
         data.sources.append(Path(path).parent.name)
         data.langs.append(row.get("lang") or "?")
         data.groups.append(str(i))
+        data.authors.append(row.get("author") or "")
     return data
 
 
@@ -290,7 +306,9 @@ def grouped_cv(
     """Stratified grouped K-fold: every recipe fits on the same training groups and scores the held-out ones."""
     y = data.y
     rng = random.Random(seed)
-    obfuscated_texts = [obfuscate(t, rng) for t in data.texts]
+    docs = data.docs
+    # Spammers obfuscate what they write; the author fields stay as they were.
+    obfuscated = [d._replace(text=obfuscate(d.text, rng)) for d in docs]
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     clean = {name: np.zeros(len(y)) for name in makers}
     obf = {name: np.zeros(len(y)) for name in makers}
@@ -300,10 +318,10 @@ def grouped_cv(
         fold_of[test] = k
         for name, make in makers.items():
             started = time.perf_counter()
-            recipe = make().fit([data.texts[i] for i in train], y[train])
+            recipe = make().fit([docs[i] for i in train], y[train])
             seconds[name] += time.perf_counter() - started
-            clean[name][test] = recipe.decision([data.texts[i] for i in test])
-            obf[name][test] = recipe.decision([obfuscated_texts[i] for i in test])
+            clean[name][test] = recipe.decision([docs[i] for i in test])
+            obf[name][test] = recipe.decision([obfuscated[i] for i in test])
             if progress:
                 progress(f"fold {k + 1}/{folds} {name}: {time.perf_counter() - started:.1f} s")
     return CVResult(clean, obf, fold_of, seconds)
@@ -346,13 +364,13 @@ def obfuscation_check(y: np.ndarray, clean: np.ndarray, obf: np.ndarray, fold: n
 
 def ysc_cv(data: EvalData, makers: dict[str, Callable[[], Recipe]], seed: int = 0) -> dict[str, float]:
     """5-fold stratified CV F1 at the default decision threshold (0) for each recipe."""
-    y = data.y
+    y, docs = data.y, data.docs
     out = {}
     for name, make in makers.items():
         pred = np.zeros(len(y), dtype=bool)
         for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(data.texts, y):
-            recipe = make().fit([data.texts[i] for i in train], y[train])
-            pred[test] = recipe.decision([data.texts[i] for i in test]) > 0
+            recipe = make().fit([docs[i] for i in train], y[train])
+            pred[test] = recipe.decision([docs[i] for i in test]) > 0
         out[name] = round(_f1(y, pred), 4)
     return out
 

@@ -17,6 +17,7 @@ from typing import IO, Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from moderation.features import CommentDoc
 from moderation.policy import Thresholds, status_for
 from moderation.scoring import ModelScorer
 from training.metrics import recall_at_fpr
@@ -116,7 +117,7 @@ def evaluate_csv(
 
 def _spam_scores(scorer: ModelScorer, texts: list[str]) -> np.ndarray:
     """Spam probabilities only (no reasons: evaluation needs none)."""
-    mats = scorer.model.features(texts)
+    mats = scorer.model.rows(texts)
     return scorer.model.probabilities("spam", mats["spam"])
 
 
@@ -154,8 +155,8 @@ def _write_batch(
     progress: Callable[[int], None] | None,
 ) -> int:
     """Score one batch and write it."""
-    texts = [row.get("text") or "" for row in batch]
-    mats = scorer.model.features(texts)
+    docs = [_doc(row) for row in batch]
+    mats = scorer.model.rows(docs)
     spam = scorer.model.probabilities("spam", mats["spam"])
     abusive = scorer.model.probabilities("abusive", mats["abusive"])
     for row, s, a in zip(batch, spam, abusive, strict=True):
@@ -165,6 +166,12 @@ def _write_batch(
     if progress:
         progress(len(batch))
     return len(batch)
+
+
+def _doc(row: dict[str, str]) -> CommentDoc:
+    """A CSV row as the model reads it: text plus the optional author columns."""
+    return CommentDoc(row.get("text") or "", row.get("author_name") or row.get("author") or "",
+                      row.get("author_url") or "", row.get("author_email") or "")  # fmt: skip
 
 
 def count_rows(path: str | os.PathLike[str]) -> int:

@@ -25,7 +25,7 @@ from training.datasets import load_sources
 from training.metrics import recall_at_fpr
 from training.registry import promote
 
-__all__ = ["GateRefused", "audit_log", "gated_promote", "previous_version", "rollback"]
+__all__ = ["GateRefused", "audit_log", "gated_promote", "previous_version", "record_activation", "rollback"]
 
 AUDIT_FILE = "promotions.jsonl"
 
@@ -102,6 +102,11 @@ def gated_promote(
                           f"active {previous} ({gate.basis}); use --force to promote anyway")  # fmt: skip
     promote(root, version)
     return _audit(root, "promoted", version, previous, gate, force)
+
+
+def record_activation(model_dir: str | os.PathLike[str], version: str, previous: str | None) -> dict[str, Any]:
+    """Audit a version that ``model train``/``ensure`` activated: the event a promote writes (no gate was run)."""
+    return _audit(Path(model_dir), "promoted", version, previous, None, False)
 
 
 def rollback(model_dir: str | os.PathLike[str]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import numpy as np
 import sklearn
 from sklearn.model_selection import train_test_split
 
+from moderation.features import CommentDoc
 from moderation.model import (
     ABUSIVE,
     SPAM,
@@ -45,47 +46,50 @@ OVERRIDE_VOTES = 1_000_000
 
 @dataclass
 class HeadData:
-    """Deduplicated rows of one head: original text, normalised text, label, source."""
+    """Deduplicated rows of one head: original text, normalised text, label, source, text + author fields."""
 
     texts: list[str]
     normalized: list[str]
     labels: np.ndarray
     sources: list[str]
+    docs: list[CommentDoc]
 
 
 def dedupe(sources: Sequence[LabeledSource]) -> HeadData:
     """Merge sources of one head, one row per normalised text (majority label, ties dropped)."""
     votes: dict[str, Counter[int]] = defaultdict(Counter)
-    first: dict[str, tuple[str, str]] = {}
+    first: dict[str, tuple[CommentDoc, str]] = {}
     for src in sources:
-        for text, norm, label in zip(src.texts, normalize_many(src.texts), src.labels, strict=True):
+        for doc, norm, label in zip(src.docs(), normalize_many(src.texts), src.labels, strict=True):
             if not norm:
                 continue
             # A moderator's (or an Akismet report's) label overrides any number of dataset copies.
             votes[norm][label] += OVERRIDE_VOTES if src.name.startswith("decisions:") else 1
             if src.name.startswith("decisions:"):
-                first[norm] = (text, src.name)
-            first.setdefault(norm, (text, src.name))
-    texts, normalized, labels, names = [], [], [], []
+                first[norm] = (doc, src.name)
+            first.setdefault(norm, (doc, src.name))
+    docs, normalized, labels, names = [], [], [], []
     for norm, count in votes.items():
         (top, n_top), *rest = count.most_common()
         if rest and rest[0][1] == n_top:
             continue  # copies disagree evenly: the label is unknowable
-        text, name = first[norm]
-        texts.append(text)
+        doc, name = first[norm]
+        docs.append(doc)
         normalized.append(norm)
         labels.append(top)
         names.append(name)
-    return HeadData(texts, normalized, np.asarray(labels, dtype=np.int8), names)
+    return HeadData([d.text for d in docs], normalized, np.asarray(labels, dtype=np.int8), names, docs)
 
 
 def fingerprint(heads: dict[str, HeadData]) -> str:
-    """SHA-256 over the sorted (head, label, text) rows the model is trained on."""
+    """SHA-256 over the sorted (head, label, text[, author fields]) rows the model is trained on."""
     digest = hashlib.sha256()
     for head in sorted(heads):
         data = heads[head]
-        for label, text in sorted(zip(data.labels.tolist(), data.normalized, strict=True)):
-            digest.update(f"{head}\t{label}\t{text}\n".encode())
+        # Author fields are part of the data, but only where present: author-less data keeps its old fingerprint.
+        authors = ["\t".join(d[1:]) if any(d[1:]) else "" for d in data.docs]
+        for label, text, author in sorted(zip(data.labels.tolist(), data.normalized, authors, strict=True)):
+            digest.update(f"{head}\t{label}\t{text}{chr(9) + author if author else ''}\n".encode())
     return digest.hexdigest()
 
 
@@ -102,7 +106,7 @@ def _split(data: HeadData, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def _fit(heads: dict[str, HeadData], rows: dict[str, np.ndarray], params: FeatureParams) -> ModerationModel:
     """Fit one shared feature union on the chosen rows of both heads, then one classifier per head."""
     # The feature step normalises by itself (it is the saved pipeline's first step), so it gets raw text.
-    corpus = [heads[h].texts[i] for h in (SPAM, ABUSIVE) for i in rows[h]]
+    corpus = [heads[h].docs[i] for h in (SPAM, ABUSIVE) for i in rows[h]]
     features = build_features(params)
     matrix = features.fit_transform(corpus).tocsr()
     compact(features)
@@ -140,7 +144,7 @@ def fit_platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def _calibrate(model: ModerationModel, heads: dict[str, HeadData], test_rows: dict[str, np.ndarray]) -> None:
     """Fit each head's Platt scaling on its held-out rows (in place)."""
     for head, rows in test_rows.items():
-        mats = model.features([heads[head].texts[i] for i in rows])
+        mats = model.features([heads[head].docs[i] for i in rows])
         model.calibration[head] = fit_platt(model.decision(head, mats[head]), heads[head].labels[rows])
 
 
@@ -220,8 +224,7 @@ def _evaluate(
     """Score the held-out rows of each head; derive thresholds and metrics from them."""
     scores = {}
     for head, rows in test_rows.items():
-        texts = [heads[head].texts[i] for i in rows]
-        mats = model.features(texts)
+        mats = model.features([heads[head].docs[i] for i in rows])
         scores[head] = model.probabilities(head, mats[head])
     y = {h: heads[h].labels[test_rows[h]] for h in heads}
     if keep is not None:
