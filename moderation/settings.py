@@ -81,7 +81,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("policy.approve_below", float, "Spam score under which a comment is approved, unless the site or the model card sets its own."),
     Setting("policy.spam_above", float, "Spam score above which a comment is marked spam, unless the site or the model card sets its own."),
     Setting("policy.abusive_above", float, "Abusive score above which a comment is held for a moderator."),
-    Setting("lists.dir", str, "Folder of global allow/deny lists (words, domains, emails, IPs), one value per line."),
+    Setting("lists.dir", str, "Folder of global allow/deny lists (words, domains, emails, IPs, names), one value per line."),
     Setting("queue.prefix", str, "Prefix of the RQ queue names (score, callbacks, maintenance) and of the service's Redis keys."),
     Setting("scoring.batch_size", int, "Most queued comments one scoring job takes per model call."),
     Setting("scoring.max_batches_per_job", int, "Batches one scoring job drains before handing over to a fresh job."),
