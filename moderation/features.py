@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from itertools import chain, repeat
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,7 +24,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.sparsefuncs_fast import _inplace_csr_row_normalize_l2, inplace_csr_row_normalize_l2
 from sklearn.utils.validation import check_is_fitted
 
-from moderation.text import normalize, normalize_many
+from moderation.signals import (
+    AUTHOR_SIGNAL_NAMES,
+    LEXICON_NAMES,
+    SIGNAL_NAMES,
+    CommentDoc,
+    author_row,
+    lexicon_row,
+    signal_row,
+    split_docs,
+)
+from moderation.text import normalize_many
 
 __all__ = [
     "AUTHOR_SIGNAL_NAMES", "SIGNAL_NAMES", "CommentDoc", "CommentFeatures", "FastTfidfVectorizer", "SparseRows",
@@ -257,101 +267,8 @@ class FastTfidfVectorizer(TfidfVectorizer):
         return state
 
 
-# ---------------------------------------------------------------------------
-# Structural signals and the whole comment -> feature-row transform.
-
-_BRAND = re.compile(r"(?<![\w])[a-z]{3,}\d{2,}(?![\w])")
-_CONTACT_TOKENS = ("xurlx", "xemailx", "xphonex")
-SIGNAL_NAMES = (
-    "signal:link", "signal:links_many", "signal:email", "signal:phone", "signal:brand_token",
-    "signal:html_link", "signal:capitals", "signal:emoji", "signal:short", "signal:long", "signal:repeated_words",
-)  # fmt: skip
-
-
-# Pictographs: emoji and the symbol blocks spammers decorate with.
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
-_LETTER = re.compile(r"[^\W\d_]")
-_UPPER = re.compile(r"[A-Z]")
-
-
-def signal_row(raw: str, normalized: str) -> list[float]:
-    """The structural signals of one comment, each scaled to 0..1 (order: SIGNAL_NAMES)."""
-    words = normalized.split()
-    n_links = normalized.count("xurlx")
-    # Capitals are counted on the folded-but-not-lowercased text so 𝐀𝐄𝐑𝐎 counts like AERO:
-    # a spammer's fancy letters must not look calmer than plain capitals, nor louder.
-    letters = len(_LETTER.findall(raw)) if not raw.isascii() else sum(map(str.isalpha, raw))
-    caps = len(_UPPER.findall(raw)) / letters if letters >= 8 else 0.0
-    emoji = len(_EMOJI.findall(raw)) if not raw.isascii() else 0
-    repeated = 1.0 - len(set(words)) / len(words) if len(words) >= 6 else 0.0
-    return [
-        float(n_links > 0),
-        float(n_links > 1),
-        float("xemailx" in normalized),
-        float("xphonex" in normalized),
-        float(_BRAND.search(normalized) is not None),
-        float("<a " in raw.lower()),
-        caps,
-        min(emoji / 4.0, 1.0),
-        float(len(words) <= 3),
-        float(len(words) >= 60),
-        repeated,
-    ]
-
-
-class CommentDoc(NamedTuple):
-    """A comment as the features see it: the text and its author fields ('' when unknown)."""
-
-    text: str
-    author_name: str = ""
-    author_url: str = ""
-    author_email: str = ""
-
-
-def split_docs(docs: Iterable[str | CommentDoc]) -> tuple[list[str], list[CommentDoc]]:
-    """Texts of a batch of plain strings or CommentDocs, and every item as a CommentDoc."""
-    items = [d if isinstance(d, CommentDoc) else CommentDoc(d) for d in docs]
-    return [d.text for d in items], items
-
-
-AUTHOR_SIGNAL_NAMES = (
-    "author:name_link", "author:name_brand", "author:name_fancy", "author:name_in_text",
-    "author:url", "author:url_brand", "author:email_brand",
-)  # fmt: skip
-# A brand handle: letters then a short number (slot88, garuda138); YouTube's own
-# handles end in 4+ random digits (hans36503), so those do not count.
-_NAME_BRAND = re.compile(r"(?<![a-z\d])[a-z]{3,}\d{2,3}(?!\d)")
-_NO_AUTHOR = [0.0] * len(AUTHOR_SIGNAL_NAMES)
-
-
-def _brandish(normalized: str) -> bool:
-    """Tell whether normalised author text holds a brand-like letters+number token (host dots are '_')."""
-    return _NAME_BRAND.search(normalized.replace("_", " ")) is not None
-
-
-def author_row(doc: CommentDoc, normalized_text: str) -> list[float]:
-    """The author signals of one comment, 0/1 each (order: AUTHOR_SIGNAL_NAMES); all 0 without author fields."""
-    name, url, email = doc.author_name.strip(), doc.author_url.strip(), doc.author_email.strip()
-    if not (name or url or email):
-        return _NO_AUTHOR
-    # The same folding as the text: 𝐀𝐄𝐑𝐎88 in a name reads aero88.
-    norm_name = normalize(name) if name else ""
-    words = [w for w in norm_name.split() if len(w) >= 4 and not w.startswith("x")]
-    text_words = set(normalized_text.split()) if words else set()
-    domain = email.rpartition("@")[2].lower()
-    return [
-        float("xurlx" in norm_name or "xemailx" in norm_name),
-        float(_brandish(norm_name)),
-        float(not name.isascii() and unicodedata.normalize("NFKC", name) != name),
-        float(any(w in text_words for w in words)),
-        float(bool(url)),
-        float(bool(url) and _brandish(normalize(url))),
-        float(bool(domain) and _brandish(domain)),
-    ]
-
-
 class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
-    """Comment -> [word 1-2-gram | char_wb 2-5-gram TF-IDF of the normalised text | signals | author signals].
+    """Comment -> [word 1-2-gram | char_wb 2-5-gram TF-IDF of the normalised text | signals | author | lexicon].
 
     Input items are plain texts or CommentDocs (text plus author fields); a
     plain text has empty author fields.
@@ -365,6 +282,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         signals: bool = True,
         signal_weight: float = 0.5,
         author: bool = False,
+        lexicon: tuple[str, ...] = (),
     ) -> None:
         """Keep the settings; the vectorizers are built in fit (sklearn convention)."""
         self.word_max_features = word_max_features
@@ -373,11 +291,19 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         self.signals = signals
         self.signal_weight = signal_weight
         self.author = author
+        self.lexicon = lexicon
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle; models saved before author signals existed get ``author=False`` and score as before."""
         state.setdefault("author", False)
+        state.setdefault("lexicon", ())
         super().__setstate__(state)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the lexicon lookup set (rebuilt from ``lexicon`` on first use)."""
+        state = dict(super().__getstate__())
+        state.pop("_lexicon_set", None)
+        return state
 
     def _vectorizers(self) -> list[tuple[str, FastTfidfVectorizer]]:
         """Build the unfitted word and char vectorizers."""
@@ -433,6 +359,12 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         elif self.author:
             rows = np.asarray([author_row(d, n) for d, n in zip(docs, normalized, strict=True)], dtype=np.float32)
             blocks.append(rows.reshape(len(raw), len(AUTHOR_SIGNAL_NAMES)) * self.signal_weight)
+        if self.lexicon:
+            words = self.__dict__.get("_lexicon_set")
+            if words is None:
+                words = self.__dict__["_lexicon_set"] = frozenset(self.lexicon)
+            rows = np.asarray([lexicon_row(n, words) for n in normalized], dtype=np.float32)
+            blocks.append(rows.reshape(len(raw), len(LEXICON_NAMES)) * self.signal_weight)
         return blocks
 
     def rows(self, raw_documents: Any) -> SparseRows | sp.csr_matrix:
@@ -470,4 +402,6 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             names.append(np.asarray(SIGNAL_NAMES, dtype=object))
         if self.author:
             names.append(np.asarray(AUTHOR_SIGNAL_NAMES, dtype=object))
+        if self.lexicon:
+            names.append(np.asarray(LEXICON_NAMES, dtype=object))
         return np.concatenate(names)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from moderation.features import CommentDoc, CommentFeatures, SparseRows
+from moderation.signals import load_lexicon
 from moderation.text import normalize_many
 
 __all__ = [
@@ -37,6 +39,10 @@ ABUSIVE = "abusive"
 HEADS = (SPAM, ABUSIVE)
 
 
+DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "config" / "lexicons" / "abusive_id.txt"
+"""The project's own Indonesian abusive-word list (a feature of both heads; the abusive head uses it)."""
+
+
 @dataclass(frozen=True)
 class FeatureParams:
     """Vocabulary limits, regularisation and the classifier of each head (kept small enough to load fast)."""
@@ -48,12 +54,15 @@ class FeatureParams:
     classifier: str = "lr"  # "lr" (logistic regression) or "svm" (linear SVM; probabilities from calibration)
     signals: bool = True
     author: bool = True  # author name/URL/e-mail signals (texts without author fields get zeros)
+    lexicon: str | None = str(DEFAULT_LEXICON)  # abusive-word lexicon file, read at training, stored in the model
 
 
 def build_features(params: FeatureParams | None = None) -> CommentFeatures:
     """Build the unfitted raw comment -> (word 1-2, char_wb 2-5 TF-IDF, signals) transform."""
     p = params or FeatureParams()
-    return CommentFeatures(p.word_max_features, p.char_max_features, p.min_df, signals=p.signals, author=p.author)
+    words = load_lexicon(p.lexicon) if p.lexicon else ()
+    return CommentFeatures(p.word_max_features, p.char_max_features, p.min_df, signals=p.signals, author=p.author,
+                           lexicon=words)
 
 
 def build_classifier(params: FeatureParams | None = None) -> LogisticRegression | LinearSVC:

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from moderation.features import AUTHOR_SIGNAL_NAMES, CommentDoc, CommentFeatures, SparseRows, author_row
-from moderation.model import ABUSIVE, SPAM, ModerationModel
+from moderation.model import ABUSIVE, DEFAULT_LEXICON, SPAM, ModerationModel
 from moderation.pipeline import Item, decide
 from moderation.policy import Thresholds
 from moderation.rules import CommentInput, Lists
 from moderation.scoring import Score, load_scorer
+from moderation.signals import LEXICON_NAMES, lexicon_row, load_lexicon
 from moderation.text import normalize
 from training.datasets import load_sources, seed_path
 from training.registry import save_model
@@ -108,23 +109,41 @@ def test_author_row_signals() -> None:
 
 
 def test_model_saved_before_author_signals_still_loads_and_scores(tmp_path: Path) -> None:
-    """A pickled feature step without the ``author`` setting (older models) loads and ignores author fields."""
+    """A pickled feature step without the ``author`` and ``lexicon`` settings (older models) loads and scores."""
     fitted, card = train_model([])
     step: CommentFeatures = fitted.pipelines[SPAM].named_steps["features"]
     n_cols = len(step.get_feature_names_out())
-    step.author = False
-    del step.__dict__["author"]  # what an older pickle holds
-    # Drop the author columns' weights so the old model has the old width.
+    for name in ("author", "lexicon"):
+        del step.__dict__[name]  # what an older pickle holds
+    # Drop the author and lexicon columns' weights so the old model has the old width.
     for pipe in fitted.pipelines.values():
         clf = pipe.named_steps["clf"]
-        clf.coef_ = clf.coef_[:, : n_cols - len(AUTHOR_SIGNAL_NAMES)]
+        clf.coef_ = clf.coef_[:, : n_cols - len(AUTHOR_SIGNAL_NAMES) - len(LEXICON_NAMES)]
     save_model(fitted, card, tmp_path, activate=True)
     scorer = load_scorer(tmp_path)
     loaded: CommentFeatures = scorer.model.pipelines[SPAM].named_steps["features"]
-    assert loaded.author is False
+    assert loaded.author is False and loaded.lexicon == ()
     plain = scorer.score(["Semoga cepat selesai", "GARUDA138 gacor"])
     assert scorer.score([CommentDoc("Semoga cepat selesai", "SLOT88"), "GARUDA138 gacor"]) == plain
     assert isinstance(pickle.loads(pickle.dumps(scorer.model)), ModerationModel)
+
+
+def test_lexicon_words_are_found_however_they_are_typed() -> None:
+    """The abusive-word lexicon matches normalised words: fancy letters, repeats and look-alikes count too."""
+    words = frozenset(load_lexicon(DEFAULT_LEXICON))
+    assert {"bangsat", "goblok", "kadrun"} <= words
+    assert lexicon_row(normalize("Dasar 𝐁𝐀𝐍𝐆𝐒𝐀𝐓 kau"), words) == [1.0, 1 / 3]
+    assert lexicon_row(normalize("goblooook, tolol, bangsat!"), words) == [1.0, 1.0]
+    assert lexicon_row(normalize("Sampah di pasar belum diangkut"), words) == [0.0, 0.0]
+
+
+def test_trained_model_stores_the_lexicon_and_names_its_columns() -> None:
+    """Training reads the lexicon file once and keeps the words in the model (no file read when scoring)."""
+    fitted, _ = train_model([])
+    step: CommentFeatures = fitted.pipelines[ABUSIVE].named_steps["features"]
+    assert step.lexicon == load_lexicon(DEFAULT_LEXICON)
+    assert list(step.get_feature_names_out()[-len(LEXICON_NAMES):]) == list(LEXICON_NAMES)
+    assert "_lexicon_set" not in pickle.loads(pickle.dumps(step)).__dict__
 
 
 def test_sparse_rows_dot_matches_scipy() -> None:

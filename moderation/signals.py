@@ -1,0 +1,130 @@
+"""Structural signals of a comment: links, contacts, brand tokens, capitals, emoji, and its author's fields.
+
+Each is a number in 0..1 beside the n-grams in ``moderation.features.CommentFeatures``,
+computed by this same code when training and when scoring.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+from moderation.text import normalize
+
+_BRAND = re.compile(r"(?<![\w])[a-z]{3,}\d{2,}(?![\w])")
+_CONTACT_TOKENS = ("xurlx", "xemailx", "xphonex")
+SIGNAL_NAMES = (
+    "signal:link", "signal:links_many", "signal:email", "signal:phone", "signal:brand_token",
+    "signal:html_link", "signal:capitals", "signal:emoji", "signal:short", "signal:long", "signal:repeated_words",
+)  # fmt: skip
+
+
+# Pictographs: emoji and the symbol blocks spammers decorate with.
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
+_LETTER = re.compile(r"[^\W\d_]")
+_UPPER = re.compile(r"[A-Z]")
+
+
+def signal_row(raw: str, normalized: str) -> list[float]:
+    """The structural signals of one comment, each scaled to 0..1 (order: SIGNAL_NAMES)."""
+    words = normalized.split()
+    n_links = normalized.count("xurlx")
+    # Capitals are counted on the folded-but-not-lowercased text so 𝐀𝐄𝐑𝐎 counts like AERO:
+    # a spammer's fancy letters must not look calmer than plain capitals, nor louder.
+    letters = len(_LETTER.findall(raw)) if not raw.isascii() else sum(map(str.isalpha, raw))
+    caps = len(_UPPER.findall(raw)) / letters if letters >= 8 else 0.0
+    emoji = len(_EMOJI.findall(raw)) if not raw.isascii() else 0
+    repeated = 1.0 - len(set(words)) / len(words) if len(words) >= 6 else 0.0
+    return [
+        float(n_links > 0),
+        float(n_links > 1),
+        float("xemailx" in normalized),
+        float("xphonex" in normalized),
+        float(_BRAND.search(normalized) is not None),
+        float("<a " in raw.lower()),
+        caps,
+        min(emoji / 4.0, 1.0),
+        float(len(words) <= 3),
+        float(len(words) >= 60),
+        repeated,
+    ]
+
+
+class CommentDoc(NamedTuple):
+    """A comment as the features see it: the text and its author fields ('' when unknown)."""
+
+    text: str
+    author_name: str = ""
+    author_url: str = ""
+    author_email: str = ""
+
+
+def split_docs(docs: Iterable[str | CommentDoc]) -> tuple[list[str], list[CommentDoc]]:
+    """Texts of a batch of plain strings or CommentDocs, and every item as a CommentDoc."""
+    items = [d if isinstance(d, CommentDoc) else CommentDoc(d) for d in docs]
+    return [d.text for d in items], items
+
+
+AUTHOR_SIGNAL_NAMES = (
+    "author:name_link", "author:name_brand", "author:name_fancy", "author:name_in_text",
+    "author:url", "author:url_brand", "author:email_brand",
+)  # fmt: skip
+# A brand handle: letters then a short number (slot88, garuda138); YouTube's own
+# handles end in 4+ random digits (hans36503), so those do not count.
+_NAME_BRAND = re.compile(r"(?<![a-z\d])[a-z]{3,}\d{2,3}(?!\d)")
+_NO_AUTHOR = [0.0] * len(AUTHOR_SIGNAL_NAMES)
+
+
+def _brandish(normalized: str) -> bool:
+    """Tell whether normalised author text holds a brand-like letters+number token (host dots are '_')."""
+    return _NAME_BRAND.search(normalized.replace("_", " ")) is not None
+
+
+def author_row(doc: CommentDoc, normalized_text: str) -> list[float]:
+    """The author signals of one comment, 0/1 each (order: AUTHOR_SIGNAL_NAMES); all 0 without author fields."""
+    name, url, email = doc.author_name.strip(), doc.author_url.strip(), doc.author_email.strip()
+    if not (name or url or email):
+        return _NO_AUTHOR
+    # The same folding as the text: 𝐀𝐄𝐑𝐎88 in a name reads aero88.
+    norm_name = normalize(name) if name else ""
+    words = [w for w in norm_name.split() if len(w) >= 4 and not w.startswith("x")]
+    text_words = set(normalized_text.split()) if words else set()
+    domain = email.rpartition("@")[2].lower()
+    return [
+        float("xurlx" in norm_name or "xemailx" in norm_name),
+        float(_brandish(norm_name)),
+        float(not name.isascii() and unicodedata.normalize("NFKC", name) != name),
+        float(any(w in text_words for w in words)),
+        float(bool(url)),
+        float(bool(url) and _brandish(normalize(url))),
+        float(bool(domain) and _brandish(domain)),
+    ]
+
+
+LEXICON_NAMES = ("lexicon:abusive", "lexicon:abusive_many")
+"""Columns from the abusive-word lexicon (config/lexicons/abusive_id.txt, stored in the model when trained)."""
+
+
+_WORD = re.compile(r"[^\W_]+")
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def _lexicon_form(word: str) -> str:
+    """A word as the lexicon compares it: repeated letters squeezed to one (goblooook, goblook -> goblok)."""
+    return _REPEATS.sub(r"\1", word)
+
+
+def load_lexicon(path: str | Path) -> tuple[str, ...]:
+    """The words of a lexicon file (one per line, '#' comments) in the form comment words are compared in."""
+    words = {_lexicon_form(normalize(line.strip())) for line in Path(path).read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.lstrip().startswith("#")}
+    return tuple(sorted(w for w in words if w and " " not in w))
+
+
+def lexicon_row(normalized: str, words: frozenset[str]) -> list[float]:
+    """Whether the normalised text holds a lexicon word, and how many (capped at 3), each 0..1."""
+    hits = sum(1 for w in _WORD.findall(normalized) if _lexicon_form(w) in words)
+    return [float(hits > 0), min(hits, 3) / 3]
