@@ -332,6 +332,25 @@ def test_stats_figures(client: FlaskClient, moderator: dict[str, str], services:
     assert data["model_versions"]["test-model"][-1] == 4
 
 
+def test_ban_reaches_held_comments_whatever_case_or_pseudonym(client: FlaskClient, moderator: dict[str, str],
+                                                               services: Any, site: Site) -> None:
+    """A ban by e-mail or IP applied to the queue finds the author's comments stored in another case, or as
+    the keyed hash the privacy job leaves after privacy.retain_days."""
+    from moderation.privacy import Pseudonymizer
+
+    hasher = Pseudonymizer.from_settings(services.settings)
+    mixed = held_comment(services, site.id, "Gabung grup", author_email="Spammer@Example.ID")
+    hashed = held_comment(services, site.id, "Lama", author_email=hasher.hash("email", "spammer@example.id"))
+    by_ip = held_comment(services, site.id, "Dari IP itu", author_ip=hasher.hash("ip", "203.0.113.44"))
+    other = held_comment(services, site.id, "Orang lain", author_email="someone@example.id")
+    for kind, value, expected in (("email", "spammer@example.id", {mixed, hashed}), ("ip", "203.0.113.44", {by_ip})):
+        resp = client.post("/api/v1/review/authors", headers=moderator,
+                           json={"site": "news", "verdict": "ban", "kind": kind, "value": value,
+                                 "apply_to_queue": True})
+        assert resp.status_code == 200 and set(resp.get_json()["outcome"]["applied"]) == expected
+    assert _status(services, other) == "held"
+
+
 def test_ban_by_name_matches_any_spelling_of_it(client: FlaskClient, moderator: dict[str, str], services: Any,
                                                site: Site, run_worker: Callable[[], bool]) -> None:
     """A name ban is a list entry matched case-insensitively after whitespace normalisation, queue included."""

@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from moderation.api.auth import forget_site
 from moderation.console.actions import ActionError, Outcome, moderate, refuse_nul
 from moderation.policy import Thresholds
+from moderation.privacy import Pseudonymizer
 from moderation.rules import ACTIONS, KINDS, name_key
 from moderation.states import Status
 from moderation.store import sites as sites_store
@@ -112,7 +114,9 @@ def author_action(services: Any, account: Account, site_id: int, verdict: str, k
         if session.get(Site, site_id) is None:
             raise ActionError("no such site")
         entry, _ = add_entry(session, site_id, "deny" if verdict == "ban" else "allow", kind, value)
-        ids = _held_by(session, site_id, kind, value, services.settings["console.bulk_max"]) if apply_to_queue else []
+        hasher = Pseudonymizer.from_settings(services.settings)
+        ids = (_held_by(session, site_id, kind, value, hasher, services.settings["console.bulk_max"])
+               if apply_to_queue else [])
     outcome = None
     if ids:
         note = f"{verdict} author {kind}"
@@ -120,15 +124,19 @@ def author_action(services: Any, account: Account, site_id: int, verdict: str, k
     return entry, outcome
 
 
-def _held_by(session: Session, site_id: int, kind: str, value: str, cap: int) -> list[str]:
-    """Ids of the site's held comments by this author (``value`` as clean_value left it), oldest first."""
+def _held_by(session: Session, site_id: int, kind: str, value: str, hasher: Pseudonymizer, cap: int) -> list[str]:
+    """Ids of the site's held comments by this author (``value`` as clean_value left it), oldest first.
+
+    E-mails match whatever their case, and e-mails and IPs also in the keyed-hash form the privacy job
+    stores after ``privacy.retain_days`` (same author, same hash).
+    """
     held = (Comment.site_id == site_id, Comment.status == Status.HELD.value)
-    if kind == "email":
-        return list(session.scalars(select(Comment.id).where(*held, Comment.author_email.in_({value, value.lower()}))
-                                    .order_by(Comment.id).limit(cap)))
-    if kind == "ip":
-        return list(session.scalars(select(Comment.id).where(*held, Comment.author_ip == value)
-                                    .order_by(Comment.id).limit(cap)))
+    if kind in ("email", "ip"):
+        column = Comment.author_email if kind == "email" else Comment.author_ip
+        match: ColumnElement[bool] = column.in_(hasher.forms(kind, value))
+        if kind == "email":
+            match = or_(match, func.lower(column) == value.lower())
+        return list(session.scalars(select(Comment.id).where(*held, match).order_by(Comment.id).limit(cap)))
     # Names match case-insensitively after whitespace normalisation, which SQL cannot say on both backends:
     # narrow in SQL (each word, in order, anywhere; ASCII names only, as SQLite's lower() is ASCII-only),
     # then compare exactly in Python.
