@@ -23,8 +23,11 @@ log = logging.getLogger(__name__)
 DRAIN_JOB = "workers.jobs.drain_pending"
 """Scores whatever is on the pending list, batch by batch."""
 
-DELIVER_BATCH_JOB = "workers.jobs.deliver_callbacks"
-"""First attempt at a batch of callback deliveries."""
+DELIVER_DRAIN_JOB = "workers.jobs.drain_callbacks"
+"""First attempts at whatever deliveries are on the pending-callbacks list, batch by batch."""
+
+DELIVER_BATCH = 200
+"""Most deliveries one batch sends (concurrently, callbacks.concurrency at a time) and records in one commit."""
 
 DELIVER_ONE_JOB = "workers.jobs.deliver_callback"
 """One delivery, retried by RQ with back-off."""
@@ -42,6 +45,8 @@ class Names:
         self.maintenance_queue = f"{prefix}-maintenance"
         self.pending = f"{prefix}:pending"
         self.drain_flag = f"{prefix}:drain-waiting"
+        self.pending_callbacks = f"{prefix}:callbacks-pending"
+        self.callback_flag = f"{prefix}:callbacks-waiting"
 
     @property
     def queues(self) -> list[str]:
@@ -78,12 +83,49 @@ def ensure_drain(redis: Redis, names: Names) -> None:
         _enqueue_drain(redis, names)
 
 
-def enqueue_deliveries(redis: Redis, names: Names, delivery_ids: Sequence[int]) -> Any:
-    """Enqueue the first attempt at a batch of callback deliveries."""
+def enqueue_deliveries(redis: Redis, names: Names, delivery_ids: Sequence[int]) -> None:
+    """Push deliveries for their first attempt and make sure a callbacks drain job is waiting.
+
+    Like scoring, one drain job sends everything pending in big batches: one RQ job and one commit per
+    batch instead of per scoring batch, so callbacks keep up with a steady stream of small decisions.
+    """
     if not delivery_ids:
-        return None
-    queue = Queue(names.callback_queue, connection=redis)
-    return queue.enqueue(DELIVER_BATCH_JOB, list(delivery_ids), result_ttl=0, failure_ttl=86400)
+        return
+    pipe = redis.pipeline(transaction=False)
+    pipe.rpush(names.pending_callbacks, *delivery_ids)
+    pipe.set(names.callback_flag, b"1", nx=True, ex=DRAIN_FLAG_TTL)
+    _, flag_was_free = pipe.execute()
+    if flag_was_free:
+        _enqueue_callback_drain(redis, names)
+
+
+def _enqueue_callback_drain(redis: Redis, names: Names) -> None:
+    """Enqueue one callbacks drain job (the caller has just taken the flag)."""
+    Queue(names.callback_queue, connection=redis).enqueue(DELIVER_DRAIN_JOB, result_ttl=0, failure_ttl=86400)
+
+
+def restart_drains(redis: Redis, names: Names) -> None:
+    """Enqueue a drain job for each non-empty list even if its flag says one waits (the sweeper's call).
+
+    A flag outlives a drain job lost from Redis by up to DRAIN_FLAG_TTL; an extra drain job is harmless
+    (LPOP hands each id to one job only), a stranded list is not.
+    """
+    pipe = redis.pipeline(transaction=False)
+    pipe.llen(names.pending)
+    pipe.llen(names.pending_callbacks)
+    comments, callbacks = pipe.execute()
+    if comments:
+        redis.set(names.drain_flag, b"1", ex=DRAIN_FLAG_TTL)
+        _enqueue_drain(redis, names)
+    if callbacks:
+        redis.set(names.callback_flag, b"1", ex=DRAIN_FLAG_TTL)
+        _enqueue_callback_drain(redis, names)
+
+
+def ensure_callback_drain(redis: Redis, names: Names) -> None:
+    """Make sure a callbacks drain job is waiting (used when deliveries remain after a job's share)."""
+    if redis.set(names.callback_flag, b"1", nx=True, ex=DRAIN_FLAG_TTL):
+        _enqueue_callback_drain(redis, names)
 
 
 def enqueue_retry(redis: Redis, names: Names, delivery_id: int, intervals: Sequence[int], delay: int) -> Any:

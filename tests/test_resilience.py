@@ -167,3 +167,17 @@ def test_lost_callback_job_is_swept_and_delivered(
     assert sweep()["callbacks"] == 1
     run_worker()
     assert [b["comment"]["id"] for b in receiver.bodies()] == [posted["id"]]
+
+
+def test_lost_drain_job_is_restarted_by_the_sweeper(
+    client: Any, site: Site, services: Any, worker_context: Any, run_worker: Callable[[], bool]
+) -> None:
+    """The scoring drain job vanished while its 'waiting' flag lives on: the next sweep enqueues a fresh one."""
+    posted = signed_request(client, site, "POST", "/api/v1/comments", {"id": "d1", "content": HAM}).get_json()
+    Queue(services.names.score_queue, connection=services.redis).empty()  # the drain job is lost, the flag stays
+    assert services.redis.exists(services.names.drain_flag) == 1
+    run_worker()
+    assert status_of(services, posted["id"]) == "queued"  # nothing to run: the id waits on the list
+    sweep()
+    run_worker()
+    assert status_of(services, posted["id"]) == "approved"

@@ -180,6 +180,7 @@ def recipes(names: Sequence[str] | None = None) -> dict[str, Callable[[], Recipe
         "yardstick word+char-lr": lambda: SklearnRecipe(yardstick_lr),
         "ours (lr)": lambda: OurRecipe(FeatureParams(classifier="lr")),
         "ours (lr, no author)": lambda: OurRecipe(FeatureParams(classifier="lr", author=False)),
+        "ours (lr, no lexicon)": lambda: OurRecipe(FeatureParams(classifier="lr", lexicon=None)),
         "ours (svm)": lambda: OurRecipe(FeatureParams(classifier="svm", C=0.5)),
     }
     return {k: v for k, v in table.items() if names is None or k in names}

@@ -21,7 +21,15 @@ from moderation.flood import FloodDetector
 from moderation.pipeline import Item, decide
 from moderation.policy import Thresholds
 from moderation.privacy import pseudonymize_expired
-from moderation.queueing import enqueue_deliveries, enqueue_retry, ensure_drain, submit_for_scoring
+from moderation.queueing import (
+    DELIVER_BATCH,
+    enqueue_deliveries,
+    enqueue_retry,
+    ensure_callback_drain,
+    ensure_drain,
+    restart_drains,
+    submit_for_scoring,
+)
 from moderation.rules import CommentInput, Lists, lists_from_rows
 from moderation.states import Status
 from moderation.store import callbacks as outbox
@@ -132,6 +140,22 @@ def _retryable(result: AttemptResult) -> bool:
     return result.status_code is None or result.status_code >= 500 or result.status_code in (408, 429)
 
 
+def drain_callbacks() -> int:
+    """Send what is on the pending-callbacks list, batch by batch; returns how many were delivered."""
+    ctx = get_context()
+    redis, names = ctx.redis, ctx.names
+    redis.delete(names.callback_flag)  # anything pushed from now on enqueues a fresh drain job
+    delivered = 0
+    for _ in range(ctx.settings["scoring.max_batches_per_job"]):
+        raw: list[bytes] | None = redis.lpop(names.pending_callbacks, DELIVER_BATCH)  # type: ignore[assignment]
+        if not raw:
+            return delivered
+        delivered += deliver_callbacks([int(r) for r in raw])
+    if redis.llen(names.pending_callbacks):
+        ensure_callback_drain(redis, names)  # hand the rest to a fresh job so scoring gets a turn
+    return delivered
+
+
 def deliver_callbacks(delivery_ids: Sequence[int]) -> int:
     """First attempt at a batch of deliveries; a failed one is handed to RQ Retry. Returns how many succeeded."""
     ctx = get_context()
@@ -192,8 +216,8 @@ def sweep() -> dict[str, int]:
         outbox.touch(session, delivery_ids)
     if comment_ids:
         submit_for_scoring(ctx.redis, ctx.names, comment_ids)
-    for start in range(0, len(delivery_ids), 100):
-        enqueue_deliveries(ctx.redis, ctx.names, delivery_ids[start : start + 100])
+    enqueue_deliveries(ctx.redis, ctx.names, delivery_ids)
+    restart_drains(ctx.redis, ctx.names)
     if comment_ids or delivery_ids:
         log.info("sweeper re-enqueued", extra={"comments": len(comment_ids), "callbacks": len(delivery_ids)})
     return {"comments": len(comment_ids), "callbacks": len(delivery_ids)}
@@ -210,6 +234,5 @@ def retry_failed_callbacks(delivery_ids: Sequence[int] | None = None) -> list[in
     ctx = get_context()
     with ctx.db.session() as session:
         ids = outbox.reopen(session, delivery_ids)
-    for start in range(0, len(ids), 100):
-        enqueue_deliveries(ctx.redis, ctx.names, ids[start : start + 100])
+    enqueue_deliveries(ctx.redis, ctx.names, ids)
     return ids
