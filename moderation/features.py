@@ -31,6 +31,7 @@ from moderation.signals import (
     CommentDoc,
     author_row,
     lexicon_row,
+    lexicon_spellings,
     signal_row,
     split_docs,
 )
@@ -362,7 +363,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         if self.lexicon:
             words = self.__dict__.get("_lexicon_set")
             if words is None:
-                words = self.__dict__["_lexicon_set"] = frozenset(self.lexicon)
+                words = self.__dict__["_lexicon_set"] = lexicon_spellings(self.lexicon)
             rows = np.asarray([lexicon_row(n, words) for n in normalized], dtype=np.float32)
             blocks.append(rows.reshape(len(raw), len(LEXICON_NAMES)) * self.signal_weight)
         return blocks
