@@ -141,18 +141,20 @@ def _retryable(result: AttemptResult) -> bool:
 
 
 def drain_callbacks() -> int:
-    """Send what is on the pending-callbacks list, batch by batch; returns how many were delivered."""
+    """Send one batch from the pending-callbacks list; returns how many were delivered.
+
+    One batch per job: a fresh job takes the rest, and workers take scoring jobs first, so a long
+    backlog of callbacks never holds decisions back.
+    """
     ctx = get_context()
     redis, names = ctx.redis, ctx.names
     redis.delete(names.callback_flag)  # anything pushed from now on enqueues a fresh drain job
-    delivered = 0
-    for _ in range(ctx.settings["scoring.max_batches_per_job"]):
-        raw: list[bytes] | None = redis.lpop(names.pending_callbacks, DELIVER_BATCH)  # type: ignore[assignment]
-        if not raw:
-            return delivered
-        delivered += deliver_callbacks([int(r) for r in raw])
+    raw: list[bytes] | None = redis.lpop(names.pending_callbacks, DELIVER_BATCH)  # type: ignore[assignment]
+    if not raw:
+        return 0
+    delivered = deliver_callbacks([int(r) for r in raw])
     if redis.llen(names.pending_callbacks):
-        ensure_callback_drain(redis, names)  # hand the rest to a fresh job so scoring gets a turn
+        ensure_callback_drain(redis, names)
     return delivered
 
 
