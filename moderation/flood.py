@@ -38,7 +38,7 @@ MIN_TOKENS = 6
 """Texts with fewer words never count as a flood (short praise is repeated honestly)."""
 
 MAX_COUNT = 100
-"""Counts stop here (enough to call anything a flood; bounds what one comment reads from Redis)."""
+"""Counts never go past this (bounds what one comment reads from Redis)."""
 
 BANDS, ROWS = 16, 4
 """MinHash bands and rows per band (64 hash functions)."""
@@ -50,16 +50,16 @@ _B = _rng.integers(0, 2**63, size=BANDS * ROWS, dtype=np.uint64)
 
 RECORD = """
 local moment, window, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local counts, k, a = {}, 1, 4
+local oldest = moment - window
+local counts, touched, k, a = {}, {}, 1, 4
 while a <= #ARGV do
   local id, nbands = ARGV[a], tonumber(ARGV[a + 1])
   local seen, n = {}, 0
   for _ = 1, nbands do
     local key = KEYS[k]
     redis.call('ZADD', key, moment, id)
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', moment - window)
-    redis.call('EXPIRE', key, window)
-    for _, member in ipairs(redis.call('ZREVRANGE', key, 0, cap - 1)) do
+    touched[key] = true
+    for _, member in ipairs(redis.call('ZREVRANGEBYSCORE', key, '+inf', '(' .. oldest, 'LIMIT', 0, cap)) do
       if not seen[member] then seen[member] = true; n = n + 1 end
     end
     k = k + 1
@@ -67,12 +67,17 @@ while a <= #ARGV do
   counts[#counts + 1] = math.min(n, cap)
   a = a + 2
 end
+for key in pairs(touched) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', oldest)
+  redis.call('EXPIRE', key, window)
+end
 return counts
 """
-"""Per comment: add it to each band (sliding window, expiring), then count the union of the bands' members.
+"""Per comment: add it to each band, then count the union of the bands' members inside the window.
 
 A near-duplicate may share any one band, not the same one, hence the union;
-members are read newest first and capped, as MAX_COUNT says."""
+members are read newest first and capped. Each band touched is trimmed to the window and its expiry renewed
+once per call, not once per comment (half the Redis calls on a flood)."""
 
 
 Entry = tuple[str, int, str]
@@ -149,7 +154,9 @@ class FloodDetector:
             return [0] * len(items)
         flat = [f"{self.prefix}:flood:{site_id}:{band}:{digest}"
                 for (_, site_id, _), bands in zip(items, keys, strict=True) for band, digest in enumerate(bands)]
-        args: list[Any] = [moment, self.window, MAX_COUNT]
+        # Past twice the threshold the score is raised all it will be (raise_score), so reading more
+        # members only costs time; a real flood fills every band, which made this the worker's hot spot.
+        args: list[Any] = [moment, self.window, min(MAX_COUNT, max(2 * self.threshold, 20))]
         for (comment_id, _, _), bands in zip(items, keys, strict=True):
             args += [comment_id, len(bands)]
         try:

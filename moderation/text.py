@@ -13,6 +13,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["join_spaced_letters", "normalize", "normalize_many"]
 
@@ -207,8 +208,24 @@ def _fold(text: str) -> str:
     return folded
 
 
+CACHED_CHARS = 4000
+"""Texts up to this long are remembered (1,024 of them): rules, features and the flood detector each
+normalise the same comment of a batch, and the cache bounds memory to a few MB."""
+
+
 def normalize(text: str) -> str:
     """Fold a comment to the canonical form used for features (what it says, not how it is typed)."""
+    return _normalize_cached(text) if len(text) <= CACHED_CHARS else _normalize(text)
+
+
+@lru_cache(maxsize=1024)
+def _normalize_cached(text: str) -> str:
+    """normalize() for short texts, remembered."""
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
+    """The folding itself (see normalize)."""
     folded = _tokenise_contacts(_fold(text))
     folded = " ".join(folded.split())
     folded = _number_words(folded)
