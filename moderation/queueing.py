@@ -54,16 +54,24 @@ class Names:
         return [self.score_queue, self.callback_queue, self.maintenance_queue]
 
 
+def _push(redis: Redis, pending: str, flag: str, ids: Sequence[str] | Sequence[int]) -> bool:
+    """Append ids to a pending list and take its 'drain job waiting' flag, in one round trip.
+
+    True when the flag was free: the caller must then enqueue the drain job.
+    """
+    pipe = redis.pipeline(transaction=False)
+    pipe.rpush(pending, *ids)
+    pipe.set(flag, b"1", nx=True, ex=DRAIN_FLAG_TTL)
+    _, flag_was_free = pipe.execute()
+    return bool(flag_was_free)
+
+
 def submit_for_scoring(redis: Redis, names: Names, comment_ids: Sequence[str]) -> bool:
     """Push ids for scoring and make sure a drain job is waiting; False when Redis is unreachable."""
     if not comment_ids:
         return True
     try:
-        pipe = redis.pipeline(transaction=False)
-        pipe.rpush(names.pending, *comment_ids)
-        pipe.set(names.drain_flag, b"1", nx=True, ex=DRAIN_FLAG_TTL)
-        _, flag_was_free = pipe.execute()
-        if flag_was_free:
+        if _push(redis, names.pending, names.drain_flag, comment_ids):
             _enqueue_drain(redis, names)
         return True
     except RedisError as exc:
@@ -89,13 +97,7 @@ def enqueue_deliveries(redis: Redis, names: Names, delivery_ids: Sequence[int]) 
     Like scoring, one drain job sends everything pending in big batches: one RQ job and one commit per
     batch instead of per scoring batch, so callbacks keep up with a steady stream of small decisions.
     """
-    if not delivery_ids:
-        return
-    pipe = redis.pipeline(transaction=False)
-    pipe.rpush(names.pending_callbacks, *delivery_ids)
-    pipe.set(names.callback_flag, b"1", nx=True, ex=DRAIN_FLAG_TTL)
-    _, flag_was_free = pipe.execute()
-    if flag_was_free:
+    if delivery_ids and _push(redis, names.pending_callbacks, names.callback_flag, delivery_ids):
         _enqueue_callback_drain(redis, names)
 
 

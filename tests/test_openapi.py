@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -138,41 +140,37 @@ def test_real_answers_conform(client: FlaskClient, document: dict[str, Any], sit
     assert {200, 202, 207, 400, 401, 404, 413, 415, 422} <= seen
 
 
-def test_rate_limited_answer_conforms(config: dict[str, Any]) -> None:
-    """Over the site's rate limit: a documented 429 with Retry-After."""
+@contextmanager
+def _limited_app(config: dict[str, Any], slug: str, **limits: str) -> Iterator[tuple[FlaskClient, Site, dict]]:
+    """An app with the given rate limits, one site, its test client and the served document."""
     from moderation.app import create_app
     from moderation.store.sites import create_site
 
-    app = create_app({**config, "intake.rate_limit_per_minute": "1"})
+    app = create_app({**config, **limits})
     services = app.extensions["moderation"]
     try:
         with services.db.session() as session:
-            made = create_site(session, "tight")
+            made = create_site(session, slug)
             site = Site(made.id, made.slug, made.secret, made.api_key)
         client = app.test_client()
-        document = client.get("/api/v1/openapi.json").get_json()
+        yield client, site, client.get("/api/v1/openapi.json").get_json()
+    finally:
+        services.db.dispose()
+
+
+def test_rate_limited_answer_conforms(config: dict[str, Any]) -> None:
+    """Over the site's rate limit: a documented 429 with Retry-After."""
+    with _limited_app(config, "tight", **{"intake.rate_limit_per_minute": "1"}) as (client, site, document):
         answers = [signed_request(client, site, "POST", "/api/v1/comments", {"id": f"r{i}", "content": "halo"})
                    for i in range(3)]
         assert answers[-1].status_code == 429
         for answer in answers:
             _conforms(document, "POST", "/api/v1/comments", answer)
-    finally:
-        services.db.dispose()
 
 
 def test_batch_refused_for_commenter_rate_conforms(config: dict[str, Any]) -> None:
     """Every item over its commenter IP's limit: a documented 429 whose body still lists each item's result."""
-    from moderation.app import create_app
-    from moderation.store.sites import create_site
-
-    app = create_app({**config, "intake.ip_rate_limit_per_minute": "1"})
-    services = app.extensions["moderation"]
-    try:
-        with services.db.session() as session:
-            made = create_site(session, "tight-ip")
-            site = Site(made.id, made.slug, made.secret, made.api_key)
-        client = app.test_client()
-        document = client.get("/api/v1/openapi.json").get_json()
+    with _limited_app(config, "tight-ip", **{"intake.ip_rate_limit_per_minute": "1"}) as (client, site, document):
         items = [{"id": f"i{i}", "content": "halo", "author": {"ip": "203.0.113.5"}} for i in range(3)]
         path = "/api/v1/comments/batch"
         first = signed_request(client, site, "POST", path, {"comments": items})
@@ -180,8 +178,6 @@ def test_batch_refused_for_commenter_rate_conforms(config: dict[str, Any]) -> No
         assert (first.status_code, refused.status_code) == (207, 429) and refused.headers["Retry-After"]
         for answer in (first, refused):
             _conforms(document, "POST", path, answer)
-    finally:
-        services.db.dispose()
 
 
 def test_document_names_no_secret(document: dict[str, Any], site: Site) -> None:
