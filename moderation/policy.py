@@ -33,6 +33,16 @@ class Thresholds:
                     break
         return cls(**picked)
 
+    @classmethod
+    def for_site(cls, site: Mapping[str, Any], card: Mapping[str, Any] | None, settings: Any) -> Thresholds:
+        """A site's thresholds: its own columns, then the model card's, then the settings' (workers and Akismet)."""
+        return cls.layered(site, (card or {}).get("thresholds"), setting_defaults(settings))
+
+
+def setting_defaults(settings: Any) -> dict[str, float]:
+    """The thresholds the settings give (``policy.*``): what a site without its own values gets."""
+    return {name: settings[f"policy.{name}"] for name in ("approve_below", "spam_above", "abusive_above")}
+
 
 def status_for(spam: float, abusive: float, thresholds: Thresholds) -> tuple[Status, list[dict[str, Any]]]:
     """Map the model's scores to a status and the policy reasons behind it."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from moderation.states import Status
 from moderation.text import normalize
+from moderation.ttlcache import TtlCache
 
 ACTIONS = ("allow", "deny")
 """An allow entry approves without the model; a deny entry marks spam."""
@@ -89,6 +90,17 @@ def load_list_dir(folder: Path) -> Lists:
                     value = line.split("#", 1)[0]
                     lists.add(action, kind, normalize(value) if kind == "word" else value)
     return lists
+
+
+LISTS_RELOAD_SECONDS = 10.0
+"""How often a process re-reads the list files in config/ (edits apply without a restart)."""
+
+_list_files: TtlCache[str, Lists] = TtlCache(LISTS_RELOAD_SECONDS)
+
+
+def config_lists(folder: str) -> Lists:
+    """The list files of ``folder`` (``lists.dir``), re-read at most every LISTS_RELOAD_SECONDS per process."""
+    return _list_files.get(folder, lambda: load_list_dir(Path(folder)))
 
 
 @lru_cache(maxsize=256)

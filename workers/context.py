@@ -7,20 +7,15 @@ loaded once per worker and not per job.
 from __future__ import annotations
 
 import threading
-import time
 from functools import cached_property
-from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from moderation.rules import Lists, load_list_dir
+from moderation.rules import Lists, config_lists
 from moderation.scoring import ScorerCache
 from moderation.services import Services
 from moderation.settings import Settings, load_settings
-
-LISTS_RELOAD_SECONDS = 10.0
-"""How often a worker re-reads the list files in config/ (edits apply without a restart)."""
 
 
 class WorkerContext(Services):
@@ -28,7 +23,6 @@ class WorkerContext(Services):
 
     def __init__(self, settings: Settings):
         super().__init__(settings)
-        self._lists: tuple[float, Lists] | None = None
 
     @cached_property
     def scorers(self) -> ScorerCache:
@@ -45,11 +39,8 @@ class WorkerContext(Services):
         return session
 
     def global_lists(self) -> Lists:
-        """The lists from config/, re-read at most every LISTS_RELOAD_SECONDS."""
-        now = time.monotonic()
-        if self._lists is None or now - self._lists[0] > LISTS_RELOAD_SECONDS:
-            self._lists = (now, load_list_dir(Path(self.settings["lists.dir"])))
-        return self._lists[1]
+        """The lists from config/ (rules.config_lists: re-read at most every few seconds)."""
+        return config_lists(self.settings["lists.dir"])
 
 
 _context: WorkerContext | None = None

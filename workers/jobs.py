@@ -73,13 +73,8 @@ def _site_lists(ctx: WorkerContext, site_ids: set[int]) -> dict[int, Lists]:
 
 def _thresholds(ctx: WorkerContext, site: Site, card: dict | None) -> Thresholds:
     """Site columns, then the model card, then the settings."""
-    settings = ctx.settings
-    return Thresholds.layered(
-        {"approve_below": site.approve_below, "spam_above": site.spam_above, "abusive_above": site.abusive_above},
-        (card or {}).get("thresholds"),
-        {"approve_below": settings["policy.approve_below"], "spam_above": settings["policy.spam_above"],
-         "abusive_above": settings["policy.abusive_above"]},
-    )
+    own = {"approve_below": site.approve_below, "spam_above": site.spam_above, "abusive_above": site.abusive_above}
+    return Thresholds.for_site(own, card, ctx.settings)
 
 
 def score_comments(comment_ids: Sequence[str]) -> int:

@@ -13,10 +13,8 @@ from __future__ import annotations
 import codecs
 import logging
 import threading
-import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
@@ -39,7 +37,7 @@ from moderation.batcher import Batcher
 from moderation.flood import FloodDetector
 from moderation.pipeline import Item, decide
 from moderation.policy import Thresholds
-from moderation.rules import CommentInput, Lists, load_list_dir
+from moderation.rules import CommentInput, Lists, config_lists
 from moderation.scoring import ScorerCache
 from moderation.states import Status
 from moderation.store.comments import Decision, new_comment_id
@@ -221,35 +219,21 @@ class Pending(NamedTuple):
 class _Engine:
     """What comment-check needs beyond the request: the model, the lists and the flood detector (lazy)."""
 
-    LISTS_SECONDS = 10.0
-
     def __init__(self, services: Any):
         self.services = services
         self.scorers = ScorerCache(services.settings.model_dir)
         self.flood = FloodDetector.from_settings(services.redis, services.settings)
-        self._lock = threading.Lock()
-        self._files: tuple[float, Lists] | None = None
         # Concurrent checks in this process are scored together and recorded in one transaction:
         # one sklearn call and one fsync for the group instead of one each (moderation.batcher).
         self._batch: Batcher[Pending, Decision] = Batcher(self._decide_and_record)
 
     def lists(self, site: KeySite) -> Lists:
-        """config/ list files (re-read every 10 s) merged with the site's and the global database entries."""
-        with self._lock:
-            now = time.monotonic()
-            if self._files is None or now - self._files[0] > self.LISTS_SECONDS:
-                self._files = (now, load_list_dir(Path(self.services.settings["lists.dir"])))
-            files = self._files[1]
-        return files.merged(site.lists)
+        """config/ list files (re-read every few seconds) merged with the site's and the global database entries."""
+        return config_lists(self.services.settings["lists.dir"]).merged(site.lists)
 
     def thresholds(self, site: KeySite, card: dict[str, Any] | None) -> Thresholds:
         """Site columns, then the model card, then the settings: the workers' order."""
-        settings = self.services.settings
-        return Thresholds.layered(
-            site.thresholds, (card or {}).get("thresholds"),
-            {"approve_below": settings["policy.approve_below"], "spam_above": settings["policy.spam_above"],
-             "abusive_above": settings["policy.abusive_above"]},
-        )
+        return Thresholds.for_site(site.thresholds, card, self.services.settings)
 
     def check(self, pending: Pending) -> Decision:
         """Decide (unless a test trigger already did) and record durably; returns after the commit."""

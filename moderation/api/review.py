@@ -18,6 +18,7 @@ from moderation.console import admin, present, stats
 from moderation.console.actions import ActionError, NulInText, moderate, undo
 from moderation.console.admin import NoSuchSite
 from moderation.console.auth import current_account, protect_api, require
+from moderation.policy import setting_defaults
 from moderation.states import Status
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
@@ -234,10 +235,8 @@ def update_site(slug: str) -> ResponseReturnValue:
     """Change a site's thresholds / callback URL (admins); null or "" resets a threshold to the defaults."""
     services = _services()
     settings = services.settings
-    defaults = {"approve_below": settings["policy.approve_below"], "spam_above": settings["policy.spam_above"],
-                "abusive_above": settings["policy.abusive_above"]}
     with services.db.session() as session:
-        site = admin.update_site(session, slug, _body(), defaults)
+        site = admin.update_site(session, slug, _body(), setting_defaults(settings))
         return jsonify(admin.site_view(site))
 
 

@@ -21,6 +21,7 @@ from moderation.console.auth import (
     require,
     safe_next,
 )
+from moderation.policy import setting_defaults
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import (
@@ -188,8 +189,7 @@ def admin_site(slug: str) -> ResponseReturnValue:
     """Save a site's thresholds and callback URL (all or nothing)."""
     services = _services()
     settings = services.settings
-    defaults = {"approve_below": settings["policy.approve_below"], "spam_above": settings["policy.spam_above"],
-                "abusive_above": settings["policy.abusive_above"]}
+    defaults = setting_defaults(settings)
     fields = ("approve_below", "spam_above", "abusive_above", "callback_url")
     try:
         with services.db.session() as session:
