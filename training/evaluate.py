@@ -49,7 +49,7 @@ from moderation.features import CommentDoc
 from moderation.model import FeatureParams, build_classifier, build_features
 from moderation.text import normalize
 from training.datasets import load_manifest
-from training.metrics import curve_metrics
+from training.metrics import curve_metrics, rates
 from training.obfuscation import obfuscate
 
 __all__ = [
@@ -372,7 +372,7 @@ def ysc_cv(data: EvalData, makers: dict[str, Callable[[], Recipe]], seed: int = 
         for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(data.texts, y):
             recipe = make().fit([docs[i] for i in train], y[train])
             pred[test] = recipe.decision([docs[i] for i in test]) > 0
-        out[name] = round(_f1(y, pred), 4)
+        out[name] = rates(y, pred)["f1"]
     return out
 
 
@@ -388,7 +388,7 @@ def abuse_cv(data: EvalData, makers: dict[str, Callable[[], Recipe]], seed: int 
             threshold = _inner_f1_threshold(texts, y[train], make, seed)
             scores = make().fit(texts, y[train]).decision([data.texts[i] for i in test])
             at_zero[test], tuned[test] = scores > 0, scores > threshold
-        out[name] = {"f1_at_default": round(_f1(y, at_zero), 4), "f1_inner_threshold": round(_f1(y, tuned), 4)}
+        out[name] = {"f1_at_default": rates(y, at_zero)["f1"], "f1_inner_threshold": rates(y, tuned)["f1"]}
     return out
 
 
@@ -398,11 +398,3 @@ def _inner_f1_threshold(texts: list[str], y: np.ndarray, make: Callable[[], Reci
     for train, test in StratifiedKFold(3, shuffle=True, random_state=seed + 1).split(texts, y):
         scores[test] = make().fit([texts[i] for i in train], y[train]).decision([texts[i] for i in test])
     return float(curve_metrics(y, scores)["best_f1_threshold"])
-
-
-def _f1(y: np.ndarray, pred: np.ndarray) -> float:
-    """F1 of boolean predictions."""
-    tp = int(np.sum(pred & (y == 1)))
-    fp = int(np.sum(pred & (y == 0)))
-    fn = int(np.sum(~pred & (y == 1)))
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
-__all__ = ["best_f1", "choose_thresholds", "curve_metrics", "head_metrics", "per_source_metrics", "threshold_at_fpr"]
+__all__ = ["best_f1", "choose_thresholds", "curve_metrics", "head_metrics", "per_source_metrics", "rates",
+           "threshold_at_fpr"]
 
 # Marking a comment spam hides it without a human: allow 0.5 % of ham there.
 SPAM_TARGET_FPR = 0.005
@@ -53,21 +54,22 @@ def choose_thresholds(
     }
 
 
-def _rates(y: np.ndarray, flagged: np.ndarray) -> dict[str, float]:
-    """Precision, recall, F1 and false-positive rate of a boolean decision."""
+def rates(y: np.ndarray, flagged: np.ndarray, counts: bool = False) -> dict[str, float]:
+    """Precision, recall, F1 and false-positive rate of a boolean decision (rounded to 4 places).
+
+    ``counts`` adds the confusion-matrix cells tp, fp, fn, tn.
+    """
     tp = int(np.sum(flagged & (y == 1)))
     fp = int(np.sum(flagged & (y == 0)))
     fn = int(np.sum(~flagged & (y == 1)))
     tn = int(np.sum(~flagged & (y == 0)))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "fpr": round(fp / (fp + tn) if fp + tn else 0.0, 4),
+    out: dict[str, float] = {
+        "precision": round(tp / (tp + fp), 4) if tp + fp else 0.0,
+        "recall": round(tp / (tp + fn), 4) if tp + fn else 0.0,
+        "f1": round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0,
+        "fpr": round(fp / (fp + tn), 4) if fp + tn else 0.0,
     }
+    return {**out, "tp": tp, "fp": fp, "fn": fn, "tn": tn} if counts else out
 
 
 def recall_at_fpr(y: np.ndarray, p: np.ndarray, fpr: float) -> float:
@@ -89,11 +91,11 @@ def head_metrics(
         "pr_auc": round(float(average_precision_score(y, p)), 4) if both else None,
         "recall_at_fpr_1pct": round(recall_at_fpr(y, p, 0.01), 4) if both else None,
         "threshold": threshold,
-        **_rates(y, p >= threshold),
+        **rates(y, p >= threshold),
     }
     if review_threshold is not None:
         # "Not approved" = held or spam: what reaches a moderator or the bin.
-        review = _rates(y, p >= review_threshold)
+        review = rates(y, p >= review_threshold)
         out["not_approved"] = {"threshold": review_threshold, **review}
     return out
 
@@ -111,7 +113,7 @@ def per_source_metrics(
         out[name] = {
             "n_test": int(mask.sum()),
             "roc_auc": round(float(roc_auc_score(ys, ps)), 4) if both else None,
-            **_rates(ys, ps >= threshold),
+            **rates(ys, ps >= threshold),
         }
     return out
 

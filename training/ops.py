@@ -20,7 +20,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from moderation.features import CommentDoc
 from moderation.policy import Thresholds, status_for
 from moderation.scoring import ModelScorer
-from training.metrics import recall_at_fpr
+from training.metrics import rates, recall_at_fpr
 
 __all__ = ["evaluate_csv", "read_labelled", "safe_cell", "score_csv", "scorer_thresholds"]
 
@@ -72,23 +72,6 @@ def read_labelled(path: str | os.PathLike[str]) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(labels, dtype=np.int8)
 
 
-def _rates(y: np.ndarray, flagged: np.ndarray) -> dict[str, float]:
-    """Precision, recall, F1, FPR of a boolean decision."""
-    tp = int(np.sum(flagged & (y == 1)))
-    fp = int(np.sum(flagged & (y == 0)))
-    fn = int(np.sum(~flagged & (y == 1)))
-    tn = int(np.sum(~flagged & (y == 0)))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return {
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0,
-        "fpr": round(fp / (fp + tn), 4) if fp + tn else 0.0,
-        "tp": tp, "fp": fp, "fn": fn, "tn": tn,
-    }  # fmt: skip
-
-
 def evaluate_csv(
     scorer: ModelScorer, path: str | os.PathLike[str], defaults: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -103,12 +86,12 @@ def evaluate_csv(
         "n": len(texts),
         "n_spam": int(y.sum()),
         "model_version": scorer.version,
-        **_rates(y, p >= thresholds.approve_below),
+        **rates(y, p >= thresholds.approve_below, counts=True),
         "roc_auc": round(float(roc_auc_score(y, p)), 4) if both else None,
         "pr_auc": round(float(average_precision_score(y, p)), 4) if both else None,
         "recall_at_fpr_1pct": round(recall_at_fpr(y, p, 0.01), 4) if both else None,
         "recall_at_fpr_0_1pct": round(recall_at_fpr(y, p, 0.001), 4) if both else None,
-        "decided_spam": _rates(y, p > thresholds.spam_above),
+        "decided_spam": rates(y, p > thresholds.spam_above, counts=True),
         "thresholds": {"approve_below": thresholds.approve_below, "spam_above": thresholds.spam_above},
         "seconds": round(seconds, 3),
         "comments_per_second": round(len(texts) / seconds, 1) if seconds > 0 else None,
