@@ -29,7 +29,7 @@ _FD = "moderation_writer_lock_fd"
 
 def _lock_fd(conn: Any, path: str) -> int:
     """This DBAPI connection's own descriptor of the lock file (opened once per connection)."""
-    info = conn.connection.info if hasattr(conn, "connection") else conn.info
+    info = conn.connection.info
     fd = info.get(_FD)
     if fd is None:
         fd = info[_FD] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -41,6 +41,21 @@ def _release(info: dict[str, Any]) -> None:
     fd = info.get(_FD)
     if fd is not None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _end_then_release(ending: str) -> Any:
+    """A commit/rollback hook that ends the transaction itself, then unlocks.
+
+    SQLAlchemy's own DBAPI commit/rollback that follows the event finds no open transaction.
+    """
+
+    def hook(conn: Any) -> None:
+        try:
+            getattr(conn.connection.dbapi_connection, ending)()
+        finally:
+            _release(conn.connection.info)
+
+    return hook
 
 
 def install(engine: Engine, db_path: str) -> None:
@@ -56,20 +71,8 @@ def install(engine: Engine, db_path: str) -> None:
             _release(conn.connection.info)
             raise
 
-    @event.listens_for(engine, "commit")
-    def _commit(conn: Any) -> None:
-        # Commit here, then unlock: SQLAlchemy's own DBAPI commit that follows finds no open transaction.
-        try:
-            conn.connection.dbapi_connection.commit()
-        finally:
-            _release(conn.connection.info)
-
-    @event.listens_for(engine, "rollback")
-    def _rollback(conn: Any) -> None:
-        try:
-            conn.connection.dbapi_connection.rollback()
-        finally:
-            _release(conn.connection.info)
+    for ending in ("commit", "rollback"):
+        event.listen(engine, ending, _end_then_release(ending))
 
     @event.listens_for(engine, "checkin")
     def _checkin(_dbapi: Any, record: Any) -> None:
