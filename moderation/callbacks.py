@@ -56,12 +56,26 @@ def send(http: requests.Session, out: Outgoing, timeout: float) -> AttemptResult
 
 
 def send_all(http: requests.Session, outs: Sequence[Outgoing], timeout: float, concurrency: int) -> list[AttemptResult]:
-    """Send every event, up to ``concurrency`` at once; results in the order of ``outs``.
+    """Send every event, up to ``concurrency`` comments at once; results in the order of ``outs``.
 
     Sent one after another, a batch is as slow as the sum of its sites' answers: one site timing out
-    would hold every other site's decisions back by ``timeout`` each.
+    would hold every other site's decisions back by ``timeout`` each. Events about one comment (spam,
+    then an undo back to held) are still sent one after another, in order, so a site applying them
+    ends where we did.
     """
-    if len(outs) <= 1 or concurrency <= 1:
-        return [send(http, out, timeout) for out in outs]
-    with ThreadPoolExecutor(min(concurrency, len(outs)), thread_name_prefix="callback") as pool:
-        return list(pool.map(lambda out: send(http, out, timeout), outs))
+    by_comment: dict[str, list[int]] = {}
+    for n, out in enumerate(outs):
+        by_comment.setdefault(out.comment_id or f"#{n}", []).append(n)
+    results: dict[int, AttemptResult] = {}
+
+    def send_in_order(positions: list[int]) -> None:
+        for n in positions:
+            results[n] = send(http, outs[n], timeout)
+
+    if len(by_comment) <= 1 or concurrency <= 1:
+        for positions in by_comment.values():
+            send_in_order(positions)
+    else:
+        with ThreadPoolExecutor(min(concurrency, len(by_comment)), thread_name_prefix="callback") as pool:
+            list(pool.map(send_in_order, by_comment.values()))
+    return [results[n] for n in range(len(outs))]

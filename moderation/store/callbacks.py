@@ -32,6 +32,7 @@ class Outgoing:
     url: str
     secret: str
     body: bytes
+    comment_id: str = ""
 
 
 def add_delivery(
@@ -63,14 +64,16 @@ def add_deliveries(session: Session, items: Sequence[tuple[int, str, str, dict[s
 def outgoing(session: Session, delivery_ids: Sequence[int]) -> tuple[list[Outgoing], list[int]]:
     """Pending deliveries ready to send, and the ids of those whose site has no callback URL."""
     stmt = (
-        select(CallbackDelivery.id, CallbackDelivery.payload, Site.slug, Site.callback_url, Site.secret)
+        select(CallbackDelivery.id, CallbackDelivery.payload, Site.slug, Site.callback_url, Site.secret,
+               CallbackDelivery.comment_id)
         .join(Site, Site.id == CallbackDelivery.site_id)
         .where(CallbackDelivery.id.in_(list(delivery_ids)), CallbackDelivery.status == PENDING)
+        .order_by(CallbackDelivery.id)  # the order the events happened in
     )
     ready, no_url = [], []
-    for delivery_id, payload, slug, url, secret in session.execute(stmt):
+    for delivery_id, payload, slug, url, secret, comment_id in session.execute(stmt):
         if url:
-            ready.append(Outgoing(delivery_id, slug, url, secret, payload.encode()))
+            ready.append(Outgoing(delivery_id, slug, url, secret, payload.encode(), comment_id))
         else:
             no_url.append(delivery_id)
     return ready, no_url
