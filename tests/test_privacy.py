@@ -13,10 +13,11 @@ from sqlalchemy import select, update
 
 from moderation.cli import main
 from moderation.privacy import Pseudonymizer, is_pseudonym, pseudonymize_expired, purge_email
-from moderation.store.labels import add_label
+from moderation.store.labels import LabelAuthor, add_label, latest_labels
 from moderation.store.models import Comment, DecisionEvent, PrivacyErasure, TrainingLabel
 from moderation.store.privacy import ERASED_CONTENT
 from tests.support import Site, signed_request
+from training.feedback import decision_sources
 
 
 def _post(client: Any, site: Site, ext: str, email: str, ip: str, content: str = "Komentar biasa saja") -> str:
@@ -96,6 +97,44 @@ def test_purge_erases_raw_and_hashed_comments_of_one_person(client: Any, site: S
         assert [e.reasons for e in session.scalars(select(DecisionEvent))] == [[{"code": "rule.deny.word"}]]
         proof = session.scalar(select(PrivacyErasure))
         assert proof is not None and proof.comments == 2 and "andi" not in proof.email_hash
+
+
+def _label(services: Any, comment_id: str) -> None:
+    """A moderator's ham label on a comment (the text it holds now)."""
+    with services.db.session() as session:
+        text = session.scalar(select(Comment.content).where(Comment.id == comment_id)) or ""
+        add_label(session, text=text, head="spam", label="ham", source="moderator", comment_id=comment_id)
+
+
+def _label_authors(services: Any) -> tuple[list[LabelAuthor], list[tuple[str, str, str]]]:
+    """The spam labels' author fields as stored, and as training reads them."""
+    with services.db.session() as session:
+        return [item.author for item in latest_labels(session, "spam")], decision_sources(session)[0].authors
+
+
+def test_retention_reaches_label_authors_and_training_never_reads_a_hash(client: Any, site: Site, services: Any,
+                                                                         settings: Any) -> None:
+    """After retention a label's e-mail is the comment's keyed hash, never the raw address, and trains as none."""
+    cid = _post(client, site, "1", "andi@example.id", "203.0.113.7")
+    _label(services, cid)
+    assert _label_authors(services) == ([LabelAuthor("Andi", "", "andi@example.id")], [("Andi", "", "andi@example.id")])
+    _age(services, cid, 91)
+    assert pseudonymize_expired(services.db, settings) == 1
+    (author,), trained = _label_authors(services)
+    assert author.email == _get(services, cid).author_email and is_pseudonym(author.email)
+    assert trained == [("Andi", "", "")]
+
+
+def test_erased_comment_labels_never_train(client: Any, site: Site, services: Any, settings: Any) -> None:
+    """Erasure deletes the person's labels; a label given to the erased comment later is not training data."""
+    cid = _post(client, site, "1", "andi@example.id", "203.0.113.7")
+    _label(services, cid)
+    assert purge_email(services.db, settings, "andi@example.id").labels == 1
+    with services.db.session() as session:
+        assert list(latest_labels(session, "spam")) == [] and decision_sources(session) == []
+    _label(services, cid)
+    with services.db.session() as session:
+        assert list(latest_labels(session, "spam")) == [] and decision_sources(session) == []
 
 
 def test_purge_refuses_a_non_address(services: Any, settings: Any) -> None:

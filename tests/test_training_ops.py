@@ -5,17 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from moderation.features import CommentDoc
+from moderation.model import ModerationModel
 from moderation.scoring import active_version
 from training.cli import model
 from training.datasets import seed_path
 from training.ops import safe_cell
-from training.promotion import audit_log
+from training.promotion import audit_log, compare
 from training.registry import save_model
 from training.train import train_model
 
@@ -139,6 +142,34 @@ def test_gate_refuses_a_worse_model_then_force_and_rollback(env: dict[str, Any])
     assert actions == [("refused", env["bad"], False), ("promoted", env["bad"], True), ("rollback", env["good"], False)]
     gate = audit_log(env["dir"])[0]["gate"]
     assert gate["candidate_recall"] < gate["active_recall"] and gate["n"] == len(_seed_rows("spam"))
+
+
+def _recording(method: Callable[..., Any], seen: list[Any]) -> Callable[..., Any]:
+    """Wrap a model method so every batch it is given is kept in ``seen``."""
+
+    def wrapper(self: ModerationModel, texts: Any) -> Any:
+        seen.extend(texts)
+        return method(self, texts)
+
+    return wrapper
+
+
+def test_evaluate_and_gate_score_rows_with_their_author_columns(env: dict[str, Any],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """evaluate and the promotion gate hand the model each CSV row's author fields, not its text alone."""
+    seen: list[Any] = []
+    for name in ("rows", "features"):
+        monkeypatch.setattr(ModerationModel, name, _recording(getattr(ModerationModel, name), seen))
+    rows = [{"text": SPAM, "label": "spam", "author_name": "Andi", "author_url": "https://garuda138.vip",
+             "author_email": "cs@garuda138.vip"}, {"text": HAM, "label": "ham", "author_name": "Budi"}]
+    path = _write(env["tmp"] / "authors.csv", rows, ["text", "label", "author_name", "author_url", "author_email"])
+    expected = [CommentDoc(SPAM, "Andi", "https://garuda138.vip", "cs@garuda138.vip"), CommentDoc(HAM, "Budi")]
+    result = CliRunner().invoke(model, ["evaluate", "--data", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert seen == expected
+    seen.clear()
+    assert compare(env["dir"], env["bad"], [path], 0.01).n == 2
+    assert seen == expected * 2  # the candidate and the active model
 
 
 def test_list_shows_fingerprint_metrics_and_active_flag(env: dict[str, Any]) -> None:

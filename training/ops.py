@@ -51,39 +51,39 @@ def _open_rows(path: Path) -> tuple[list[str], Iterator[dict[str, str]], IO[str]
     return list(reader.fieldnames), reader, fh
 
 
-def read_labelled(path: str | os.PathLike[str]) -> tuple[list[str], np.ndarray]:
-    """Read ``text,label`` rows (label spam/ham); refuse unknown labels before scoring anything."""
+def read_labelled(path: str | os.PathLike[str]) -> tuple[list[CommentDoc], np.ndarray]:
+    """Read ``text,label`` rows (label spam/ham, optional author columns); refuse unknown labels before scoring."""
     columns, rows, fh = _open_rows(Path(path))
     with fh:
         if "label" not in columns:
             raise ValueError(f"{path}: needs a 'label' column (spam or ham)")
-        texts, labels, bad = [], [], set()
+        docs, labels, bad = [], [], set()
         for line, row in enumerate(rows, start=2):
             label = (row.get("label") or "").strip().lower()
             if label not in ("spam", "ham"):
                 bad.add(f"line {line}: {label[:20]!r}")
                 continue
-            texts.append(row.get("text") or "")
+            docs.append(_doc(row))
             labels.append(int(label == "spam"))
     if bad:
         raise ValueError(f"{path}: labels must be 'spam' or 'ham' ({', '.join(sorted(bad)[:3])})")
-    if not texts:
+    if not docs:
         raise ValueError(f"{path}: no rows")
-    return texts, np.asarray(labels, dtype=np.int8)
+    return docs, np.asarray(labels, dtype=np.int8)
 
 
 def evaluate_csv(
     scorer: ModelScorer, path: str | os.PathLike[str], defaults: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Score a labelled CSV; positives are comments not approved (held or spam), as the contract counts FPR."""
-    texts, y = read_labelled(path)
+    docs, y = read_labelled(path)
     thresholds = scorer_thresholds(scorer, defaults)
     started = time.perf_counter()
-    p = np.concatenate([_spam_scores(scorer, texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)])
+    p = np.concatenate([_spam_scores(scorer, docs[i : i + BATCH]) for i in range(0, len(docs), BATCH)])
     seconds = time.perf_counter() - started
     both = len(set(y.tolist())) == 2
     return {
-        "n": len(texts),
+        "n": len(docs),
         "n_spam": int(y.sum()),
         "model_version": scorer.version,
         **rates(y, p >= thresholds.approve_below, counts=True),
@@ -94,13 +94,13 @@ def evaluate_csv(
         "decided_spam": rates(y, p > thresholds.spam_above, counts=True),
         "thresholds": {"approve_below": thresholds.approve_below, "spam_above": thresholds.spam_above},
         "seconds": round(seconds, 3),
-        "comments_per_second": round(len(texts) / seconds, 1) if seconds > 0 else None,
+        "comments_per_second": round(len(docs) / seconds, 1) if seconds > 0 else None,
     }
 
 
-def _spam_scores(scorer: ModelScorer, texts: list[str]) -> np.ndarray:
+def _spam_scores(scorer: ModelScorer, docs: list[CommentDoc]) -> np.ndarray:
     """Spam probabilities only (no reasons: evaluation needs none)."""
-    mats = scorer.model.rows(texts)
+    mats = scorer.model.rows(docs)
     return scorer.model.probabilities("spam", mats["spam"])
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from moderation.features import CommentDoc
 from moderation.scoring import ModelScorer, active_version, load_scorer
 from training.datasets import load_sources
 from training.metrics import recall_at_fpr
@@ -50,11 +51,11 @@ class GateResult:
                 "active_recall": self.active, "n": self.n, "basis": self.basis}  # fmt: skip
 
 
-def _recall(scorer: ModelScorer, texts: list[str], y: np.ndarray, target_fpr: float) -> float:
-    """Spam recall of a model at the target FPR on labelled texts."""
+def _recall(scorer: ModelScorer, docs: list[CommentDoc], y: np.ndarray, target_fpr: float) -> float:
+    """Spam recall of a model at the target FPR on labelled comments (text plus author fields)."""
     p = np.concatenate(
-        [scorer.model.probabilities("spam", scorer.model.features(texts[i : i + 512])["spam"])
-         for i in range(0, len(texts), 512)]
+        [scorer.model.probabilities("spam", scorer.model.features(docs[i : i + 512])["spam"])
+         for i in range(0, len(docs), 512)]
     )  # fmt: skip
     return round(recall_at_fpr(y, p, target_fpr), 4)
 
@@ -75,12 +76,12 @@ def compare(
         a = active.card.get("metrics", {}).get("spam", {}).get(key)
         return GateResult(0.01, c, a, 0, "model cards (each model's own held-out split)")
     sources = [s for s in load_sources(list(data), allow_noncommercial=True) if s.kind == "spam"]
-    texts = [t for s in sources for t in s.texts]
+    docs = [d for s in sources for d in s.docs()]
     y = np.asarray([lbl for s in sources for lbl in s.labels], dtype=np.int8)
     if len(set(y.tolist())) < 2:
         raise ValueError("evaluation sets need both spam and ham rows")
-    return GateResult(target_fpr, _recall(cand, texts, y, target_fpr), _recall(active, texts, y, target_fpr),
-                      len(texts), "evaluation sets: " + ", ".join(str(d) for d in data))  # fmt: skip
+    return GateResult(target_fpr, _recall(cand, docs, y, target_fpr), _recall(active, docs, y, target_fpr),
+                      len(docs), "evaluation sets: " + ", ".join(str(d) for d in data))  # fmt: skip
 
 
 def gated_promote(

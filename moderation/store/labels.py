@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moderation.store.models import TrainingLabel
+from moderation.store.models import Comment, TrainingLabel
 
 HEAD_LABELS = {"spam": ("spam", "ham"), "abusive": ("abusive", "clean")}
 """The labels each model head accepts."""
+
+
+class LabelAuthor(NamedTuple):
+    """The author fields of a labelled comment as its row holds them now ('' where unknown or erased)."""
+
+    name: str = ""
+    url: str = ""
+    email: str = ""
+
+
+class LatestLabel(NamedTuple):
+    """One labelled text: what a human said about it, and who wrote it."""
+
+    text: str
+    label: str
+    source: str
+    author: LabelAuthor = LabelAuthor()
 
 
 def add_label(session: Session, *, text: str, head: str, label: str, source: str, site_id: int | None = None,
@@ -25,11 +43,19 @@ def add_label(session: Session, *, text: str, head: str, label: str, source: str
     return row
 
 
-def latest_labels(session: Session, head: str) -> Iterator[tuple[str, str, str]]:
-    """(text, label, source) per labelled text, the latest label winning for a comment (or an identical text)."""
-    stmt = select(TrainingLabel).where(TrainingLabel.head == head).order_by(TrainingLabel.id)
-    latest: dict[str, TrainingLabel] = {}
-    for row in session.scalars(stmt):
-        latest[row.comment_id or f"text:{row.text}"] = row
-    for row in latest.values():
-        yield row.text, row.label, row.source
+def latest_labels(session: Session, head: str) -> Iterator[LatestLabel]:
+    """The latest label per comment (or identical text), with the author fields of the comment's row.
+
+    Author fields are read from ``comments`` at the time of asking, never copied onto labels, so
+    pseudonymisation of the comment applies to its labels too; an erased comment's labels are skipped.
+    """
+    stmt = (select(TrainingLabel, Comment.author_name, Comment.author_url, Comment.author_email, Comment.erased_at)
+            .outerjoin(Comment, Comment.id == TrainingLabel.comment_id)
+            .where(TrainingLabel.head == head).order_by(TrainingLabel.id))
+    latest: dict[str, LatestLabel] = {}
+    for label, name, url, email, erased_at in session.execute(stmt):
+        if erased_at is not None:  # its text is a placeholder now: nothing left to learn from
+            continue
+        author = LabelAuthor(name or "", url or "", email or "")
+        latest[label.comment_id or f"text:{label.text}"] = LatestLabel(label.text, label.label, label.source, author)
+    yield from latest.values()

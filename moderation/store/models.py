@@ -181,7 +181,8 @@ class TrainingLabel(Base):
     """A human label for a text: from a moderator's decision, an Akismet-style report, or an import.
 
     ``model train --include-decisions`` reads these; a later label for the same
-    comment overrides an earlier one.
+    comment overrides an earlier one. Author fields are not copied here: training
+    reads them from the comment's row, so retention and erasure apply to them.
     """
 
     __tablename__ = "training_labels"
