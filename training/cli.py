@@ -293,11 +293,13 @@ def suggest_cmd(limit: int, days: int, version: str | None) -> None:
               help="Also write the Markdown tables here (and the figures as .json beside it).")
 @click.option("--recipe", "names", multiple=True, help="Only these recipes (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object instead.")
-def crossval_cmd(data: Path, out: Path | None, names: tuple[str, ...], as_json: bool) -> None:
+@click.option("--errors", "errors", default=15, show_default=True, type=click.IntRange(min=0),
+              help="List this many hardest false positives and negatives of the shipped recipe (0: none).")
+def crossval_cmd(data: Path, out: Path | None, names: tuple[str, ...], as_json: bool, errors: int) -> None:
     """Grouped cross-validation (held-out channels and campaigns) of our model against the yardsticks."""
     from training.crossval import run_crossval, to_markdown
 
-    results = run_crossval(data, list(names) or None, progress=lambda m: click.echo(m, err=True))
+    results = run_crossval(data, list(names) or None, progress=lambda m: click.echo(m, err=True), errors=errors)
     markdown = to_markdown(results)
     if out is not None:
         out.write_text(markdown, encoding="utf-8")

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
-__all__ = ["best_f1", "choose_thresholds", "curve_metrics", "head_metrics", "per_source_metrics", "rates",
-           "threshold_at_fpr"]
+__all__ = ["best_f1", "choose_thresholds", "curve_metrics", "fold_thresholds", "head_metrics", "per_source_metrics",
+           "rates", "threshold_at_fpr"]
 
 # Marking a comment spam hides it without a human: allow 0.5 % of ham there.
 SPAM_TARGET_FPR = 0.005
@@ -27,6 +27,11 @@ def threshold_at_fpr(y: np.ndarray, p: np.ndarray, target_fpr: float) -> float:
         return 0.0
     # Strictly above the first negative that would exceed the budget.
     return float(np.nextafter(neg[allowed], np.inf))
+
+
+def fold_thresholds(y: np.ndarray, p: np.ndarray, fold: np.ndarray, target_fpr: float) -> dict[int, float]:
+    """threshold_at_fpr of each cross-validation fold's rows alone, by fold (a row is flagged at score >= its own)."""
+    return {int(k): threshold_at_fpr(y[fold == k], p[fold == k], target_fpr) for k in np.unique(fold)}
 
 
 def threshold_at_recall(y: np.ndarray, p: np.ndarray, target_recall: float) -> float:
