@@ -24,14 +24,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.sparsefuncs_fast import _inplace_csr_row_normalize_l2, inplace_csr_row_normalize_l2
 from sklearn.utils.validation import check_is_fitted
 
+from moderation.lexicon import LEXICON_NAMES, Lexicon, apply_word_map
 from moderation.signals import (
     AUTHOR_SIGNAL_NAMES,
-    LEXICON_NAMES,
     SIGNAL_NAMES,
     CommentDoc,
     author_row,
-    lexicon_row,
-    lexicon_spellings,
     signal_row,
     split_docs,
 )
@@ -284,6 +282,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         signal_weight: float = 0.5,
         author: bool = False,
         lexicon: tuple[str, ...] = (),
+        word_map: tuple[tuple[str, str], ...] = (),
     ) -> None:
         """Keep the settings; the vectorizers are built in fit (sklearn convention)."""
         self.word_max_features = word_max_features
@@ -293,18 +292,31 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         self.signal_weight = signal_weight
         self.author = author
         self.lexicon = lexicon
+        self.word_map = word_map
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle; models saved before author signals existed get ``author=False`` and score as before."""
         state.setdefault("author", False)
         state.setdefault("lexicon", ())
+        state.setdefault("word_map", ())
         super().__setstate__(state)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle without the lexicon lookup set (rebuilt from ``lexicon`` on first use)."""
+        """Pickle without the lookup structures (rebuilt from ``lexicon`` and ``word_map`` on first use)."""
         state = dict(super().__getstate__())
-        state.pop("_lexicon_set", None)
+        state.pop("_lexicon", None)
+        state.pop("_word_map_dict", None)
         return state
+
+    def _normalize(self, raw: list[str]) -> tuple[list[str], list[str]]:
+        """(normalised, words mapped) texts: signals read the first, n-grams and the lexicon the second."""
+        normalized = normalize_many(raw)
+        if not self.word_map:
+            return normalized, normalized
+        mapping = self.__dict__.get("_word_map_dict")
+        if mapping is None:
+            mapping = self.__dict__["_word_map_dict"] = dict(self.word_map)
+        return normalized, [apply_word_map(n, mapping) for n in normalized]
 
     def _vectorizers(self) -> list[tuple[str, FastTfidfVectorizer]]:
         """Build the unfitted word and char vectorizers."""
@@ -325,31 +337,34 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     def fit_transform(self, raw_documents: Any, y: Any = None, **fit_params: Any) -> sp.csr_matrix:
         """Fit on raw comments and return their feature rows."""
         raw, docs = split_docs(raw_documents)
-        normalized = normalize_many(raw)
+        normalized, mapped = self._normalize(raw)
         self.vectorizers_ = self._vectorizers()
-        parts = [vec.fit_transform(normalized) for _, vec in self.vectorizers_]
+        parts = [vec.fit_transform(mapped) for _, vec in self.vectorizers_]
         for _, vec in self.vectorizers_:
             if hasattr(vec, "stop_words_"):
                 del vec.stop_words_  # every pruned term: large, needed only for introspection
-        return self._stack(parts, raw, normalized, docs)
+        return self._stack(parts, raw, (normalized, mapped), docs)
 
     def transform(self, raw_documents: Any) -> sp.csr_matrix:
         """Feature rows of raw comments (normalised once, shared by every part)."""
         if not hasattr(self, "vectorizers_"):
             check_is_fitted(self, "vectorizers_")
         raw, docs = split_docs(raw_documents)
-        normalized = normalize_many(raw)
-        return self._stack([vec.transform(normalized) for _, vec in self.vectorizers_], raw, normalized, docs)
+        texts = self._normalize(raw)
+        return self._stack([vec.transform(texts[1]) for _, vec in self.vectorizers_], raw, texts, docs)
 
     def _stack(
-        self, parts: list[sp.csr_matrix], raw: list[str], normalized: list[str], docs: list[CommentDoc]
+        self, parts: list[sp.csr_matrix], raw: list[str], texts: tuple[list[str], list[str]], docs: list[CommentDoc]
     ) -> sp.csr_matrix:
         """Join the n-gram blocks, the signal block and the author block into one CSR matrix."""
-        parts = [*parts, *(sp.csr_matrix(d) for d in self._dense_blocks(raw, normalized, docs))]
+        parts = [*parts, *(sp.csr_matrix(d) for d in self._dense_blocks(raw, texts, docs))]
         return sp.hstack(parts, format="csr", dtype=np.float32)
 
-    def _dense_blocks(self, raw: list[str], normalized: list[str], docs: list[CommentDoc]) -> list[np.ndarray]:
-        """The signal and author blocks (float32, already weighted), those that are switched on."""
+    def _dense_blocks(
+        self, raw: list[str], texts: tuple[list[str], list[str]], docs: list[CommentDoc]
+    ) -> list[np.ndarray]:
+        """The signal, author and lexicon blocks (float32, already weighted), those that are switched on."""
+        normalized, mapped = texts
         blocks = []
         if self.signals:
             folded = [unicodedata.normalize("NFKC", t) if not t.isascii() else t for t in raw]
@@ -361,20 +376,20 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             rows = np.asarray([author_row(d, n) for d, n in zip(docs, normalized, strict=True)], dtype=np.float32)
             blocks.append(rows.reshape(len(raw), len(AUTHOR_SIGNAL_NAMES)) * self.signal_weight)
         if self.lexicon:
-            words = self.__dict__.get("_lexicon_set")
-            if words is None:
-                words = self.__dict__["_lexicon_set"] = lexicon_spellings(self.lexicon)
-            rows = np.asarray([lexicon_row(n, words) for n in normalized], dtype=np.float32)
+            lexicon = self.__dict__.get("_lexicon")
+            if lexicon is None:
+                lexicon = self.__dict__["_lexicon"] = Lexicon(self.lexicon, dict(self.word_map))
+            rows = np.asarray([lexicon.row(n) for n in mapped], dtype=np.float32)
             blocks.append(rows.reshape(len(raw), len(LEXICON_NAMES)) * self.signal_weight)
         return blocks
 
     def rows(self, raw_documents: Any) -> SparseRows | sp.csr_matrix:
         """Feature rows for scoring: SparseRows (same values as ``transform``, no scipy overhead) where supported."""
         raw, docs = split_docs(raw_documents)
-        normalized = normalize_many(raw)
-        blocks = [vec.triplets(normalized) for _, vec in self.vectorizers_]
+        texts = self._normalize(raw)
+        blocks = [vec.triplets(texts[1]) for _, vec in self.vectorizers_]
         if any(b is None for b in blocks):
-            return self._stack([vec.transform(normalized) for _, vec in self.vectorizers_], raw, normalized, docs)
+            return self._stack([vec.transform(texts[1]) for _, vec in self.vectorizers_], raw, texts, docs)
         rows, cols, data, offset = [], [], [], 0
         for (_, vec), block in zip(self.vectorizers_, blocks, strict=True):
             assert block is not None
@@ -382,7 +397,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             cols.append(block[1] + offset)
             data.append(block[2])
             offset += len(vec.vocabulary_)
-        for dense in self._dense_blocks(raw, normalized, docs):
+        for dense in self._dense_blocks(raw, texts, docs):
             r, c = np.nonzero(dense)  # row-major, as csr_matrix(dense) keeps them
             rows.append(r.astype(np.int64))
             cols.append(c.astype(np.int64) + offset)

@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from moderation.features import CommentDoc, CommentFeatures, SparseRows
-from moderation.signals import load_lexicon
+from moderation.lexicon import load_lexicon, load_word_map
 from moderation.text import normalize_many
 
 __all__ = [
@@ -55,14 +55,17 @@ class FeatureParams:
     signals: bool = True
     author: bool = True  # author name/URL/e-mail signals (texts without author fields get zeros)
     lexicon: str | None = str(DEFAULT_LEXICON)  # abusive-word lexicon file, read at training, stored in the model
+    # slang/typo -> formal word CSV (word,normalized), read at training, stored in the model
+    word_map: str | None = None
 
 
 def build_features(params: FeatureParams | None = None) -> CommentFeatures:
     """Build the unfitted raw comment -> (word 1-2, char_wb 2-5 TF-IDF, signals) transform."""
     p = params or FeatureParams()
     words = load_lexicon(p.lexicon) if p.lexicon else ()
+    mapping = load_word_map(p.word_map) if p.word_map else ()
     return CommentFeatures(p.word_max_features, p.char_max_features, p.min_df, signals=p.signals, author=p.author,
-                           lexicon=words)
+                           lexicon=words, word_map=mapping)
 
 
 def build_classifier(params: FeatureParams | None = None) -> LogisticRegression | LinearSVC:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 from typing import NamedTuple
 
 from moderation.text import normalize
@@ -102,50 +101,3 @@ def author_row(doc: CommentDoc, normalized_text: str) -> list[float]:
         float(bool(url) and _brandish(normalize(url))),
         float(bool(domain) and _brandish(domain)),
     ]
-
-
-LEXICON_NAMES = ("lexicon:abusive", "lexicon:abusive_many")
-"""Columns from the abusive-word lexicon (config/lexicons/abusive_id.txt, stored in the model when trained)."""
-
-
-_NON_WORD = re.compile(r"[\W_]+")
-_REPEATS = re.compile(r"(.)\1+")
-
-
-def _lexicon_form(word: str) -> str:
-    """A word as the lexicon keeps it: repeated letters squeezed to one (goblooook, goblook -> goblok)."""
-    return _REPEATS.sub(r"\1", word)
-
-
-def load_lexicon(path: str | Path) -> tuple[str, ...]:
-    """The words of a lexicon file (one per line, '#' comments) in their squeezed form."""
-    words = {_lexicon_form(normalize(line.strip())) for line in Path(path).read_text(encoding="utf-8").splitlines()
-             if line.strip() and not line.lstrip().startswith("#")}
-    return tuple(sorted(w for w in words if w and " " not in w))
-
-
-def lexicon_spellings(words: Iterable[str]) -> frozenset[str]:
-    """Every way a squeezed lexicon word can appear in normalised text, where a letter repeats at most twice.
-
-    normalize() already squeezes runs to two letters, so matching a comment word is one set lookup
-    (no per-word regex on the scoring path): goblok -> goblok, gooblok, gobblok ... goobbllookk.
-    """
-    out: set[str] = set()
-    for word in words:
-        options = [(c, c + c) for c in word] if len(word) <= 12 else [(c,) for c in word]
-        spellings = [""]
-        for choice in options:
-            spellings = [s + c for s in spellings for c in choice]
-        out.update(spellings)
-    return frozenset(out)
-
-
-def lexicon_row(normalized: str, spellings: frozenset[str]) -> list[float]:
-    """Whether the normalised text holds a lexicon word, and how many (capped at 3), each 0..1."""
-    hits = 0
-    for token in normalized.split():
-        if token in spellings:
-            hits += 1
-        elif not token.isalnum():  # "bangsat!" or "tolol,": look at its word parts
-            hits += sum(1 for part in _NON_WORD.split(token) if part in spellings)
-    return [float(hits > 0), min(hits, 3) / 3]

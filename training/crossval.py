@@ -1,11 +1,14 @@
 """Run the whole evaluation (grouped CV, obfuscation, YouTube and abuse CV) and print it as tables.
 
-``moderation model crossval --data ../shared/data [--out docs/model/crossval.md] [--json]``
-or ``python -m training.crossval ../shared/data``.  CPU-heavy: run it with ``nice -n 19``.
+``moderation model crossval --data ../shared/data [--out docs/model/crossval.md] [--json] [--errors 15]``
+or ``python -m training.crossval ../shared/data [OUT.md] [--recipe NAME ...] [--errors N]``.
+CPU-heavy: run it with ``nice -n 19``.  The report ends with the hardest false positives and negatives
+of the shipped recipe (the first "ours ..." one run).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -13,7 +16,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from training.datasets import find_word_map
+from training.errors import hardest_errors, markdown_section
 from training.evaluate import (
+    CVResult,
+    EvalData,
     abuse_cv,
     grouped_cv,
     load_binary,
@@ -25,6 +32,8 @@ from training.evaluate import (
 
 __all__ = ["run_crossval", "to_markdown"]
 
+ERRORS = 15
+"""How many of the hardest false positives and negatives the report lists by default."""
 _COLUMNS = ("n", "n_positive", "roc_auc", "pr_auc", "best_f1", "recall_at_fpr_1pct", "recall_at_fpr_0_1pct")
 
 
@@ -34,11 +43,16 @@ def run_crossval(
     folds: int = 5,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    errors: int = ERRORS,
 ) -> dict[str, Any]:
-    """Run every part of the evaluation for the chosen recipes; return one JSON-able dict."""
+    """Run every part of the evaluation for the chosen recipes; return one JSON-able dict.
+
+    ``errors``: how many hardest false positives/negatives of the first "ours ..." recipe to list (0: none).
+    """
     started = time.perf_counter()
-    makers = recipes(names)
     root = Path(data_dir)
+    word_map = find_word_map([root])  # what `model train --data DIR` would use
+    makers = recipes(names, word_map=None if word_map is None else str(word_map))
     spam = load_grouped_spam(root)
     result = grouped_cv(spam, makers, folds=folds, seed=seed, progress=progress)
     out: dict[str, Any] = {
@@ -46,6 +60,9 @@ def run_crossval(
         "grouped_rows": len(spam.texts),
         "grouped_groups": len(set(spam.groups)),
     }
+    hard = _hardest(spam, result, errors)
+    if hard is not None:
+        out["hardest_errors"] = hard
     ysc = root / "youtube_spam_collection" / "data.csv"
     if ysc.is_file():
         out["youtube_spam_collection_f1"] = ysc_cv(load_binary(ysc, "spam"), makers, seed)
@@ -54,6 +71,14 @@ def run_crossval(
         out["id_abusive_news_comments_f1"] = abuse_cv(load_binary(abuse, "abusive"), makers, seed)
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
+
+
+def _hardest(data: EvalData, result: CVResult, n: int) -> dict[str, Any] | None:
+    """The hardest errors of the shipped recipe (the first "ours ..." one run), or None without one or n == 0."""
+    shipped = next((name for name in result.clean if name.startswith("ours")), None)
+    if shipped is None or n <= 0:
+        return None
+    return {"recipe": shipped, **hardest_errors(data, result.clean[shipped], result.fold, n).to_dict()}
 
 
 def _fmt(value: Any) -> str:
@@ -105,21 +130,39 @@ def to_markdown(results: dict[str, Any]) -> str:
                   "| recipe | F1 at default threshold | F1 at inner-fold threshold |", "|---|---:|---:|"]  # fmt: skip
         lines += [f"| {k} | {v['f1_at_default']:.4f} | {v['f1_inner_threshold']:.4f} |"
                   for k, v in results["id_abusive_news_comments_f1"].items()]  # fmt: skip
+    if "hardest_errors" in results:
+        lines += ["", *markdown_section(results["hardest_errors"])]
     lines += ["", f"Total run time: {results['seconds']} s."]
     return "\n".join(lines) + "\n"
 
 
+def _stderr(message: str) -> None:
+    """Progress goes to stderr, so stdout carries the report alone."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line: DATA_DIR [OUT.md] [--recipe NAME ...] [--errors N]."""
+    parser = argparse.ArgumentParser(prog="python -m training.crossval", description="Grouped cross-validation report.")
+    parser.add_argument("data", type=Path, help="A folder laid out like shared/data.")
+    parser.add_argument("out", type=Path, nargs="?", help="Also write the Markdown here (and the .json beside it).")
+    parser.add_argument("--recipe", dest="names", metavar="NAME", action="append", help="Only this recipe (repeat).")
+    parser.add_argument("--errors", type=int, default=ERRORS, metavar="N", help="Hardest errors to list (default 15).")
+    args = parser.parse_intermixed_args(argv)
+    if args.errors < 0:
+        parser.error("--errors must be 0 or more")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command-line entry: DATA_DIR [OUT.md] [--recipe NAME ...]."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    names = [args[i + 1] for i, a in enumerate(args) if a == "--recipe"]
-    positional = [a for i, a in enumerate(args) if a != "--recipe" and (i == 0 or args[i - 1] != "--recipe")]
-    results = run_crossval(positional[0], names or None, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    """Command-line entry: DATA_DIR [OUT.md] [--recipe NAME ...] [--errors N]."""
+    args = _parse(argv)
+    results = run_crossval(args.data, args.names, progress=_stderr, errors=args.errors)
     markdown = to_markdown(results)
     print(markdown)
-    if len(positional) > 1:
-        Path(positional[1]).write_text(markdown, encoding="utf-8")
-        Path(positional[1]).with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    if args.out is not None:
+        args.out.write_text(markdown, encoding="utf-8")
+        args.out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ __all__ = [
     "KIND_OF",
     "LabeledSource",
     "SourceInfo",
+    "WordMapInfo",
+    "find_word_map",
     "load_csv",
     "load_manifest",
     "load_sources",
@@ -116,6 +118,37 @@ def load_manifest(path: str | os.PathLike[str] | None = None) -> dict[str, Sourc
             path=str(entry.get("path", "")),
         )
     return out
+
+
+@dataclass(frozen=True)
+class WordMapInfo:
+    """One ``[word_maps.NAME]`` manifest entry: a slang/typo -> formal word CSV inside a data folder."""
+
+    name: str
+    path: str  # relative to the data folder
+    licence: str
+    commercial: bool
+    citation: str = ""
+
+
+def load_word_maps(path: str | os.PathLike[str] | None = None) -> list[WordMapInfo]:
+    """The word maps the manifest lists, in file order."""
+    with Path(path or manifest_path()).open("rb") as fh:
+        raw = tomllib.load(fh)
+    return [WordMapInfo(name, str(e["path"]), str(e.get("licence", "unknown")), bool(e.get("commercial", False)),
+                        str(e.get("citation", ""))) for name, e in raw.get("word_maps", {}).items()]  # fmt: skip
+
+
+def find_word_map(paths: Sequence[str | os.PathLike[str]], allow_noncommercial: bool = False) -> Path | None:
+    """The first manifest word map found in one of the data folders trained on (licence permitting)."""
+    folders = [Path(p) for p in paths if Path(p).is_dir()]
+    for info in load_word_maps():
+        if not info.commercial and not allow_noncommercial:
+            continue
+        for folder in folders:
+            if (folder / info.path).is_file():
+                return folder / info.path
+    return None
 
 
 def _user_info(path: Path) -> SourceInfo:

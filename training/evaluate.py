@@ -33,7 +33,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -173,16 +173,20 @@ class OurRecipe:
         return np.asarray(self.clf.decision_function(self.features.transform(list(texts))), dtype=np.float64)
 
 
-def recipes(names: Sequence[str] | None = None) -> dict[str, Callable[[], Recipe]]:
-    """The recipes compared in one run, by name (default: all)."""
+def recipes(names: Sequence[str] | None = None, word_map: str | None = None) -> dict[str, Callable[[], Recipe]]:
+    """The recipes compared in one run, by name (default: all); ``word_map`` as training would find it."""
+    shipped = FeatureParams(classifier="lr", word_map=word_map)
     table: dict[str, Callable[[], Recipe]] = {
         "yardstick char-svm": lambda: SklearnRecipe(yardstick_svm),
         "yardstick word+char-lr": lambda: SklearnRecipe(yardstick_lr),
-        "ours (lr)": lambda: OurRecipe(FeatureParams(classifier="lr")),
-        "ours (lr, no author)": lambda: OurRecipe(FeatureParams(classifier="lr", author=False)),
-        "ours (lr, no lexicon)": lambda: OurRecipe(FeatureParams(classifier="lr", lexicon=None)),
-        "ours (svm)": lambda: OurRecipe(FeatureParams(classifier="svm", C=0.5)),
+        "ours (lr)": lambda: OurRecipe(shipped),
+        "ours (lr, no author)": lambda: OurRecipe(replace(shipped, author=False)),
+        "ours (lr, no lexicon)": lambda: OurRecipe(replace(shipped, lexicon=None)),
+        "ours (lr, no word map)": lambda: OurRecipe(replace(shipped, word_map=None)),
+        "ours (svm)": lambda: OurRecipe(replace(shipped, classifier="svm", C=0.5)),
     }
+    if word_map is None:  # the same recipe as "ours (lr)"
+        del table["ours (lr, no word map)"]
     return {k: v for k, v in table.items() if names is None or k in names}
 
 

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from moderation.model import (
     compact,
 )
 from moderation.text import normalize_many
-from training.datasets import LabeledSource, load_sources
+from training.datasets import LabeledSource, find_word_map, load_sources
 from training.metrics import choose_thresholds, head_metrics, per_source_metrics
 
 __all__ = ["HeadData", "dedupe", "fingerprint", "train_model"]
@@ -166,6 +167,11 @@ def _with_seed(sources: list[LabeledSource], allow_noncommercial: bool) -> list[
     return sources + load_sources([], allow_noncommercial=allow_noncommercial)
 
 
+def _str_or_none(path: Path | None) -> str | None:
+    """A path as the string FeatureParams keeps (None stays None)."""
+    return None if path is None else str(path)
+
+
 def train_model(
     sources: Sequence[str | os.PathLike[str]],
     *,
@@ -182,7 +188,7 @@ def train_model(
     held-out split, for the report's curves.
     """
     started = time.perf_counter()
-    params = params or FeatureParams()
+    params = params or FeatureParams(word_map=_str_or_none(find_word_map(sources, allow_noncommercial)))
     loaded = load_sources(sources, allow_noncommercial=allow_noncommercial)
     if include_seed:
         loaded = _with_seed(loaded, allow_noncommercial)

@@ -1,0 +1,86 @@
+"""The abusive-word lexicon matcher and the slang/typo word map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moderation.features import CommentFeatures
+from moderation.lexicon import Lexicon, apply_word_map, load_lexicon, load_word_map
+from moderation.model import DEFAULT_LEXICON, FeatureParams, build_features
+from moderation.text import normalize
+from training.datasets import find_word_map
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    """The shipped lexicon's matcher."""
+    return Lexicon(load_lexicon(DEFAULT_LEXICON))
+
+
+def hits(lexicon: Lexicon, text: str) -> list[float]:
+    """The lexicon columns of one raw text."""
+    return lexicon.row(normalize(text))
+
+
+def test_lexicon_words_are_found_however_they_are_typed(lexicon: Lexicon) -> None:
+    """Fancy letters, repeats, look-alikes and punctuation around a word still count."""
+    assert {"bangsat", "goblok", "gooblook", "kadrun"} <= lexicon.spellings
+    assert hits(lexicon, "Dasar 𝐁𝐀𝐍𝐆𝐒𝐀𝐓 kau") == [1.0, 1 / 3]
+    assert hits(lexicon, "goblooook, tolol, bangsat!") == [1.0, 1.0]
+    assert hits(lexicon, "Sampah di pasar belum diangkut") == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("text", ["tol*l!!", "KPI b*ngs*t", "dasar gblk", "kntl", "kedunguannya", "goblokmu",
+                                  "dibegoin terus", "bodohnya", "kebodohan mereka", "setannya"])
+def test_masked_vowelless_and_affixed_insults_count(lexicon: Lexicon, text: str) -> None:
+    """Insults written with '*', without vowels, or inside Indonesian affixes are found."""
+    assert hits(lexicon, text)[0] == 1.0
+
+
+@pytest.mark.parametrize("text", ["dng teman", "pembangunan jalan tol", "kebanyakan orang", "***", "santai", "stn",
+                                  "sampahnya dibuang", "asumsi saya", "pantai indah", "penyetelan mesin"])
+def test_everyday_words_do_not_count(lexicon: Lexicon, text: str) -> None:
+    """Abbreviations, words that contain an insult's letters and a lone mask are not insults."""
+    assert hits(lexicon, text) == [0.0, 0.0]
+
+
+def test_matcher_cache_is_bounded(lexicon: Lexicon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-word cache is cleared when full, and verdicts stay the same after."""
+    monkeypatch.setattr("moderation.lexicon.CACHE_SIZE", 3)
+    fresh = Lexicon(lexicon.words)
+    for word in ("kntlx", "abcd", "efgh", "ijkl", "gblk"):
+        fresh.is_word(word)
+    assert len(fresh._cache) <= 3 and fresh.is_word("gblk") and not fresh.is_word("abcd")
+
+
+def test_word_map_reads_single_words_only(tmp_path: Path) -> None:
+    """Fragments with spaces or symbols are skipped; keys are normalised like comment text."""
+    path = tmp_path / "map.csv"
+    path.write_text("word,normalized\nyg,yang\nGK,tidak\ntol l,tolol\ngara¬≤,gara\nbocorrrrr,bocor\nsama,sama\n",
+                    encoding="utf-8")  # fmt: skip
+    mapping = dict(load_word_map(path))
+    assert mapping == {"yg": "yang", "gk": "tidak", "bocorr": "bocor"}
+    assert apply_word_map(normalize("Yg bocorrrrr, GK jelas!"), mapping) == "yang bocor, tidak jelas!"
+
+
+def test_features_store_the_word_map_and_apply_it(tmp_path: Path) -> None:
+    """A model trained with a word map keeps it and maps words before n-grams and the lexicon."""
+    path = tmp_path / "map.csv"
+    path.write_text("word,normalized\ngblg,goblog\nyg,yang\n", encoding="utf-8")
+    step: CommentFeatures = build_features(FeatureParams(word_map=str(path), min_df=1))
+    matrix = step.fit_transform(["yg gblg", "yang baik"])
+    names = list(step.get_feature_names_out())
+    assert step.word_map == (("gblg", "goblog"), ("yg", "yang"))
+    assert "yg" not in names and "yang" in names
+    assert matrix[0, names.index("lexicon:abusive")] > 0
+
+
+def test_training_finds_the_manifest_word_map_in_a_data_folder(tmp_path: Path) -> None:
+    """A data folder holding the manifest's word map gives its path; a folder without it gives none."""
+    assert find_word_map([tmp_path]) is None
+    target = tmp_path / "id_abusive_news_comments" / "acronyms_typos.csv"
+    target.parent.mkdir()
+    target.write_text("word,normalized\nyg,yang\n", encoding="utf-8")
+    assert find_word_map([tmp_path / "missing.csv", tmp_path]) == target
