@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.sparsefuncs_fast import _inplace_csr_row_normalize_l2, inplace_csr_row_normalize_l2
 from sklearn.utils.validation import check_is_fitted
 
-from moderation.lexicon import LEXICON_NAMES, Lexicon, apply_word_map
+from moderation.lexicon import LEXICON_NAMES, Lexicon, apply_word_map, mask_brands
 from moderation.signals import (
     AUTHOR_SIGNAL_NAMES,
     SIGNAL_NAMES,
@@ -283,6 +283,8 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         author: bool = False,
         lexicon: tuple[str, ...] = (),
         word_map: tuple[tuple[str, str], ...] = (),
+        brands: bool = False,
+        not_brands: tuple[str, ...] = (),
     ) -> None:
         """Keep the settings; the vectorizers are built in fit (sklearn convention)."""
         self.word_max_features = word_max_features
@@ -293,12 +295,16 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         self.author = author
         self.lexicon = lexicon
         self.word_map = word_map
+        self.brands = brands
+        self.not_brands = not_brands
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle; models saved before author signals existed get ``author=False`` and score as before."""
         state.setdefault("author", False)
         state.setdefault("lexicon", ())
         state.setdefault("word_map", ())
+        state.setdefault("brands", False)  # older models read brand names as they are
+        state.setdefault("not_brands", ())
         super().__setstate__(state)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -309,14 +315,18 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return state
 
     def _normalize(self, raw: list[str]) -> tuple[list[str], list[str]]:
-        """(normalised, words mapped) texts: signals read the first, n-grams and the lexicon the second."""
+        """(normalised, model text): signals read the first; n-grams and lexicon the words mapped, brands masked."""
         normalized = normalize_many(raw)
-        if not self.word_map:
-            return normalized, normalized
-        mapping = self.__dict__.get("_word_map_dict")
-        if mapping is None:
-            mapping = self.__dict__["_word_map_dict"] = dict(self.word_map)
-        return normalized, [apply_word_map(n, mapping) for n in normalized]
+        texts = normalized
+        if self.word_map:
+            mapping = self.__dict__.get("_word_map_dict")
+            if mapping is None:
+                mapping = self.__dict__["_word_map_dict"] = dict(self.word_map)
+            texts = [apply_word_map(n, mapping) for n in texts]
+        if self.brands:
+            keep = frozenset(self.not_brands)
+            texts = [mask_brands(t, keep) for t in texts]
+        return normalized, texts
 
     def _vectorizers(self) -> list[tuple[str, FastTfidfVectorizer]]:
         """Build the unfitted word and char vectorizers."""

@@ -1,4 +1,4 @@
-"""Word lists a model carries: the abusive-word lexicon and a slang/typo -> formal word map.
+"""Word lists a model carries (abusive words, slang -> formal words, tokens that are not brands) and their use.
 
 Both are read from files when a model is trained and stored inside it (a saved
 model never changes under a worker).  Matching happens on normalised text
@@ -15,9 +15,18 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from moderation.text import normalize
+from moderation.text import BRAND, normalize
 
-__all__ = ["LEXICON_NAMES", "Lexicon", "apply_word_map", "load_lexicon", "load_word_map"]
+__all__ = [
+    "BRAND_TOKEN",
+    "LEXICON_NAMES",
+    "Lexicon",
+    "apply_word_map",
+    "load_lexicon",
+    "load_word_map",
+    "load_words",
+    "mask_brands",
+]
 
 LEXICON_NAMES = ("lexicon:abusive", "lexicon:abusive_many")
 """Columns from the abusive-word lexicon (config/lexicons/abusive_id.txt, stored in the model when trained)."""
@@ -25,6 +34,11 @@ LEXICON_NAMES = ("lexicon:abusive", "lexicon:abusive_many")
 CACHE_SIZE = 100_000
 """Words whose fuzzy lexicon verdict is remembered per Lexicon (the cache is cleared when full)."""
 
+BRAND_TOKEN = "xbrandx"
+"""What a brand-like token becomes in the text the n-grams read (like xurlx for a link)."""
+
+# A year after letters is a date, not a gambling brand (pemilu2024, piala1998).
+_YEAR_SUFFIX = re.compile(r"\D(19[4-9]\d|20[0-4]\d)$")
 _NON_WORD = re.compile(r"[^\w*]+")
 _REPEATS = re.compile(r"(.)\1+")
 _VOWELS = str.maketrans("", "", "aiueo")
@@ -44,11 +58,16 @@ def _skeleton(word: str) -> str:
     return word[0] + word[1:].translate(_VOWELS)
 
 
-def load_lexicon(path: str | Path) -> tuple[str, ...]:
-    """The words of a lexicon file (one per line, '#' comments) in their squeezed form."""
+def load_words(path: str | Path) -> tuple[str, ...]:
+    """The words of a list file (one per line, '#' comments), normalised, single words only, sorted."""
     lines = Path(path).read_text(encoding="utf-8").splitlines()
-    words = {_squeeze(normalize(line.strip())) for line in lines if line.strip() and not line.lstrip().startswith("#")}
+    words = {normalize(line.strip()) for line in lines if line.strip() and not line.lstrip().startswith("#")}
     return tuple(sorted(w for w in words if w and " " not in w))
+
+
+def load_lexicon(path: str | Path) -> tuple[str, ...]:
+    """The words of a lexicon file in their squeezed form (goblook -> goblok)."""
+    return tuple(sorted({_squeeze(w) for w in load_words(path)}))
 
 
 def _spellings(words: Iterable[str]) -> frozenset[str]:
@@ -159,3 +178,20 @@ def apply_word_map(normalized: str, mapping: dict[str, str]) -> str:
         else:
             out.append(_WORD.sub(lambda m: mapping.get(m.group(0), m.group(0)), token))
     return " ".join(out)
+
+
+def mask_brands(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """Brand-like tokens replaced by ``xbrandx``, except years and tokens whose letters are in ``keep`` (jkt48).
+
+    New gambling campaigns arrive under new names every week; with the name
+    masked the model learns what surrounds one ("main di xbrandx", "xbrandx
+    gacor") instead of memorising the names it was trained on.
+    """
+    if not any(c.isdigit() for c in text):
+        return text
+    return BRAND.sub(lambda m: _brand_or_keep(m.group(0), keep), text)
+
+
+def _brand_or_keep(token: str, keep: frozenset[str]) -> str:
+    """The placeholder for a brand; the token itself for a year or a listed word."""
+    return token if token.rstrip("0123456789") in keep or _YEAR_SUFFIX.search(token) else BRAND_TOKEN

@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from moderation.features import CommentDoc, CommentFeatures, SparseRows
-from moderation.lexicon import load_lexicon, load_word_map
+from moderation.lexicon import load_lexicon, load_word_map, load_words
 from moderation.text import normalize_many
 
 __all__ = [
@@ -43,6 +43,10 @@ DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "config" / "lexicons"
 """The project's own Indonesian abusive-word list (a feature of both heads; the abusive head uses it)."""
 
 
+DEFAULT_NOT_BRANDS = DEFAULT_LEXICON.parent / "not_brands.txt"
+"""Letter parts of letter+digit tokens that are not gambling brands (jkt48, densus88, iphone15)."""
+
+
 @dataclass(frozen=True)
 class FeatureParams:
     """Vocabulary limits, regularisation and the classifier of each head (kept small enough to load fast)."""
@@ -55,6 +59,8 @@ class FeatureParams:
     signals: bool = True
     author: bool = True  # author name/URL/e-mail signals (texts without author fields get zeros)
     lexicon: str | None = str(DEFAULT_LEXICON)  # abusive-word lexicon file, read at training, stored in the model
+    brands: bool = True  # brand-like tokens (aero88) read as xbrandx, so new campaign names look like known ones
+    not_brands: str | None = str(DEFAULT_NOT_BRANDS)  # letters+digits that are not brands (jkt48), stored in the model
     # slang/typo -> formal word CSV (word,normalized), read at training, stored in the model
     word_map: str | None = None
 
@@ -65,7 +71,8 @@ def build_features(params: FeatureParams | None = None) -> CommentFeatures:
     words = load_lexicon(p.lexicon) if p.lexicon else ()
     mapping = load_word_map(p.word_map) if p.word_map else ()
     return CommentFeatures(p.word_max_features, p.char_max_features, p.min_df, signals=p.signals, author=p.author,
-                           lexicon=words, word_map=mapping)
+                           lexicon=words, word_map=mapping, brands=p.brands,
+                           not_brands=load_words(p.not_brands) if p.not_brands else ())
 
 
 def build_classifier(params: FeatureParams | None = None) -> LogisticRegression | LinearSVC:

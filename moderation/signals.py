@@ -11,9 +11,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from moderation.text import normalize
+from moderation.text import BRAND, normalize
 
-_BRAND = re.compile(r"(?<![\w])[a-z]{3,}\d{2,}(?![\w])")
 _CONTACT_TOKENS = ("xurlx", "xemailx", "xphonex")
 SIGNAL_NAMES = (
     "signal:link", "signal:links_many", "signal:email", "signal:phone", "signal:brand_token",
@@ -42,7 +41,7 @@ def signal_row(raw: str, normalized: str) -> list[float]:
         float(n_links > 1),
         float("xemailx" in normalized),
         float("xphonex" in normalized),
-        float(_BRAND.search(normalized) is not None),
+        float(BRAND.search(normalized) is not None),
         float("<a " in raw.lower()),
         caps,
         min(emoji / 4.0, 1.0),

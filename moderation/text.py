@@ -15,7 +15,10 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-__all__ = ["join_spaced_letters", "normalize", "normalize_many"]
+__all__ = ["BRAND", "join_spaced_letters", "normalize", "normalize_many"]
+
+BRAND = re.compile(r"(?<![\w])[a-z]{3,}\d{2,}(?![\w])")
+"""A brand-like token in normalised text: 3+ letters then 2+ digits (aero88, garuda138, alexis17)."""
 
 # Invisible characters used to split words without a visible gap.  Some of
 # them (soft hyphen, U+2063) survive NFKC, so they are removed explicitly.

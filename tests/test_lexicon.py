@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from moderation.features import CommentFeatures
-from moderation.lexicon import Lexicon, apply_word_map, load_lexicon, load_word_map
-from moderation.model import DEFAULT_LEXICON, FeatureParams, build_features
+from moderation.lexicon import Lexicon, apply_word_map, load_lexicon, load_word_map, load_words, mask_brands
+from moderation.model import DEFAULT_LEXICON, DEFAULT_NOT_BRANDS, FeatureParams, build_features
 from moderation.text import normalize
 from training.datasets import find_word_map
 
@@ -84,3 +84,38 @@ def test_training_finds_the_manifest_word_map_in_a_data_folder(tmp_path: Path) -
     target.parent.mkdir()
     target.write_text("word,normalized\nyg,yang\n", encoding="utf-8")
     assert find_word_map([tmp_path / "missing.csv", tmp_path]) == target
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Main di ALEXIS17 gacor", "main di xbrandx gacor"),
+    ("𝐀𝐄𝐑𝐎𝟴𝟴 maxwin, garuda138!", "xbrandx maxwin, xbrandx!"),
+    ("konser JKT48 dan Densus88", "konser jkt48 dan densus88"),
+    ("pemilu2024 damai, iphone15 mahal", "pemilu2024 damai, iphone15 mahal"),
+    ("skor 2-1, jam 10", "skor 2-1, jam 10"),
+])  # fmt: skip
+def test_brand_names_are_masked_but_years_and_listed_names_are_not(text: str, expected: str) -> None:
+    """Letter+digit brands read as xbrandx; a year after letters and the not-brands list keep their name."""
+    keep = frozenset(load_words(DEFAULT_NOT_BRANDS))
+    assert mask_brands(normalize(text), keep) == expected
+
+
+def test_model_text_masks_brands_while_signals_still_see_them() -> None:
+    """The n-grams read xbrandx for any campaign name; the brand-token signal still fires on the real text."""
+    step: CommentFeatures = build_features(FeatureParams(min_df=1))
+    matrix = step.fit_transform(["main di AERO88 gacor", "main di PULAU777 gacor", "berita hari ini"])
+    names = list(step.get_feature_names_out())
+    assert "di xbrandx" in names and not any("aero88" in n or "pulau777" in n for n in names)
+    assert matrix[0, names.index("signal:brand_token")] > 0
+    unseen = step.transform(["main di MEGABET99 gacor"])
+    assert unseen[0, names.index("di xbrandx")] > 0
+
+
+def test_models_saved_before_brand_masking_read_brands_as_they_are() -> None:
+    """An older pickle has no ``brands`` setting and keeps reading brand names unmasked."""
+    step: CommentFeatures = build_features(FeatureParams(min_df=1))
+    state = step.__getstate__()
+    for name in ("brands", "not_brands"):
+        del state[name]
+    old = CommentFeatures.__new__(CommentFeatures)
+    old.__setstate__(state)
+    assert old.brands is False and old._normalize(["AERO88"])[1] == ["aero88"]
