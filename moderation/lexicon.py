@@ -14,6 +14,7 @@ import csv
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from moderation.text import BRAND, normalize
 
@@ -39,6 +40,7 @@ BRAND_TOKEN = "xbrandx"
 
 # A year after letters is a date, not a gambling brand (pemilu2024, piala1998).
 _YEAR_SUFFIX = re.compile(r"\D(19[4-9]\d|20[0-4]\d)$")
+_TWO_DIGITS = re.compile(r"\d\d")
 _NON_WORD = re.compile(r"[^\w*]+")
 _REPEATS = re.compile(r"(.)\1+")
 _VOWELS = str.maketrans("", "", "aiueo")
@@ -96,28 +98,41 @@ class Lexicon:
         self.by_length: dict[int, list[str]] = {}
         for word in self.words:
             self.by_length.setdefault(len(word), []).append(word)
-        self._cache: dict[str, bool] = {}
+        self._tokens: dict[str, int] = {}
+        self._words_seen: dict[str, bool] = {}
 
     def row(self, normalized: str) -> list[float]:
         """Whether the normalised text holds a lexicon word, and how many (capped at 3), each 0..1."""
-        hits = 0
+        cache, hits = self._tokens, 0
         for token in normalized.split():
-            if token in self.spellings:
-                hits += 1
-            elif token.isalnum():
-                hits += self.is_word(token)
-            else:  # "bangsat!", "tolol," or "tol*l": look at its word parts
-                hits += sum(self.is_word(part) for part in _NON_WORD.split(token) if part)
+            found = cache.get(token)  # the common case: one dict probe per word
+            if found is None:
+                found = self._remember(cache, token, self._token_hits(token))
+            hits += found
         return [float(hits > 0), min(hits, 3) / 3]
+
+    def _token_hits(self, token: str) -> int:
+        """How many lexicon words one whitespace-separated token holds ("bangsat!" 1, "tolol,bego" 2)."""
+        if token in self.spellings:
+            return 1
+        if token.isalnum():
+            return int(self.is_word(token))
+        return sum(self.is_word(part) for part in _NON_WORD.split(token) if part)
 
     def is_word(self, part: str) -> bool:
         """Whether one word (no spaces) is a lexicon word in some spelling (cached)."""
-        found = self._cache.get(part)
+        found = self._words_seen.get(part)
         if found is None:
-            if len(self._cache) >= CACHE_SIZE:
-                self._cache.clear()
-            found = self._cache[part] = self._match(part)
+            found = self._remember(self._words_seen, part, self._match(part))
         return found
+
+    @staticmethod
+    def _remember(cache: dict[str, Any], key: str, value: Any) -> Any:
+        """Store a verdict, emptying the cache first when it is full (bounded memory, no LRU bookkeeping)."""
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        cache[key] = value
+        return value
 
     def _match(self, part: str) -> bool:
         """The uncached test: exact spelling, masked letters, vowel-less spelling, or an affixed form."""
@@ -168,16 +183,10 @@ def load_word_map(path: str | Path) -> tuple[tuple[str, str], ...]:
 
 def apply_word_map(normalized: str, mapping: dict[str, str]) -> str:
     """Normalised text with each mapped word replaced by its formal form (yg -> yang, gk -> tidak)."""
-    out = []
-    for token in normalized.split():
-        formal = mapping.get(token)
-        if formal is not None:
-            out.append(formal)
-        elif token.isalnum():
-            out.append(token)
-        else:
-            out.append(_WORD.sub(lambda m: mapping.get(m.group(0), m.group(0)), token))
-    return " ".join(out)
+    # One C-level scan decides the common case (no mapped word) without a Python call per word.
+    if mapping.keys().isdisjoint(_WORD.findall(normalized)):
+        return normalized
+    return _WORD.sub(lambda m: mapping.get(m.group(0), m.group(0)), normalized)
 
 
 def mask_brands(text: str, keep: frozenset[str] = frozenset()) -> str:
@@ -187,7 +196,7 @@ def mask_brands(text: str, keep: frozenset[str] = frozenset()) -> str:
     masked the model learns what surrounds one ("main di xbrandx", "xbrandx
     gacor") instead of memorising the names it was trained on.
     """
-    if not any(c.isdigit() for c in text):
+    if _TWO_DIGITS.search(text) is None:  # a plain scan, much cheaper than the brand pattern's
         return text
     return BRAND.sub(lambda m: _brand_or_keep(m.group(0), keep), text)
 

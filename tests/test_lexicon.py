@@ -52,7 +52,9 @@ def test_matcher_cache_is_bounded(lexicon: Lexicon, monkeypatch: pytest.MonkeyPa
     fresh = Lexicon(lexicon.words)
     for word in ("kntlx", "abcd", "efgh", "ijkl", "gblk"):
         fresh.is_word(word)
-    assert len(fresh._cache) <= 3 and fresh.is_word("gblk") and not fresh.is_word("abcd")
+    fresh.row("satu dua tiga empat lima gblk")
+    assert len(fresh._words_seen) <= 3 and len(fresh._tokens) <= 3
+    assert fresh.is_word("gblk") and not fresh.is_word("abcd") and fresh.row("gblk")[0] == 1.0
 
 
 def test_word_map_reads_single_words_only(tmp_path: Path) -> None:
