@@ -105,6 +105,21 @@ def compact(features: Any) -> None:
             del vec.stop_words_
 
 
+PLACEHOLDERS = {
+    "xbrandx": "a brand-like name such as AERO88",
+    "xurlx": "a link",
+    "xemailx": "an e-mail address",
+    "xphonex": "a phone number",
+}
+"""What the placeholder words of the model's text stand for, said beside a reason that holds one."""
+
+
+def _gloss(name: str) -> str:
+    """' (xbrandx = a brand-like name ...)' for a feature holding placeholders, else ''."""
+    said = [f"{token} = {meaning}" for token, meaning in PLACEHOLDERS.items() if token in name]
+    return f" ({'; '.join(said)})" if said else ""
+
+
 def top_contributions(
     indices: np.ndarray, values: np.ndarray, coef: np.ndarray, names: np.ndarray, k: int
 ) -> list[tuple[str, float]]:
@@ -259,7 +274,7 @@ class ModerationModel:
             contrib = matrix.data[start:end] * coef[indices[start:end]]
         pairs = _top_of(contrib, indices[start:end], self.feature_names(head), k)
         return [
-            {"code": f"model.{head}", "detail": f"'{name}' +{weight:.2f}",
+            {"code": f"model.{head}", "detail": f"'{name}' +{weight:.2f}{_gloss(name)}",
              "feature": name, "weight": round(weight, 4)}
             for name, weight in pairs
         ]  # fmt: skip

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from moderation.features import FastTfidfVectorizer
-from moderation.model import ModerationModel
+from moderation.model import PLACEHOLDERS, ModerationModel
 from moderation.scoring import (
     ModelIntegrityError,
     ModelNotFound,
@@ -283,3 +283,13 @@ def test_copied_registry_still_verifies(tmp_path: Path, registry: tuple[Path, st
     copy = tmp_path / "restored"
     shutil.copytree(model_dir, copy)
     assert load_scorer(copy).version == version
+
+
+def test_reasons_say_what_a_placeholder_stands_for(trained: tuple[ModerationModel, dict[str, Any]]) -> None:
+    """A reason built on xbrandx (a masked brand name) tells the moderator what the placeholder means."""
+    fitted, _ = trained
+    reasons = fitted.explain("Main di 𝐌𝐄𝐆𝐀𝐁𝐄𝐓𝟗𝟗 pasti maxwin", k=10)
+    brand = [r for r in reasons if "xbrandx" in r["feature"]]
+    assert brand and all("xbrandx = a brand-like name" in r["detail"] for r in brand)
+    plain = [r for r in reasons if not any(token in r["feature"] for token in PLACEHOLDERS)]
+    assert plain and all(" = " not in r["detail"] for r in plain)
