@@ -39,7 +39,7 @@ _CONFUSABLES = {
     # Cyrillic
     "а": "a", "в": "b", "г": "r", "е": "e", "ё": "e", "з": "3", "и": "u", "к": "k",
     "л": "n", "м": "m", "н": "h", "о": "o", "п": "n", "р": "p", "с": "c", "т": "t",
-    "у": "y", "х": "x", "ь": "b", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d",
+    "у": "y", "х": "x", "ь": "b", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "я": "r",
     "ԛ": "q", "ԝ": "w", "ӏ": "l", "һ": "h", "ү": "y", "ғ": "f", "ɡ": "g",
     # Greek
     "α": "a", "β": "b", "γ": "y", "δ": "d", "ε": "e", "ζ": "z", "η": "h", "θ": "o",
@@ -71,6 +71,9 @@ def _build_table() -> dict[int, str | None]:
     # NFKC decomposition, yet read as plain letters (🅰🅴🆁🅾 88).
     for start in (0x1F150, 0x1F170, 0x1F1E6):
         table.update(_letter_block(start))
+    # Dingbat circled digits have no NFKC form either (mandalika❼❼, ➊➌➑): three runs of 1..10.
+    for start in (0x2776, 0x2780, 0x278A):
+        table.update({start + i: str(i + 1) for i in range(10)})
     # Combining marks (accents, Zalgo text) carry no meaning for moderation.
     # Only the BMP, plane 1 and the plane-14 selectors hold any (checked
     # against unicodedata); scanning all 1.1M code points would slow imports.

@@ -101,6 +101,9 @@ def test_normalize_is_idempotent_on_seed_set() -> None:
         ("s.l.o.t g-a-c-o-r", "slot gacor"),
         ("g4c0r sl0t88", "gacor slot88"),
         ("gacooooor!!!!! 🔥🔥🔥🔥", "gacoor!! 🔥🔥"),
+        ("aeяo88 gacor abis, auto kaya", "aero88 gacor abis, auto kaya"),  # mirrored R, missed in grouped CV
+        ("bakal pake mandalika❼❼ terus", "bakal pake mandalika77 terus"),  # dingbat digits, missed in grouped CV
+        ("➊➌➑ dan ❿", "138 dan 10"),
     ],
 )
 def test_spammer_spellings_fold_to_one_form(raw: str, expected: str) -> None:
