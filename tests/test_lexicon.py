@@ -121,3 +121,11 @@ def test_models_saved_before_brand_masking_read_brands_as_they_are() -> None:
     old = CommentFeatures.__new__(CommentFeatures)
     old.__setstate__(state)
     assert old.brands is False and old._normalize(["AERO88"])[1] == ["aero88"]
+
+
+def test_brand_signal_follows_the_mask() -> None:
+    """signal:brand_token fires for a masked brand, not for jkt48 or a year that the mask keeps."""
+    step: CommentFeatures = build_features(FeatureParams(min_df=1))
+    matrix = step.fit_transform(["main di AERO88", "konser JKT48", "pemilu2024 damai", "iphone15 baru"])
+    column = list(step.get_feature_names_out()).index("signal:brand_token")
+    assert [matrix[i, column] > 0 for i in range(4)] == [True, False, False, False]
