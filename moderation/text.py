@@ -116,7 +116,11 @@ _REPEAT = re.compile(r"([^\d\s])\1{2,}")
 
 _TLDS = (
     "com|net|org|id|co|io|ly|me|xyz|site|online|vip|link|info|biz|top|club|asia|pro|app|gg|cc|tv|us|to|"
-    "live|store|shop|fun|win|bet|games?|ws|in|tk|ml|ga|cf|gq|my|sg|ph|ru|uk"
+    "live|store|shop|fun|win|bet|games?|ws|in|tk|ml|ga|cf|gq|my|sg|ph|ru|uk|"
+    # Link spam from the YouTube and blog sets also points at European and cheap generic domains
+    # (not .it: "message.It" is a missing space far more often than an Italian link).
+    "de|nl|pl|fr|es|eu|br|au|ca|ro|cz|ua|vn|th|cn|jp|kr|tw|hk|za|ng|pk|"
+    "click|space|website|today|icu|cyou|buzz|lol|pw|cfd|sbs|bond|work|tech"
 )
 _URL = re.compile(
     r"(?:https?://|www\.)(?P<host>[^\s/?#<>\"']+)[^\s<>\"']*"

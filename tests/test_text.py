@@ -111,6 +111,16 @@ def test_spammer_spellings_fold_to_one_form(raw: str, expected: str) -> None:
     assert normalize(raw) == expected
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("She loves Vena. trojmiasto.pl/Vena-Bus-Taxi-o59253.html", "she loves vena. xurlx trojmiasto_pl"),
+    ("PS4 $200 visit the site hh.nl", "ps4 $200 visit the site xurlx hh_nl"),
+    ("jam 10.30 di gedung", "jam 10.30 di gedung"),
+])  # fmt: skip
+def test_bare_links_on_more_domains_become_tokens(raw: str, expected: str) -> None:
+    """Bare links on country and cheap generic domains (spam the grouped CV missed) read as links; times do not."""
+    assert normalize(raw) == expected
+
+
 def test_contacts_become_tokens_and_keep_their_domain() -> None:
     """URLs, e-mails and Indonesian/WhatsApp phone numbers become marker tokens; the host stays as a word."""
     assert normalize("cek https://www.Garuda138.com/daftar?ref=1 dan bit.ly/xyz") == (
