@@ -28,7 +28,6 @@ import csv
 import logging
 import os
 import random
-import re
 import time
 import unicodedata
 from collections import Counter
@@ -47,9 +46,9 @@ from sklearn.svm import LinearSVC
 
 from moderation.features import CommentDoc
 from moderation.model import FeatureParams, build_classifier, build_features
-from moderation.text import normalize
+from moderation.text import BRAND, normalize
 from training.datasets import load_manifest
-from training.metrics import curve_metrics, rates
+from training.metrics import curve_metrics, fold_thresholds, rates
 from training.obfuscation import obfuscate
 
 __all__ = [
@@ -67,8 +66,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 OVERLAP_SOURCE = "judol_comments_akbaralfaidah"
 GROUPED_SOURCE = "judol_youtube_diashitenas"
-# A brand: 3+ letters then 2+ digits (aero88, garuda138, alexis17, slot77).
-_BRAND = re.compile(r"(?<![\w])([a-z]{3,})\d{2,}(?![\w])")
 
 
 @dataclass
@@ -208,8 +205,8 @@ def _key(text: str) -> str:
 
 def campaign_of(normalized: str) -> str | None:
     """The campaign of a spam text: the letter stem of its first brand-like token (``aero88`` -> ``aero``)."""
-    match = _BRAND.search(normalized)
-    return match.group(1) if match else None
+    match = BRAND.search(normalized)
+    return match.group(0).rstrip("0123456789") if match else None
 
 
 def load_grouped_spam(data_dir: str | os.PathLike[str]) -> EvalData:
@@ -349,22 +346,15 @@ def summarise(data: EvalData, result: CVResult) -> dict[str, dict[str, Any]]:
 
 def obfuscation_check(y: np.ndarray, clean: np.ndarray, obf: np.ndarray, fold: np.ndarray) -> dict[str, float]:
     """Spam recall and ham FPR, clean vs obfuscated, at each fold's clean 1 %-FPR threshold."""
-    hits = {"clean_recall": 0, "obf_recall": 0, "clean_fp": 0, "obf_fp": 0}
-    for k in np.unique(fold):
-        m = fold == k
-        ham = np.sort(clean[m & (y == 0)])[::-1]
-        threshold = ham[int(np.floor(0.01 * len(ham)))] if len(ham) else 0.0
-        spam_m, ham_m = m & (y == 1), m & (y == 0)
-        hits["clean_recall"] += int(np.sum(clean[spam_m] > threshold))
-        hits["obf_recall"] += int(np.sum(obf[spam_m] > threshold))
-        hits["clean_fp"] += int(np.sum(clean[ham_m] > threshold))
-        hits["obf_fp"] += int(np.sum(obf[ham_m] > threshold))
-    n_spam, n_ham = max(int(y.sum()), 1), max(int((y == 0).sum()), 1)
+    thresholds = fold_thresholds(y, clean, fold, 0.01)
+    at = np.asarray([thresholds[int(k)] for k in fold])
+    spam, ham = y == 1, y == 0
+    n_spam, n_ham = max(int(spam.sum()), 1), max(int(ham.sum()), 1)
     return {
-        "clean_recall": round(hits["clean_recall"] / n_spam, 4),
-        "obfuscated_recall": round(hits["obf_recall"] / n_spam, 4),
-        "clean_fpr": round(hits["clean_fp"] / n_ham, 4),
-        "obfuscated_fpr": round(hits["obf_fp"] / n_ham, 4),
+        "clean_recall": round(int(np.sum(clean[spam] >= at[spam])) / n_spam, 4),
+        "obfuscated_recall": round(int(np.sum(obf[spam] >= at[spam])) / n_spam, 4),
+        "clean_fpr": round(int(np.sum(clean[ham] >= at[ham])) / n_ham, 4),
+        "obfuscated_fpr": round(int(np.sum(obf[ham] >= at[ham])) / n_ham, 4),
     }
 
 
