@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.sparsefuncs_fast import _inplace_csr_row_normalize_l2, inplace_csr_row_normalize_l2
 from sklearn.utils.validation import check_is_fitted
 
-from moderation.lexicon import BRAND_TOKEN, LEXICON_NAMES, Lexicon, apply_word_map, mask_brands
+from moderation.lexicon import LEXICON_NAMES, Lexicon, apply_word_map, mask_brands
 from moderation.signals import (
     AUTHOR_SIGNAL_NAMES,
     SIGNAL_NAMES,
@@ -40,8 +40,6 @@ __all__ = [
     "author_row",
     "char_wb_ngrams", "signal_row", "split_docs", "word_ngrams",
 ]  # fmt: skip
-
-_BRAND_SIGNAL = SIGNAL_NAMES.index("signal:brand_token")
 
 # Words whose char n-gram ids are remembered per vectorizer (a few MB).
 WORD_CACHE_SIZE = 50_000
@@ -380,11 +378,10 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         blocks = []
         if self.signals:
             folded = [unicodedata.normalize("NFKC", t) if not t.isascii() else t for t in raw]
-            rows = np.asarray([signal_row(r, n) for r, n in zip(folded, normalized, strict=True)], dtype=np.float32)
-            rows = rows.reshape(len(raw), len(SIGNAL_NAMES))
-            if self.brands:  # the brand signal follows the mask: jkt48 and pemilu2024 are not brands
-                rows[:, _BRAND_SIGNAL] = [BRAND_TOKEN in t for t in mapped]
-            blocks.append(rows * self.signal_weight)
+            masked = mapped if self.brands else [None] * len(raw)  # the brand signal follows the mask
+            rows = np.asarray([signal_row(r, n, m) for r, n, m in zip(folded, normalized, masked, strict=True)],
+                              dtype=np.float32)  # fmt: skip
+            blocks.append(rows.reshape(len(raw), len(SIGNAL_NAMES)) * self.signal_weight)
         if self.author and not any(d.author_name or d.author_url or d.author_email for d in docs):
             blocks.append(np.zeros((len(raw), len(AUTHOR_SIGNAL_NAMES)), dtype=np.float32))  # nothing to read
         elif self.author:

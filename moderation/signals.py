@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from moderation.lexicon import BRAND_TOKEN
 from moderation.text import BRAND, normalize
 
 _CONTACT_TOKENS = ("xurlx", "xemailx", "xphonex")
@@ -21,13 +22,17 @@ SIGNAL_NAMES = (
 
 
 # Pictographs: emoji and the symbol blocks spammers decorate with.
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
 _LETTER = re.compile(r"[^\W\d_]")
 _UPPER = re.compile(r"[A-Z]")
 
 
-def signal_row(raw: str, normalized: str) -> list[float]:
-    """The structural signals of one comment, each scaled to 0..1 (order: SIGNAL_NAMES)."""
+def signal_row(raw: str, normalized: str, masked: str | None = None) -> list[float]:
+    """The structural signals of one comment, each scaled to 0..1 (order: SIGNAL_NAMES).
+
+    ``masked`` is the model's text with brands masked (``moderation.lexicon.mask_brands``); given, the brand
+    signal fires only for a masked brand, so jkt48 or pemilu2024 are not brands.
+    """
     words = normalized.split()
     n_links = normalized.count("xurlx")
     # Capitals are counted on the folded-but-not-lowercased text so 𝐀𝐄𝐑𝐎 counts like AERO:
@@ -41,7 +46,7 @@ def signal_row(raw: str, normalized: str) -> list[float]:
         float(n_links > 1),
         float("xemailx" in normalized),
         float("xphonex" in normalized),
-        float(BRAND.search(normalized) is not None),
+        float(BRAND.search(normalized) is not None if masked is None else BRAND_TOKEN in masked),
         float("<a " in raw.lower()),
         caps,
         min(emoji / 4.0, 1.0),
