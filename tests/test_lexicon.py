@@ -85,7 +85,7 @@ def test_training_finds_the_manifest_word_map_in_a_data_folder(tmp_path: Path) -
     target = tmp_path / "id_abusive_news_comments" / "acronyms_typos.csv"
     target.parent.mkdir()
     target.write_text("word,normalized\nyg,yang\n", encoding="utf-8")
-    assert find_word_map([tmp_path / "missing.csv", tmp_path]) == target
+    assert find_word_map([tmp_path / "missing.csv", tmp_path]) == str(target)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -51,8 +51,7 @@ def run_crossval(
     """
     started = time.perf_counter()
     root = Path(data_dir)
-    word_map = find_word_map([root])  # what `model train --data DIR` would use
-    makers = recipes(names, word_map=None if word_map is None else str(word_map))
+    makers = recipes(names, word_map=find_word_map([root]))  # the word map `model train --data DIR` would use
     spam = load_grouped_spam(root)
     result = grouped_cv(spam, makers, folds=folds, seed=seed, progress=progress)
     out: dict[str, Any] = {

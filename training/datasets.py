@@ -17,6 +17,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from moderation.features import CommentDoc
 from training.loaders import read_rows
@@ -99,10 +100,15 @@ def seed_path() -> Path:
     return Path(__file__).resolve().parent / "seed" / "comments.csv"
 
 
+def _read_manifest(path: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """The manifest file as TOML (default: config/datasets.toml)."""
+    with Path(path or manifest_path()).open("rb") as fh:
+        return tomllib.load(fh)
+
+
 def load_manifest(path: str | os.PathLike[str] | None = None) -> dict[str, SourceInfo]:
     """Read the dataset manifest into SourceInfo entries keyed by source name."""
-    with Path(path or manifest_path()).open("rb") as fh:
-        raw = tomllib.load(fh)
+    raw = _read_manifest(path)
     out: dict[str, SourceInfo] = {}
     for name, entry in raw.get("sources", {}).items():
         kind = entry.get("kind", "mixed")
@@ -133,21 +139,21 @@ class WordMapInfo:
 
 def load_word_maps(path: str | os.PathLike[str] | None = None) -> list[WordMapInfo]:
     """The word maps the manifest lists, in file order."""
-    with Path(path or manifest_path()).open("rb") as fh:
-        raw = tomllib.load(fh)
+    raw = _read_manifest(path)
     return [WordMapInfo(name, str(e["path"]), str(e.get("licence", "unknown")), bool(e.get("commercial", False)),
                         str(e.get("citation", ""))) for name, e in raw.get("word_maps", {}).items()]  # fmt: skip
 
 
-def find_word_map(paths: Sequence[str | os.PathLike[str]], allow_noncommercial: bool = False) -> Path | None:
-    """The first manifest word map found in one of the data folders trained on (licence permitting)."""
+def find_word_map(paths: Sequence[str | os.PathLike[str]], allow_noncommercial: bool = False) -> str | None:
+    """The first manifest word map found in one of the data folders trained on (licence permitting), as
+    FeatureParams.word_map keeps it."""
     folders = [Path(p) for p in paths if Path(p).is_dir()]
     for info in load_word_maps():
         if not info.commercial and not allow_noncommercial:
             continue
         for folder in folders:
             if (folder / info.path).is_file():
-                return folder / info.path
+                return str(folder / info.path)
     return None
 
 

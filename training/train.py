@@ -16,7 +16,6 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -167,11 +166,6 @@ def _with_seed(sources: list[LabeledSource], allow_noncommercial: bool) -> list[
     return sources + load_sources([], allow_noncommercial=allow_noncommercial)
 
 
-def _str_or_none(path: Path | None) -> str | None:
-    """A path as the string FeatureParams keeps (None stays None)."""
-    return None if path is None else str(path)
-
-
 def train_model(
     sources: Sequence[str | os.PathLike[str]],
     *,
@@ -188,7 +182,7 @@ def train_model(
     held-out split, for the report's curves.
     """
     started = time.perf_counter()
-    params = params or FeatureParams(word_map=_str_or_none(find_word_map(sources, allow_noncommercial)))
+    params = params or FeatureParams(word_map=find_word_map(sources, allow_noncommercial))
     loaded = load_sources(sources, allow_noncommercial=allow_noncommercial)
     if include_seed:
         loaded = _with_seed(loaded, allow_noncommercial)
