@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from moderation.features import CommentDoc, CommentFeatures, SparseRows
-from moderation.lexicon import load_lexicon, load_word_map, load_words
+from moderation.lexicon import BRAND_TOKEN, load_lexicon, load_word_map, load_words
 from moderation.text import normalize_many
 
 __all__ = [
@@ -106,7 +106,7 @@ def compact(features: Any) -> None:
 
 
 PLACEHOLDERS = {
-    "xbrandx": "a brand-like name such as AERO88",
+    BRAND_TOKEN: "a brand-like name such as AERO88",
     "xurlx": "a link",
     "xemailx": "an e-mail address",
     "xphonex": "a phone number",
