@@ -105,10 +105,21 @@ _INVISIBLE_CHARS = frozenset(chr(cp) for cp in _INVISIBLE)
 # Three or more one-character tokens in a row: "b u k i t 8 8 8".
 # The last piece may carry the brand number ("d o r a77", "b o w o 88").
 _SPACED_RUN = re.compile(r"(?<!\w)(?:[^\W_] ){2,}[^\W_](?:\d+|(?: \d{2,}))?(?!\w)")
-# Three or more single letters/digits glued by one kind of dot or dash: "s.l.o.t", "g-a-c-o-r".
-_DOTTED_RUN = re.compile(r"(?<![\w.])[^\W_]([.\-_*·•,])(?:[^\W_]\1)+[^\W_](?:[a-z]?\d+)?(?![\w])")
-# Decoration between a brand and its number: "alexis⭐17⭐" -> "alexis17".
-_DECORATED_NUMBER = re.compile("(?<=[a-z])[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F*]+(?=\\d{2,})")
+# Three or more single letters/digits glued by one kind of dot or dash: "s.l.o.t", "g-a-c-o-r", "a~e~r~o".
+_DOTTED_SEPARATORS = ".-_*·•,~|"
+_DOTTED_RUN = re.compile(r"(?<![\w.~|])[^\W_]([.\-_*·•,~|])(?:[^\W_]\1)+[^\W_](?:[a-z]?\d+)?(?![\w])")
+# A brand broken into letter chunks by dots, dashes or tildes: "ae-ro88", "ae~r~o~8~8" -> "aero88".
+_CHUNKED_BRAND = re.compile(r"(?<![\w.\-~|])[a-z]+(?:[.\-~|][a-z]+)+(?:[.\-~|]?\d){2,}(?!\w)")
+_CHUNK_SEPARATOR = re.compile(r"[.\-~|]")
+# Decoration between a brand and its number: "alexis⭐17⭐", "weton`88", "aero_88" -> "alexis17", "weton88", "aero88".
+_DECORATION = "*`´~^_"
+_DECORATED_NUMBER = re.compile(
+    "(?<=[a-z])[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F*`´~^_]+(?=\\d{2,})"
+)
+# A brand number split by one space before a repeated digit: "sgi8 8", "dora7 7" -> "sgi88", "dora77".
+# Only a repeat: "bertele2 3." (a reduplication, then a list number) and "jkt48 4 hari" stay apart.
+_SPLIT_NUMBER = re.compile(r"(?<!\w)([a-z]{2,}\d?(\d)) (\2{1,2})(?![\w.,])")
+_DIGIT_SPACE_DIGIT = re.compile(r"\d \d")
 # Syllables spelled apart in front of a brand number: "ga ru da 138" -> "garuda138".
 _SYLLABLE_RUN = re.compile(r"(?<!\S)((?:[a-z]{1,2} ){2,}[a-z]{1,2}) ?(?=\d{2,}(?!\S))")
 # The same letter or symbol three or more times ("gacooorrr", "!!!!"); digits are brand numbers and stay.
@@ -139,7 +150,8 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _NUMBER_ALT = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 # Two or more number words in a row spell a brand number ("satu tiga delapan" -> 138); one alone is a word.
-_NUMBER_RUN = re.compile(rf"(?<![a-z])((?:{_NUMBER_ALT})(?:[ .-]?(?:{_NUMBER_ALT}))+)(?![a-z])")
+# A run may start inside a word; _number_run decides whether it is glued to a brand ("aerodelapandelapan").
+_NUMBER_RUN = re.compile(rf"(?:{_NUMBER_ALT})(?:[ .-]?(?:{_NUMBER_ALT}))+(?![a-z])")
 _NUMBER_WORD = re.compile(_NUMBER_ALT)
 # Leetspeak: a digit or symbol standing for a letter inside a word ("g4c0r", "kusumat0t0").
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
@@ -173,15 +185,30 @@ def _url_token(match: re.Match[str]) -> str:
 
 def _number_words(text: str) -> str:
     """Spell runs of number words as digits, glued to a preceding word ("garuda satu tiga" -> "garuda13")."""
-
-    def digits(m: re.Match[str]) -> str:
-        return "".join(_NUMBER_WORDS[w] for w in _NUMBER_WORD.findall(m.group(1)))
-
-    out = _NUMBER_RUN.sub(lambda m: "\x00" + digits(m), text)
+    out = _NUMBER_RUN.sub(_number_run, text)
     if "\x00" not in out:  # no run (the common case): skip the second scan
         return out
     # Only digits that came from number words join the word before them: "tahun 2024" stays apart.
     return re.sub(r"(?<=[a-z]) ?\x00", "", out).replace("\x00", "")
+
+
+def _number_run(match: re.Match[str]) -> str:
+    """One run of number words as digits: marked to join the word before it, glued to a brand, or left as words."""
+    run, start = match.group(0), match.start()
+    before = match.string[max(0, start - 3) : start]
+    if not before or not "a" <= before[-1] <= "z":
+        return "\x00" + _spell_digits(run)  # a run of its own: "satu tiga delapan"
+    if len(before) == 3 and before.isalpha() and before.isascii() and run.isalpha():
+        return _spell_digits(run)  # glued after 3+ letters: "aerodelapandelapan" -> "aero88"
+    # Inside a word ("ketiga", "someone"): the first word stays; a run may still start after it.
+    first = _NUMBER_WORD.match(run)
+    cut = first.end() if first else len(run)
+    return run[:cut] + _NUMBER_RUN.sub(_number_run, run[cut:])
+
+
+def _spell_digits(run: str) -> str:
+    """The digits a run of number words spells ("tiga delapan" -> "38")."""
+    return "".join(_NUMBER_WORDS[w] for w in _NUMBER_WORD.findall(run))
 
 
 def _unleet(token: re.Match[str]) -> str:
@@ -237,20 +264,29 @@ def _normalize_cached(text: str) -> str:
 def _normalize(text: str) -> str:
     """The folding itself (see normalize)."""
     folded = _tokenise_contacts(_fold(text))
-    folded = " ".join(folded.split())
-    folded = _number_words(folded)
-    if any(c in folded for c in ".-_*·•,"):
-        folded = _DOTTED_RUN.sub(lambda m: m.group(0).replace(m.group(1), ""), folded)
-    if not folded.isascii() or "*" in folded:
-        folded = _DECORATED_NUMBER.sub("", folded)
-    folded = join_spaced_letters(folded)
-    # Both patterns need a digit (leet also @ or $): one cheap search skips two scans for most ham.
+    folded = _number_words(" ".join(folded.split()))
+    # Most repairs below need a digit (leet also @ or $): one cheap search skips their scans for most ham.
     has_digit = _DIGIT.search(folded) is not None
-    if has_digit:
-        folded = _SYLLABLE_RUN.sub(lambda m: m.group(1).replace(" ", ""), folded)
+    folded = _join_pieces(folded, has_digit)
     if has_digit or "@" in folded or "$" in folded:
         folded = _LEET_TOKEN.sub(_unleet, folded)
     return _REPEAT.sub(r"\1\1", folded)
+
+
+def _join_pieces(text: str, has_digit: bool) -> str:
+    """Join what spammers split apart: dotted and spaced letters, chunked brands, decorated or split numbers."""
+    if any(c in text for c in _DOTTED_SEPARATORS):
+        text = _DOTTED_RUN.sub(lambda m: m.group(0).replace(m.group(1), ""), text)
+        if has_digit:
+            text = _CHUNKED_BRAND.sub(lambda m: _CHUNK_SEPARATOR.sub("", m.group(0)), text)
+    if has_digit and (not text.isascii() or any(c in text for c in _DECORATION)):
+        text = _DECORATED_NUMBER.sub("", text)
+    text = join_spaced_letters(text)
+    if has_digit:
+        text = _SYLLABLE_RUN.sub(lambda m: m.group(1).replace(" ", ""), text)
+        if _DIGIT_SPACE_DIGIT.search(text):
+            text = _SPLIT_NUMBER.sub(r"\1\3", text)
+    return text
 
 
 def normalize_many(texts: Iterable[str]) -> list[str]:

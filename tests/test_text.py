@@ -104,6 +104,15 @@ def test_normalize_is_idempotent_on_seed_set() -> None:
         ("aeяo88 gacor abis, auto kaya", "aero88 gacor abis, auto kaya"),  # mirrored R, missed in grouped CV
         ("bakal pake mandalika❼❼ terus", "bakal pake mandalika77 terus"),  # dingbat digits, missed in grouped CV
         ("➊➌➑ dan ❿", "138 dan 10"),
+        # Spellings of brands the grouped CV missed (real judol comments):
+        ("belanja bulanan liat promo, inget aer~o~8~8", "belanja bulanan liat promo, inget aero88"),
+        ("keuntungan melimpah di 😥ae-ro88,bener", "keuntungan melimpah di 😥aero88,bener"),
+        ("di dor-a77😊 mendukung", "di dora77😊 mendukung"),
+        ("berkat 💁aerodelapandelapan rezeki", "berkat 💁aero88 rezeki"),
+        ("05:35 ⚡weton_88⚡ tempat", "05:35 ⚡weton88⚡ tempat"),
+        ("salam dari 💚weton`88💚", "salam dari 💚weton88💚"),
+        ("salam jepe di ⭐sgi8 8", "salam jepe di ⭐sgi88"),
+        ("s~l~o~t g|a|c|o|r", "slot gacor"),
     ],
 )
 def test_spammer_spellings_fold_to_one_form(raw: str, expected: str) -> None:
@@ -136,6 +145,17 @@ def test_ordinary_numbers_and_words_are_left_alone() -> None:
     assert normalize("tahun 2024 ada satu hal") == "tahun 2024 ada satu hal"
     assert normalize("jam 08:55 ok, 17an nanti") == "jam 08:55 ok, 17an nanti"
     assert normalize("skor 2 1 untuk persib") == "skor 2 1 untuk persib"
+
+
+@pytest.mark.parametrize("text", [
+    "dari zee jkt48 4 hari yg lalu",  # a number after a letter+digit name is not its continuation
+    "tidak berbelit2 dan bertele2 3. ga banyak",  # a reduplication, then a list number
+    "kasus covid-19 naik, e-ktp baru",
+    "yang kedua dan ketiga, satu lagi",  # one number word inside or after a word is not glued to it
+])  # fmt: skip
+def test_brand_repairs_leave_ordinary_text_alone(text: str) -> None:
+    """The split-brand repairs (chunks, glued number words, split numbers) leave real text as it is."""
+    assert normalize(text) == text
 
 
 def test_letters_that_lost_their_plane_are_read() -> None:
