@@ -55,6 +55,10 @@ _CONFUSABLES = {
     "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ɢ": "g", "ʜ": "h", "ᴊ": "j",
     "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ᴏ": "o", "ᴘ": "p", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u",
     "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    # Armenian look-alikes and upside-down letters (ɐǝɹo88)
+    "օ": "o", "ս": "u", "հ": "h", "ո": "n", "ց": "g", "զ": "q",
+    "ɐ": "a", "ǝ": "e", "ɹ": "r", "ɔ": "c", "ɥ": "h", "ɯ": "m", "ʇ": "t", "ʌ": "v", "ʍ": "w", "ʎ": "y",
+    "ʞ": "k", "ɟ": "f", "ƃ": "g",
 }  # fmt: skip
 
 
@@ -105,12 +109,17 @@ _INVISIBLE_CHARS = frozenset(chr(cp) for cp in _INVISIBLE)
 # Three or more one-character tokens in a row: "b u k i t 8 8 8".
 # The last piece may carry the brand number ("d o r a77", "b o w o 88").
 _SPACED_RUN = re.compile(r"(?<!\w)(?:[^\W_] ){2,}[^\W_](?:\d+|(?: \d{2,}))?(?!\w)")
-# Three or more single letters/digits glued by one kind of dot or dash: "s.l.o.t", "g-a-c-o-r", "a~e~r~o".
+# Three or more single letters/digits glued by one kind of dot, dash or emoji: "s.l.o.t", "a~e~r~o", "g🔥a🔥c🔥o🔥r".
 _DOTTED_SEPARATORS = ".-_*·•,~|"
-_DOTTED_RUN = re.compile(r"(?<![\w.~|])[^\W_]([.\-_*·•,~|])(?:[^\W_]\1)+[^\W_](?:[a-z]?\d+)?(?![\w])")
+_DOTTED_RUN = re.compile(
+    r"(?<![\w.~|])[^\W_]([.\-_*·•,~|]|[\U0001F000-\U0001FAFF\u2600-\u27BF]\ufe0f?)"
+    r"(?:[^\W_]\1)+[^\W_](?:[a-z]?\d+)?(?![\w])"
+)
 # A brand broken into letter chunks by dots, dashes or tildes: "ae-ro88", "ae~r~o~8~8" -> "aero88".
 _CHUNKED_BRAND = re.compile(r"(?<![\w.\-~|])[a-z]+(?:[.\-~|][a-z]+)+(?:[.\-~|]?\d){2,}(?!\w)")
 _CHUNK_SEPARATOR = re.compile(r"[.\-~|]")
+# Parenthesised letters, which NFKC spells out: "⒜⒠⒭⒪" -> "(a)(e)(r)(o)" -> "aero".
+_PAREN_RUN = re.compile(r"(?:\([a-z0-9]\)){3,}")
 # Decoration between a brand and its number: "alexis⭐17⭐", "weton`88", "aero_88" -> "alexis17", "weton88", "aero88".
 _DECORATION = "*`´~^_"
 _DECORATED_NUMBER = re.compile(
@@ -275,12 +284,14 @@ def _normalize(text: str) -> str:
 
 def _join_pieces(text: str, has_digit: bool) -> str:
     """Join what spammers split apart: dotted and spaced letters, chunked brands, decorated or split numbers."""
-    if any(c in text for c in _DOTTED_SEPARATORS):
+    if not text.isascii() or any(c in text for c in _DOTTED_SEPARATORS):
         text = _DOTTED_RUN.sub(lambda m: m.group(0).replace(m.group(1), ""), text)
         if has_digit:
             text = _CHUNKED_BRAND.sub(lambda m: _CHUNK_SEPARATOR.sub("", m.group(0)), text)
     if has_digit and (not text.isascii() or any(c in text for c in _DECORATION)):
         text = _DECORATED_NUMBER.sub("", text)
+    if "(" in text:
+        text = _PAREN_RUN.sub(lambda m: m.group(0)[1::3], text)
     text = join_spaced_letters(text)
     if has_digit:
         text = _SYLLABLE_RUN.sub(lambda m: m.group(1).replace(" ", ""), text)

@@ -113,6 +113,8 @@ def test_normalize_is_idempotent_on_seed_set() -> None:
         ("salam dari 💚weton`88💚", "salam dari 💚weton88💚"),
         ("salam jepe di ⭐sgi8 8", "salam jepe di ⭐sgi88"),
         ("s~l~o~t g|a|c|o|r", "slot gacor"),
+        ("main di g🔥a🔥c🔥o🔥r", "main di gacor"),  # an emoji between letters
+        ("⒜⒠⒭⒪⑻⑻ dan ɐǝɹo88 dan aеrօ88", "aero88 dan aero88 dan aero88"),  # parenthesised, upside-down, Armenian
     ],
 )
 def test_spammer_spellings_fold_to_one_form(raw: str, expected: str) -> None:
@@ -151,7 +153,8 @@ def test_ordinary_numbers_and_words_are_left_alone() -> None:
     "dari zee jkt48 4 hari yg lalu",  # a number after a letter+digit name is not its continuation
     "tidak berbelit2 dan bertele2 3. ga banyak",  # a reduplication, then a list number
     "kasus covid-19 naik, e-ktp baru",
-    "yang kedua dan ketiga, satu lagi",  # one number word inside or after a word is not glued to it
+    "yang kedua dan ketiga, satu lagi",
+    "aku ❤ kamu ❤ dia, pilihan (a) dan (b)",  # one number word inside or after a word is not glued to it
 ])  # fmt: skip
 def test_brand_repairs_leave_ordinary_text_alone(text: str) -> None:
     """The split-brand repairs (chunks, glued number words, split numbers) leave real text as it is."""

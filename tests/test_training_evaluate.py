@@ -22,6 +22,7 @@ from training.evaluate import (
     yardstick_svm,
 )
 from training.metrics import curve_metrics
+from training.obfuscation import STYLES
 
 JUDOL_COLUMNS = ["text", "label", "lang", "source", "author", "video_id", "channel"]
 
@@ -109,6 +110,14 @@ def test_obfuscation_changes_the_text_but_not_its_normal_form() -> None:
         assert rewritten != text
         same += normalize(rewritten) == normalize(text)
     assert same / len(texts) >= 0.8
+
+
+@pytest.mark.parametrize("style", range(len(STYLES)))
+def test_every_obfuscation_style_normalises_back(style: int) -> None:
+    """Each way the check re-writes a word (math letters ... emoji between letters) reads as the word again."""
+    for word in ("gacor88", "Jembatan", "slot"):
+        rewritten = STYLES[style](word)
+        assert rewritten != word and normalize(rewritten) == normalize(word)
 
 
 def test_curve_metrics_on_known_scores() -> None:
