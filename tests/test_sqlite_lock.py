@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
-from moderation.store.db import make_engine
+from moderation.store.db import Database, make_engine
 
 WRITES = 40
 
@@ -83,3 +85,38 @@ def test_a_failed_transaction_lets_the_next_writer_in(url: str) -> None:
         pool.submit(_write, url, 7).result(timeout=30)
     assert _count(url) == WRITES
     engine.dispose()  # type: ignore[attr-defined]
+
+
+def test_reads_neither_wait_for_nor_hold_up_a_writer(url: str) -> None:
+    """Database.read() sees the last committed snapshot while a writer holds the lock, and refuses writes."""
+    db = Database(url, "NORMAL")
+    inside, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with db.session() as session:
+            session.execute(text("INSERT INTO t (n) VALUES (1)"))
+            inside.set()
+            release.wait(30)  # the write lock stays held until the reader has read
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert inside.wait(30)
+        read_done = threading.Event()
+
+        def reader() -> None:
+            with db.read() as session:
+                assert session.execute(text("SELECT count(*) FROM t")).scalar_one() == 0  # uncommitted: unseen
+            read_done.set()
+
+        threading.Thread(target=reader, daemon=True).start()
+        # A reader queued on the write lock would wait for `release` forever; this one finishes.
+        assert read_done.wait(30)
+    finally:
+        release.set()
+        thread.join(30)
+    with db.read() as session:
+        assert session.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
+    with pytest.raises(OperationalError, match="readonly"), db.read() as session:
+        session.execute(text("INSERT INTO t (n) VALUES (2)"))
+    db.dispose()

@@ -18,7 +18,7 @@ def get_comment(comment_id: str) -> ResponseReturnValue:
     """One comment by service id."""
     if has_nul(comment_id):  # no id holds one, and PostgreSQL could not even compare it
         raise ApiError(404, "not_found", "no such comment")
-    with current_app.extensions["moderation"].db.session() as session:
+    with current_app.extensions["moderation"].db.read() as session:
         comment = get_for_site(session, g.site.id, comment_id)
         if comment is None:
             raise ApiError(404, "not_found", "no such comment")
@@ -34,7 +34,7 @@ def find_comment() -> ResponseReturnValue:
         raise ApiError(400, "missing_external_id", "pass ?external_id=")
     if has_nul(external_id):
         raise ApiError(400, "invalid_external_id", f"external_id {NUL_MESSAGE}", {"external_id": NUL_MESSAGE})
-    with current_app.extensions["moderation"].db.session() as session:
+    with current_app.extensions["moderation"].db.read() as session:
         comment = get_by_external(session, g.site.id, external_id)
         if comment is None:
             raise ApiError(404, "not_found", "no such comment")

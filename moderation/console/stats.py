@@ -92,7 +92,7 @@ def cached_figures(services: Any, days: int) -> dict[str, Any]:
     """:func:`figures`, computed at most once per CACHE_SECONDS per database and window."""
 
     def load() -> dict[str, Any]:
-        with services.db.session() as session:
+        with services.db.read() as session:
             return figures(session, days)
 
     return _figures.get((services.settings["database_url"], days), load)

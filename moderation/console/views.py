@@ -120,7 +120,7 @@ def queue() -> ResponseReturnValue:
     """A queue page (held by default), filtered, sorted, one keyset page at a time."""
     services = _services()
     settings = services.settings
-    with services.db.session() as session:
+    with services.db.read() as session:
         sites = present.site_ids(session)
         try:
             f = present.parse_filter(request.args, sites, settings["flags.review_after"])
@@ -165,7 +165,7 @@ def stats_chart(name: str) -> ResponseReturnValue:
 @require()
 def teach() -> ResponseReturnValue:
     """'Help the model': the comments whose label would teach the model most (it is least sure of them)."""
-    with _services().db.session() as session:
+    with _services().db.read() as session:
         items = [present.item(c, slug) for c, slug in suggestions(session, 50)]
     return render_template("teach.html", items=items)
 
@@ -174,7 +174,7 @@ def teach() -> ResponseReturnValue:
 @require(admin=True)
 def admin_page() -> ResponseReturnValue:
     """Sites (thresholds, callback URL, secret rotation) and allow/deny lists."""
-    with _services().db.session() as session:
+    with _services().db.read() as session:
         sites = [admin.site_view(s) for s in session.scalars(select(Site).order_by(Site.slug))]
         ids = present.site_ids(session)
         entries = [(e, slug) for e, slug in admin.list_entries(session, None)]

@@ -48,8 +48,8 @@ def _refuse_nul(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _con
         raise NulCharacter("text must not contain the NUL character (U+0000)")
 
 
-def _sqlite_pragmas(synchronous: str) -> Any:
-    """A connect hook that sets WAL mode and durability on every new SQLite connection."""
+def _sqlite_pragmas(synchronous: str, read_only: bool = False) -> Any:
+    """A connect hook that sets WAL mode and durability (and, for readers, query_only) on a SQLite connection."""
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -57,13 +57,15 @@ def _sqlite_pragmas(synchronous: str) -> Any:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")  # a write slipped into a read path fails loudly
         cursor.close()
 
     return on_connect
 
 
-def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
-    """Create an engine; for SQLite make the folder and set the pragmas."""
+def make_engine(url: str, sqlite_synchronous: str = "FULL", read_only: bool = False) -> Engine:
+    """Create an engine; for SQLite make the folder and set the pragmas (``read_only``: a SQLite reader)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -71,10 +73,13 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
         if sqlite_synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"bad sqlite synchronous mode {sqlite_synchronous!r}")
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper()))
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper(), read_only))
         # Let SQLAlchemy issue BEGIN itself so writers take the lock up front
         # (BEGIN IMMEDIATE) instead of failing to upgrade a read lock later.
-        if path and path != ":memory:":
+        # A reader's plain BEGIN reads a WAL snapshot: it neither waits for nor holds up the writers.
+        if read_only:
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        elif path and path != ":memory:":
             sqlite_lock.install(engine, path)  # writers queue on a flock instead of sleeping in busy retries
         else:
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
@@ -102,6 +107,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, sqlite_synchronous)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # On a SQLite file, reads get their own engine: without it every page view would queue
+        # behind (and hold up) the intake's writers on the single write lock.
+        self.read_engine = make_engine(url, sqlite_synchronous, read_only=True) if _sqlite_file(url) else None
+        self.readers = sessionmaker(self.read_engine, expire_on_commit=False) if self.read_engine else self.sessions
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -109,6 +118,20 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only: on a SQLite file a WAL snapshot that writes are refused in."""
+        with self.readers() as session, session.begin():
+            yield session
+
     def dispose(self) -> None:
         """Close pooled connections (after fork, or at shutdown)."""
         self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
+
+
+def _sqlite_file(url: str) -> bool:
+    """Whether the URL names an SQLite database file (an in-memory one is private to its connection)."""
+    path = url.split("///", 1)[-1] if url.startswith("sqlite") and "///" in url else ""
+    return bool(path) and path != ":memory:" and "mode=memory" not in url
