@@ -110,7 +110,7 @@ def queue() -> ResponseReturnValue:
     services = _services()
     settings = services.settings
     limit = _whole_number("limit", min(settings["console.page_size"], PAGE_MAX), 1, PAGE_MAX)
-    with services.db.session() as session:
+    with services.db.read() as session:
         f = present.parse_filter(request.args, present.site_ids(session), settings["flags.review_after"])
         page = queue_page(session, f, limit, request.args.get("cursor"), COUNT_CAP, count=not f.q)
         similar = identical_counts(session, [c for c, _, _ in page.rows], settings["console.similar_window_hours"])
@@ -126,7 +126,7 @@ def comment(comment_id: str) -> ResponseReturnValue:
     services = _services()
     if has_nul(comment_id):  # no id holds one (and PostgreSQL could not compare it)
         raise ApiError(404, "not_found", "no such comment")
-    with services.db.session() as session:
+    with services.db.read() as session:
         found = get_comment(session, comment_id)
         if found is None:
             raise ApiError(404, "not_found", "no such comment")
@@ -206,7 +206,7 @@ def authors() -> ResponseReturnValue:
 def suggested() -> ResponseReturnValue:
     """The comments most worth labelling (model least sure), for the 'help the model' view."""
     limit = _whole_number("limit", 50, 1, PAGE_MAX)
-    with _services().db.session() as session:
+    with _services().db.read() as session:
         return jsonify(items=[present.item(c, slug) for c, slug in suggestions(session, limit)])
 
 
@@ -215,7 +215,7 @@ def suggested() -> ResponseReturnValue:
 def stats_json() -> ResponseReturnValue:
     """The stats page's figures as JSON (?days=7..90)."""
     days = _whole_number("days", 30, 7, 90)
-    with _services().db.session() as session:
+    with _services().db.read() as session:
         return jsonify(stats.figures(session, days))
 
 
@@ -225,7 +225,7 @@ def sites() -> ResponseReturnValue:
     """Every site's thresholds and callback URL (admins)."""
     from sqlalchemy import select
 
-    with _services().db.session() as session:
+    with _services().db.read() as session:
         return jsonify(sites=[admin.site_view(s) for s in session.scalars(select(Site).order_by(Site.slug))])
 
 
@@ -256,7 +256,7 @@ def rotate(slug: str) -> ResponseReturnValue:
 def lists() -> ResponseReturnValue:
     """Allow/deny entries: ?site=SLUG for a site's (and the global ones), none for the global ones (admins)."""
     services = _services()
-    with services.db.session() as session:
+    with services.db.read() as session:
         sites = present.site_ids(session)
         slug = request.args.get("site")
         if slug and slug not in sites:
