@@ -29,7 +29,7 @@ from training.cli import ensure_model, model
 from training.datasets import LabeledSource, load_sources
 from training.metrics import choose_thresholds, threshold_at_fpr
 from training.registry import list_models, promote, save_model
-from training.train import dedupe, train_model
+from training.train import TRAIN_STEPS, dedupe, train_model
 
 JUDOL = "𝐆𝐀𝐑𝐔𝐃𝐀𝟏𝟑𝟖 gacor parah malam ini, depo 50rb langsung maxwin WD 3 juta 🔥"
 NEWS = "Semoga pembangunan jembatan di Kabupaten Sigi cepat selesai, warga sudah lama menunggu."
@@ -240,6 +240,13 @@ def test_training_on_a_user_csv(tmp_path: Path) -> None:
     assert load_sources([path])[0].licence.startswith("user-supplied")
 
 
+def test_training_reports_each_long_step_in_order() -> None:
+    """train_model names every step of TRAIN_STEPS to its progress callback, in order, once each."""
+    seen: list[str] = []
+    train_model([], progress=seen.append)
+    assert seen == list(TRAIN_STEPS)
+
+
 def test_ensure_model_trains_only_once(tmp_path: Path) -> None:
     """ensure_model trains and activates a first model, then returns it unchanged."""
     model_dir = tmp_path / "models"
@@ -255,6 +262,7 @@ def test_cli_train_list_promote(tmp_path: Path) -> None:
     runner = CliRunner(env=env)
     first = runner.invoke(model, ["train", "--json"])
     assert first.exit_code == 0, first.output
+    assert "training" in first.stderr  # the step bar goes to stderr, leaving stdout one JSON object
     out = json.loads(first.stdout)
     assert out["active"] and out["metrics"]["spam"]["roc_auc"] > 0.9
     second = json.loads(runner.invoke(model, ["train", "--json"]).stdout)

@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from moderation.scoring import ModelIntegrityError, ModelNotFound, ModelScorer, 
 from training.ops import count_rows, evaluate_csv, score_csv
 from training.promotion import GateRefused, gated_promote, record_activation, rollback
 from training.registry import list_models, save_model
-from training.train import train_model
+from training.train import TRAIN_STEPS, train_model
 
 __all__ = ["ensure_model", "model"]
 
@@ -142,18 +142,24 @@ def train_cmd(data: tuple[Path, ...], as_json: bool, allow_noncommercial: bool,
     sources = list(data) or defaults
     extra = _decision_sources() if include_decisions else []
     held_out: dict[str, Any] = {}
-    try:
-        fitted, card = train_model(sources, allow_noncommercial=allow_noncommercial, seed=seed, extra=extra,
-                                   held_out_scores=held_out)  # fmt: skip
-    except (ValueError, PermissionError, UnicodeDecodeError) as exc:  # bad training files: say why, save nothing
-        raise click.ClickException(str(exc)) from None
-    previous = active_version(model_dir)
-    if activate is None:
-        activate = previous is None
-    version = save_model(fitted, card, model_dir, activate=activate)
-    if activate:  # the same audit line as `promote`, so rollback and the history see it
-        record_activation(model_dir, version, previous)
-    _report(model_dir, version, card, held_out)
+    steps = (*TRAIN_STEPS, "saving and writing the report")
+    with click.progressbar(length=len(steps), label="training", file=sys.stderr, show_eta=False,
+                           item_show_func=lambda name: name) as bar:  # fmt: skip
+        step = _step_callback(bar)
+        try:
+            fitted, card = train_model(sources, allow_noncommercial=allow_noncommercial, seed=seed, extra=extra,
+                                       held_out_scores=held_out, progress=step)  # fmt: skip
+        except (ValueError, PermissionError, UnicodeDecodeError) as exc:  # bad training files: say why, save nothing
+            raise click.ClickException(str(exc)) from None
+        step(steps[-1])
+        previous = active_version(model_dir)
+        if activate is None:
+            activate = previous is None
+        version = save_model(fitted, card, model_dir, activate=activate)
+        if activate:  # the same audit line as `promote`, so rollback and the history see it
+            record_activation(model_dir, version, previous)
+        _report(model_dir, version, card, held_out)
+        bar.update(1)
     result = {**card, "version": version, "active": activate, "model_dir": str(model_dir)}
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
@@ -166,6 +172,17 @@ def train_cmd(data: tuple[Path, ...], as_json: bool, allow_noncommercial: bool,
     click.echo(f"abusive: ROC-AUC {abusive['roc_auc']}  PR-AUC {abusive['pr_auc']}  "
                f"P/R at {abusive['threshold']}: {abusive['precision']}/{abusive['recall']}")  # fmt: skip
     click.echo(f"thresholds: {card['thresholds']}  ({card['training_seconds']} s)")
+
+
+def _step_callback(bar: Any) -> Callable[[str], None]:
+    """A progress callback that shows the step now running and counts the finished ones on the bar."""
+    begun: list[str] = []
+
+    def step(name: str) -> None:
+        bar.update(1 if begun else 0, name)
+        begun.append(name)
+
+    return step
 
 
 @model.command("ensure")

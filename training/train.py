@@ -13,7 +13,7 @@ import os
 import platform
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -166,6 +166,10 @@ def _with_seed(sources: list[LabeledSource], allow_noncommercial: bool) -> list[
     return sources + load_sources([], allow_noncommercial=allow_noncommercial)
 
 
+TRAIN_STEPS = ("reading data", "fitting on 80 %", "calibrating and evaluating", "refitting on all rows")
+"""The long steps of train_model, in order, as its ``progress`` callback names them."""
+
+
 def train_model(
     sources: Sequence[str | os.PathLike[str]],
     *,
@@ -175,13 +179,16 @@ def train_model(
     include_seed: bool = True,
     extra: Sequence[LabeledSource] = (),
     held_out_scores: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[ModerationModel, dict[str, Any]]:
     """Train both heads on the given paths (empty: the seed set) and return (model, card).
 
     ``held_out_scores``, when given, is filled with head -> (labels, calibrated scores) of the
-    held-out split, for the report's curves.
+    held-out split, for the report's curves; ``progress`` is called with each of TRAIN_STEPS as it starts.
     """
+    step = progress or (lambda _name: None)
     started = time.perf_counter()
+    step(TRAIN_STEPS[0])
     params = params or FeatureParams(word_map=find_word_map(sources, allow_noncommercial))
     loaded = load_sources(sources, allow_noncommercial=allow_noncommercial)
     if include_seed:
@@ -189,11 +196,14 @@ def train_model(
     loaded = loaded + list(extra)
     heads = _collect(loaded)
     splits = {h: _split(heads[h], seed) for h in heads}
-    log.info("fitting on 80%% (%s)", {h: len(s[0]) for h, s in splits.items()})
+    log.debug("fitting on 80%% (%s)", {h: len(s[0]) for h, s in splits.items()})
+    step(TRAIN_STEPS[1])
     held_out = _fit(heads, {h: s[0] for h, s in splits.items()}, params)
+    step(TRAIN_STEPS[2])
     _calibrate(held_out, heads, {h: s[1] for h, s in splits.items()})
     metrics, thresholds = _evaluate(held_out, heads, {h: s[1] for h, s in splits.items()}, held_out_scores)
-    log.info("refitting on all rows")
+    log.debug("refitting on all rows")
+    step(TRAIN_STEPS[3])
     model = _fit(heads, {h: np.arange(len(heads[h].labels)) for h in heads}, params)
     # The full refit keeps the held-out calibration: same recipe, slightly more data, near-identical margins.
     model.calibration = dict(held_out.calibration)
