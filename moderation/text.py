@@ -62,6 +62,35 @@ _CONFUSABLES = {
 }  # fmt: skip
 
 
+# Scripts whose letters are real text on an Indonesian site (Arabic in religious phrases, Javanese,
+# Indic digits): the Unicode confusables list maps some of them to Latin, which would garble that text.
+_REAL_SCRIPTS = re.compile(
+    r"(?:EXTENDED )?(?:ARABIC|HEBREW|DEVANAGARI|BENGALI|GURMUKHI|GUJARATI|ORIYA|TAMIL|TELUGU|KANNADA|MALAYALAM|"
+    r"SINHALA|THAI|LAO|MYANMAR|KHMER|JAVANESE|BALINESE|SUNDANESE|BUGINESE|BATAK|ETHIOPIC|TIBETAN|HANGUL|CJK)\b"
+)
+
+
+def _unicode_confusables() -> dict[int, str]:
+    """Letters the Unicode confusables list (UTS #39, via confusable_homoglyphs) reads as one ASCII letter/digit.
+
+    Keys are the casefolded NFKC form (the table runs after both); look-alikes from
+    scripts people really write here are left out, and so is whatever NFKC already folds.
+    """
+    from confusable_homoglyphs.confusables import confusables_data  # its JSON is read on import: once, here
+
+    out: dict[int, str] = {}
+    for prototype in "abcdefghijklmnopqrstuvwxyz0123456789":
+        for glyph in confusables_data.get(prototype, []) + confusables_data.get(prototype.upper(), []):
+            key = unicodedata.normalize("NFKC", glyph["c"]).casefold()
+            if len(key) != 1 or key.isascii() or _REAL_SCRIPTS.match(glyph["n"]):
+                continue
+            if unicodedata.category(key)[0] not in "LNS":  # marks and spacing modifiers are not letters
+                continue
+            # TR39's prototype of I-, l- and 1-shapes is "l"; spammers' I-shapes are capitals in brand names.
+            out[ord(key)] = "i" if prototype == "l" and re.search(r"\bI\b|IOTA", glyph["n"]) else prototype
+    return out
+
+
 def _letter_block(start: int) -> dict[int, str]:
     """Map a block of 26 symbol letters (A..Z) starting at ``start`` to a..z."""
     return {start + i: chr(ord("a") + i) for i in range(26)}
@@ -70,7 +99,8 @@ def _letter_block(start: int) -> dict[int, str]:
 def _build_table() -> dict[int, str | None]:
     """Build the single str.translate table applied after casefold."""
     table: dict[int, str | None] = {cp: None for cp in _INVISIBLE}
-    table.update({ord(k): v for k, v in _CONFUSABLES.items()})
+    table.update(_unicode_confusables())
+    table.update({ord(k): v for k, v in _CONFUSABLES.items()})  # our own readings win (я -> r, з -> 3)
     # Negative circled / negative squared / regional-indicator letters have no
     # NFKC decomposition, yet read as plain letters (🅰🅴🆁🅾 88).
     for start in (0x1F150, 0x1F170, 0x1F1E6):

@@ -115,6 +115,10 @@ def test_normalize_is_idempotent_on_seed_set() -> None:
         ("s~l~o~t g|a|c|o|r", "slot gacor"),
         ("main di g🔥a🔥c🔥o🔥r", "main di gacor"),  # an emoji between letters
         ("⒜⒠⒭⒪⑻⑻ dan ɐǝɹo88 dan aеrօ88", "aero88 dan aero88 dan aero88"),  # parenthesised, upside-down, Armenian
+        # Look-alikes from the Unicode confusables list (Cherokee, Carian, Lisu), as the judol set writes them:
+        ("😮 boᏔo77 bikin aku dapet info", "😮 bowo77 bikin aku dapet info"),
+        ("sukses terus deh buat pr0be𐊗855.", "sukses terus deh buat probet855."),
+        ("ꓮꓰꓣꓳ88 dan ALEꓫꓲS17", "aero88 dan alexis17"),
     ],
 )
 def test_spammer_spellings_fold_to_one_form(raw: str, expected: str) -> None:
@@ -153,11 +157,12 @@ def test_ordinary_numbers_and_words_are_left_alone() -> None:
     "dari zee jkt48 4 hari yg lalu",  # a number after a letter+digit name is not its continuation
     "tidak berbelit2 dan bertele2 3. ga banyak",  # a reduplication, then a list number
     "kasus covid-19 naik, e-ktp baru",
-    "yang kedua dan ketiga, satu lagi",
-    "aku ❤ kamu ❤ dia, pilihan (a) dan (b)",  # one number word inside or after a word is not glued to it
+    "yang kedua dan ketiga, satu lagi",  # one number word inside or after a word is not glued to it
+    "aku ❤ kamu ❤ dia, pilihan (a) dan (b)",
+    "bismillah بسم الله الرحمن الرحيم, ꦲꦏ꧀ꦱꦫꦗꦮ, १२३",  # Arabic, Javanese script, Devanagari digits: real text
 ])  # fmt: skip
 def test_brand_repairs_leave_ordinary_text_alone(text: str) -> None:
-    """The split-brand repairs (chunks, glued number words, split numbers) leave real text as it is."""
+    """The split-brand repairs and the confusables table leave real text (and real scripts) as it is."""
     assert normalize(text) == text
 
 
