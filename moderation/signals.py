@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from moderation.lexicon import BRAND_TOKEN
-from moderation.text import BRAND, normalize
+from moderation.text import BRAND, normalize, separating_emoji
 
 _CONTACT_TOKENS = ("xurlx", "xemailx", "xphonex")
 SIGNAL_NAMES = (
@@ -39,7 +39,8 @@ def signal_row(raw: str, normalized: str, masked: str | None = None) -> list[flo
     # a spammer's fancy letters must not look calmer than plain capitals, nor louder.
     letters = len(_LETTER.findall(raw)) if not raw.isascii() else sum(map(str.isalpha, raw))
     caps = len(_UPPER.findall(raw)) / letters if letters >= 8 else 0.0
-    emoji = len(_EMOJI.findall(raw)) if not raw.isascii() else 0
+    # Emoji that spell a word apart ("g🔥a🔥c🔥o🔥r") are how it is typed, not decoration: not counted.
+    emoji = len(_EMOJI.findall(raw)) - separating_emoji(raw) if not raw.isascii() else 0
     repeated = 1.0 - len(set(words)) / len(words) if len(words) >= 6 else 0.0
     return [
         float(n_links > 0),

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-__all__ = ["BRAND", "join_spaced_letters", "normalize", "normalize_many"]
+__all__ = ["BRAND", "join_spaced_letters", "normalize", "normalize_many", "separating_emoji"]
 
 BRAND = re.compile(r"(?<![\w])[a-z]{3,}\d{2,}(?![\w])")
 """A brand-like token in normalised text: 3+ letters then 2+ digits (aero88, garuda138, alexis17)."""
@@ -54,7 +54,7 @@ _CONFUSABLES = {
     "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "ʀ": "r", "ɪ": "i", "ɴ": "n",
     "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ɢ": "g", "ʜ": "h", "ᴊ": "j",
     "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ᴏ": "o", "ᴘ": "p", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u",
-    "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z", "ꜰ": "f",
     # Armenian look-alikes and upside-down letters (ɐǝɹo88)
     "օ": "o", "ս": "u", "հ": "h", "ո": "n", "ց": "g", "զ": "q",
     "ɐ": "a", "ǝ": "e", "ɹ": "r", "ɔ": "c", "ɥ": "h", "ɯ": "m", "ʇ": "t", "ʌ": "v", "ʍ": "w", "ʎ": "y",
@@ -205,6 +205,13 @@ def join_spaced_letters(text: str) -> str:
     return _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
+def separating_emoji(text: str) -> int:
+    """How many emoji in the text only spell letters apart ("g🔥a🔥c🔥o🔥r" has 4), as normalize joins them."""
+    return sum(
+        m.group(0).count(m.group(1)) for m in _DOTTED_RUN.finditer(text) if m.group(1)[0] not in _DOTTED_SEPARATORS
+    )
+
+
 def _tokenise_contacts(text: str) -> str:
     """Turn URLs, e-mails and phone numbers into marker tokens plus their (dot-free) domain."""
     if "@" in text:
@@ -306,7 +313,12 @@ def _normalize(text: str) -> str:
     folded = _number_words(" ".join(folded.split()))
     # Most repairs below need a digit (leet also @ or $): one cheap search skips their scans for most ham.
     has_digit = _DIGIT.search(folded) is not None
-    folded = _join_pieces(folded, has_digit)
+    joined = _join_pieces(folded, has_digit)
+    if joined != folded:  # letters joined just now may spell number words ("d.e.l.a.p.a.n" -> "delapan")
+        spelled = _number_words(joined)
+        if spelled != joined:
+            joined, has_digit = _join_pieces(spelled, True), True
+    folded = joined
     if has_digit or "@" in folded or "$" in folded:
         folded = _LEET_TOKEN.sub(_unleet, folded)
     return _REPEAT.sub(r"\1\1", folded)

@@ -119,6 +119,9 @@ def test_normalize_is_idempotent_on_seed_set() -> None:
         ("😮 boᏔo77 bikin aku dapet info", "😮 bowo77 bikin aku dapet info"),
         ("sukses terus deh buat pr0be𐊗855.", "sukses terus deh buat probet855."),
         ("ꓮꓰꓣꓳ88 dan ALEꓫꓲS17", "aero88 dan alexis17"),
+        # Number words that only appear once their letters are joined (found by the per-style obfuscation check):
+        ("main di a🔥e🔥r🔥o d.e.l.a.p.a.n d.e.l.a.p.a.n", "main di aero88"),
+        ("GA RU DA S-A-T-U T-I-G-A D-E-L-A-P-A-N", "garuda138"),
     ],
 )
 def test_spammer_spellings_fold_to_one_form(raw: str, expected: str) -> None:

@@ -16,6 +16,7 @@ from moderation.pipeline import Item, decide
 from moderation.policy import Thresholds
 from moderation.rules import CommentInput, Lists
 from moderation.scoring import Score, load_scorer
+from moderation.signals import SIGNAL_NAMES, signal_row
 from moderation.text import normalize
 from training.datasets import load_sources, seed_path
 from training.registry import save_model
@@ -92,6 +93,18 @@ def test_decide_passes_author_fields_to_the_scorer(author_model: Path) -> None:
     expected = scorer.score([CommentDoc("mantap infonya kak", "MEGA99", "https://mega99.win", "cs@mega99.win")])[0]
     assert decision.spam == expected.spam
     assert decision.spam != scorer.score(["mantap infonya kak"])[0].spam
+
+
+def test_emoji_that_spell_a_word_apart_are_not_decoration() -> None:
+    """The emoji signal reads "s🔥e🔥m🔥o🔥g🔥a" like "semoga"; emoji beside or glued to words still count."""
+    emoji = SIGNAL_NAMES.index("signal:emoji")
+
+    def signal(raw: str) -> float:
+        return signal_row(raw, normalize(raw))[emoji]
+
+    assert signal("s🔥e🔥m🔥o🔥g🔥a cepat selesai") == signal("semoga cepat selesai") == 0.0
+    assert signal("semoga 🔥🔥 cepat selesai") == 0.5
+    assert signal("main di💚weton88💚 gacor") == 0.5  # a glued decoration is not a spelled-apart word
 
 
 def test_author_row_signals() -> None:
