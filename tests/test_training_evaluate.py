@@ -22,7 +22,7 @@ from training.evaluate import (
     yardstick_svm,
 )
 from training.metrics import curve_metrics
-from training.obfuscation import STYLES
+from training.obfuscation import STYLES, check_by_style
 
 JUDOL_COLUMNS = ["text", "label", "lang", "source", "author", "video_id", "channel"]
 
@@ -98,6 +98,23 @@ def test_grouped_cv_never_splits_a_group(data_dir: Path) -> None:
     markdown = to_markdown({"grouped": {"svm": summary}, "grouped_rows": len(data.texts),
                             "grouped_groups": len(folds_of), "seconds": 1.0})  # fmt: skip
     assert "| svm | all |" in markdown and "source sms_spam_id" in markdown
+    by_style = summary["obfuscation_by_style"]
+    assert set(by_style) <= set(STYLES) and sum(c["n_spam"] + c["n_ham"] for c in by_style.values()) == len(data.texts)
+    assert "### By style" in markdown and f"| {next(iter(by_style))} |" in markdown
+
+
+def test_check_by_style_uses_the_clean_threshold_of_all_ham() -> None:
+    """A style that lifts ham scores shows its own FPR, measured against the threshold of every clean ham."""
+    y = np.array([0] * 200 + [1] * 20)
+    clean = np.concatenate([np.linspace(0, 1, 200), np.full(20, 2.0)])
+    obf = clean.copy()
+    styles = ["math bold", "small caps"] * 110
+    lifted = np.array([s == "small caps" for s in styles]) & (y == 0)
+    obf[lifted] += 5.0  # every small-caps ham now outscores the clean threshold
+    by_style = check_by_style(y, clean, obf, np.zeros(len(y), dtype=int), styles)
+    assert by_style["small caps"]["obfuscated_fpr"] == 1.0 and by_style["small caps"]["clean_fpr"] < 0.05
+    assert by_style["math bold"]["obfuscated_fpr"] == by_style["math bold"]["clean_fpr"] < 0.05
+    assert by_style["math bold"]["obfuscated_recall"] == 1.0 and by_style["small caps"]["n_ham"] == 100
 
 
 def test_obfuscation_changes_the_text_but_not_its_normal_form() -> None:
@@ -112,8 +129,8 @@ def test_obfuscation_changes_the_text_but_not_its_normal_form() -> None:
     assert same / len(texts) >= 0.8
 
 
-@pytest.mark.parametrize("style", range(len(STYLES)))
-def test_every_obfuscation_style_normalises_back(style: int) -> None:
+@pytest.mark.parametrize("style", list(STYLES))
+def test_every_obfuscation_style_normalises_back(style: str) -> None:
     """Each way the check re-writes a word (math letters ... emoji between letters) reads as the word again."""
     for word in ("gacor88", "Jembatan", "slot", "Fix"):
         rewritten = STYLES[style](word)

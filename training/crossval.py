@@ -94,6 +94,22 @@ def _table(rows: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
     return lines
 
 
+def _style_table(grouped: dict[str, Any]) -> list[str]:
+    """The obfuscation check per style: each recipe's obfuscated spam recall / ham FPR (clean threshold)."""
+    names = [n for n, e in grouped.items() if e.get("obfuscation_by_style")]
+    if not names:
+        return []
+    first = grouped[names[0]]["obfuscation_by_style"]
+    header = "| style | spam | ham | " + " | ".join(names) + " |"
+    lines = ["", "### By style (obfuscated spam recall / obfuscated ham FPR; clean: the table above)", "",
+             header, "|---|---:|---:|" + "---:|" * len(names)]  # fmt: skip
+    for style, counts in first.items():
+        cells = [grouped[n]["obfuscation_by_style"].get(style) for n in names]
+        shown = [f"{c['obfuscated_recall']:.4f} / {100 * c['obfuscated_fpr']:.2f} %" if c else "" for c in cells]
+        lines.append(f"| {style} | {counts['n_spam']} | {counts['n_ham']} | " + " | ".join(shown) + " |")
+    return lines
+
+
 def to_markdown(results: dict[str, Any]) -> str:
     """Render the results as Markdown tables (also what the CLI prints)."""
     grouped = results["grouped"]
@@ -120,6 +136,7 @@ def to_markdown(results: dict[str, Any]) -> str:
         o = entry["obfuscation"]
         lines.append(f"| {name} | {o['clean_recall']:.4f} | {o['obfuscated_recall']:.4f} | {o['clean_fpr']:.4f} | "
                      f"{o['obfuscated_fpr']:.4f} | {entry['fit_seconds']} |")  # fmt: skip
+    lines += _style_table(grouped)
     if "youtube_spam_collection_f1" in results:
         lines += ["", "## youtube_spam_collection, 5-fold stratified CV, F1 at the default threshold", "",
                   "| recipe | F1 |", "|---|---:|"]  # fmt: skip

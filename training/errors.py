@@ -1,7 +1,7 @@
 """The hardest mistakes of a cross-validated recipe: ham it flags most surely, spam it misses worst.
 
 Every row is judged at its own fold's threshold (1 % FPR on that fold's ham, ``training.metrics.fold_thresholds``,
-the threshold of the obfuscation check in ``training.evaluate``), so a score is only ever compared with the model
+the threshold of the obfuscation check in ``training.obfuscation``), so a score is only ever compared with the model
 that produced it.  All errors are also tallied by cheap surface categories (brand-like token, URL, phone number,
 short text, gambling words) so patterns show.  Comment text is attacker-controlled: ``markdown_section`` escapes
 every cell so a comment can neither break the table nor inject HTML, code spans or Markdown links (a bare

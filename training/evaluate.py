@@ -48,8 +48,8 @@ from moderation.features import CommentDoc
 from moderation.model import FeatureParams, build_classifier, build_features
 from moderation.text import BRAND, normalize
 from training.datasets import load_manifest
-from training.metrics import curve_metrics, fold_thresholds, rates
-from training.obfuscation import obfuscate
+from training.metrics import curve_metrics, rates
+from training.obfuscation import check_by_style, obfuscate, obfuscate_as, obfuscation_check
 
 __all__ = [
     "EvalData",
@@ -59,6 +59,7 @@ __all__ = [
     "grouped_cv",
     "load_grouped_spam",
     "obfuscate",
+    "obfuscation_check",
     "recipes",
     "ysc_cv",
 ]
@@ -297,6 +298,7 @@ class CVResult:
     obfuscated: dict[str, np.ndarray]
     fold: np.ndarray
     seconds: dict[str, float]
+    styles: list[str] = field(default_factory=list)  # the obfuscation style of each comment
 
 
 def grouped_cv(
@@ -311,7 +313,8 @@ def grouped_cv(
     rng = random.Random(seed)
     docs = data.docs
     # Spammers obfuscate what they write; the author fields stay as they were.
-    obfuscated = [d._replace(text=obfuscate(d.text, rng)) for d in docs]
+    rewritten = [obfuscate_as(d.text, rng) for d in docs]
+    obfuscated = [d._replace(text=text) for d, (text, _) in zip(docs, rewritten, strict=True)]
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     clean = {name: np.zeros(len(y)) for name in makers}
     obf = {name: np.zeros(len(y)) for name in makers}
@@ -327,7 +330,7 @@ def grouped_cv(
             obf[name][test] = recipe.decision([obfuscated[i] for i in test])
             if progress:
                 progress(f"fold {k + 1}/{folds} {name}: {time.perf_counter() - started:.1f} s")
-    return CVResult(clean, obf, fold_of, seconds)
+    return CVResult(clean, obf, fold_of, seconds, [style for _, style in rewritten])
 
 
 def summarise(data: EvalData, result: CVResult) -> dict[str, dict[str, Any]]:
@@ -340,22 +343,11 @@ def summarise(data: EvalData, result: CVResult) -> dict[str, dict[str, Any]]:
         entry["by_source"] = {s: curve_metrics(y[sources == s], scores[sources == s]) for s in sorted(set(sources))}
         entry["by_lang"] = {g: curve_metrics(y[langs == g], scores[langs == g]) for g in sorted(set(langs))}
         entry["obfuscation"] = obfuscation_check(y, scores, result.obfuscated[name], result.fold)
+        if result.styles:
+            entry["obfuscation_by_style"] = check_by_style(y, scores, result.obfuscated[name], result.fold,
+                                                           result.styles)  # fmt: skip
         out[name] = entry
     return out
-
-
-def obfuscation_check(y: np.ndarray, clean: np.ndarray, obf: np.ndarray, fold: np.ndarray) -> dict[str, float]:
-    """Spam recall and ham FPR, clean vs obfuscated, at each fold's clean 1 %-FPR threshold."""
-    thresholds = fold_thresholds(y, clean, fold, 0.01)
-    at = np.asarray([thresholds[int(k)] for k in fold])
-    spam, ham = y == 1, y == 0
-    n_spam, n_ham = max(int(spam.sum()), 1), max(int(ham.sum()), 1)
-    return {
-        "clean_recall": round(int(np.sum(clean[spam] >= at[spam])) / n_spam, 4),
-        "obfuscated_recall": round(int(np.sum(obf[spam] >= at[spam])) / n_spam, 4),
-        "clean_fpr": round(int(np.sum(clean[ham] >= at[ham])) / n_ham, 4),
-        "obfuscated_fpr": round(int(np.sum(obf[ham] >= at[ham])) / n_ham, 4),
-    }
 
 
 def ysc_cv(data: EvalData, makers: dict[str, Callable[[], Recipe]], seed: int = 0) -> dict[str, float]:

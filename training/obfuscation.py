@@ -1,11 +1,20 @@
-"""Re-writing comments the way spammers obfuscate them, for the robustness check of the evaluation."""
+"""Re-writing comments the way spammers obfuscate them, and the robustness check that scores them.
+
+The check (``obfuscation_check``, and ``check_by_style`` for each way of typing) compares a model's
+scores of held-out comments with its scores of the same comments re-written, at the threshold that
+gives 1 % FPR on that fold's clean ham: what the text says should decide, not how it is typed.
+"""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-__all__ = ["STYLES", "obfuscate"]
+import numpy as np
+
+from training.metrics import fold_thresholds
+
+__all__ = ["STYLES", "check_by_style", "obfuscate", "obfuscate_as", "obfuscation_check"]
 
 _LOOKALIKE = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "s": "ѕ"}
 _SMALL_CAPS = dict(zip("abcdefghijklmnoprstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", strict=True))
@@ -26,28 +35,67 @@ def _styled(word: str, base_upper: int, base_lower: int, base_digit: int | None)
     return "".join(out)
 
 
-STYLES: list[Callable[[str], str]] = [
-    lambda w: _styled(w, 0x1D400, 0x1D41A, 0x1D7CE),  # math bold
-    lambda w: _styled(w, 0x1D5D4, 0x1D5EE, 0x1D7EC),  # math sans bold
-    lambda w: _styled(w, 0xFF21, 0xFF41, 0xFF10),  # fullwidth
-    lambda w: _styled(w, 0x24B6, 0x24D0, None),  # circled
-    lambda w: "".join(_LOOKALIKE.get(c, c) for c in w),  # Cyrillic look-alikes
-    lambda w: " ".join(w.upper()),  # S P A C E D
-    lambda w: ".".join(w),  # d.o.t.t.e.d
-    lambda w: "\u200b".join(w),  # zero-width spaces
-    lambda w: "".join(_SMALL_CAPS.get(c, c) for c in w.lower()),  # ꜱᴍᴀʟʟ ᴄᴀᴘꜱ
-    lambda w: "🔥".join(w),  # e🔥m🔥o🔥j🔥i between letters
-    lambda w: "-".join(w.upper()),  # D-A-S-H-E-D
-]
-"""The ways the check re-writes a word, one chosen per comment."""
+STYLES: dict[str, Callable[[str], str]] = {
+    "math bold": lambda w: _styled(w, 0x1D400, 0x1D41A, 0x1D7CE),
+    "math sans bold": lambda w: _styled(w, 0x1D5D4, 0x1D5EE, 0x1D7EC),
+    "full-width": lambda w: _styled(w, 0xFF21, 0xFF41, 0xFF10),
+    "circled": lambda w: _styled(w, 0x24B6, 0x24D0, None),
+    "Cyrillic look-alikes": lambda w: "".join(_LOOKALIKE.get(c, c) for c in w),
+    "S P A C E D": lambda w: " ".join(w.upper()),
+    "d.o.t.t.e.d": lambda w: ".".join(w),
+    "zero-width spaces": lambda w: "\u200b".join(w),
+    "small caps": lambda w: "".join(_SMALL_CAPS.get(c, c) for c in w.lower()),
+    "emoji between letters": lambda w: "🔥".join(w),
+    "D-A-S-H-E-D": lambda w: "-".join(w.upper()),
+}
+"""The ways the check re-writes a word, by name; one is chosen per comment."""
 
 
 def obfuscate(text: str, rng: random.Random) -> str:
     """Re-write a comment the way spammers do: one style on about half of its words (at least one)."""
+    return obfuscate_as(text, rng)[0]
+
+
+def obfuscate_as(text: str, rng: random.Random) -> tuple[str, str]:
+    """The re-written comment and the name of the style it was written in."""
     words = text.split(" ")
-    style = rng.choice(STYLES)
+    name = rng.choice(list(STYLES))
+    style = STYLES[name]
     candidates = [i for i, w in enumerate(words) if w.isalnum() and len(w) >= 3]
     if not candidates:
-        return style(text) if text.isalnum() else text
+        return (style(text) if text.isalnum() else text), name
     chosen = set(rng.sample(candidates, max(1, len(candidates) // 2)))
-    return " ".join(style(w) if i in chosen else w for i, w in enumerate(words))
+    return " ".join(style(w) if i in chosen else w for i, w in enumerate(words)), name
+
+
+def obfuscation_check(y: np.ndarray, clean: np.ndarray, obf: np.ndarray, fold: np.ndarray) -> dict[str, float]:
+    """Spam recall and ham FPR, clean vs obfuscated, at each fold's clean 1 %-FPR threshold."""
+    return _rates(y, clean, obf, _clean_thresholds(y, clean, fold), np.ones(len(y), dtype=bool))
+
+
+def check_by_style(
+    y: np.ndarray, clean: np.ndarray, obf: np.ndarray, fold: np.ndarray, styles: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """obfuscation_check for the comments re-written in each style, at the same (all-ham) thresholds."""
+    at, names = _clean_thresholds(y, clean, fold), np.asarray(styles)
+    return {name: _rates(y, clean, obf, at, names == name) for name in STYLES if np.any(names == name)}
+
+
+def _clean_thresholds(y: np.ndarray, clean: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Each comment's threshold: 1 % FPR on its fold's clean ham."""
+    thresholds = fold_thresholds(y, clean, fold, 0.01)
+    return np.asarray([thresholds[int(k)] for k in fold])
+
+
+def _rates(y: np.ndarray, clean: np.ndarray, obf: np.ndarray, at: np.ndarray, rows: np.ndarray) -> dict[str, float]:
+    """Recall and FPR of the selected rows, clean and obfuscated, with their counts."""
+    spam, ham = rows & (y == 1), rows & (y == 0)
+    n_spam, n_ham = max(int(spam.sum()), 1), max(int(ham.sum()), 1)
+    return {
+        "clean_recall": round(int(np.sum(clean[spam] >= at[spam])) / n_spam, 4),
+        "obfuscated_recall": round(int(np.sum(obf[spam] >= at[spam])) / n_spam, 4),
+        "clean_fpr": round(int(np.sum(clean[ham] >= at[ham])) / n_ham, 4),
+        "obfuscated_fpr": round(int(np.sum(obf[ham] >= at[ham])) / n_ham, 4),
+        "n_spam": int(spam.sum()),
+        "n_ham": int(ham.sum()),
+    }
