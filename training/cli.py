@@ -152,17 +152,11 @@ def train_cmd(data: tuple[Path, ...], as_json: bool, allow_noncommercial: bool,
         except (ValueError, PermissionError, UnicodeDecodeError) as exc:  # bad training files: say why, save nothing
             raise click.ClickException(str(exc)) from None
         step(steps[-1])
-        previous = active_version(model_dir)
-        if activate is None:
-            activate = previous is None
-        version = save_model(fitted, card, model_dir, activate=activate)
-        if activate:  # the same audit line as `promote`, so rollback and the history see it
-            record_activation(model_dir, version, previous)
-        _report(model_dir, version, card, held_out)
+        version, activate = _save(model_dir, fitted, card, held_out, activate)
         bar.update(1)
-    result = {**card, "version": version, "active": activate, "model_dir": str(model_dir)}
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
+        click.echo(json.dumps({**card, "version": version, "active": activate, "model_dir": str(model_dir)},
+                              ensure_ascii=False))  # fmt: skip
         return
     spam, abusive = card["metrics"]["spam"], card["metrics"]["abusive"]
     click.echo(f"saved {version}{' (active)' if activate else ''} in {model_dir}")
@@ -172,6 +166,19 @@ def train_cmd(data: tuple[Path, ...], as_json: bool, allow_noncommercial: bool,
     click.echo(f"abusive: ROC-AUC {abusive['roc_auc']}  PR-AUC {abusive['pr_auc']}  "
                f"P/R at {abusive['threshold']}: {abusive['precision']}/{abusive['recall']}")  # fmt: skip
     click.echo(f"thresholds: {card['thresholds']}  ({card['training_seconds']} s)")
+
+
+def _save(model_dir: Path, fitted: Any, card: dict[str, Any], held_out: dict[str, Any],
+          activate: bool | None) -> tuple[str, bool]:  # fmt: skip
+    """Save the version (active when asked, or when none is yet) with its report; (version, active)."""
+    previous = active_version(model_dir)
+    if activate is None:
+        activate = previous is None
+    version = save_model(fitted, card, model_dir, activate=activate)
+    if activate:  # the same audit line as `promote`, so rollback and the history see it
+        record_activation(model_dir, version, previous)
+    _report(model_dir, version, card, held_out)
+    return version, activate
 
 
 def _step_callback(bar: Any) -> Callable[[str], None]:
