@@ -285,6 +285,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         word_map: tuple[tuple[str, str], ...] = (),
         brands: bool = False,
         not_brands: tuple[str, ...] = (),
+        capitals: bool = True,
     ) -> None:
         """Keep the settings; the vectorizers are built in fit (sklearn convention)."""
         self.word_max_features = word_max_features
@@ -297,6 +298,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         self.word_map = word_map
         self.brands = brands
         self.not_brands = not_brands
+        self.capitals = capitals
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle; models saved before author signals existed get ``author=False`` and score as before."""
@@ -305,6 +307,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         state.setdefault("word_map", ())
         state.setdefault("brands", False)  # older models read brand names as they are
         state.setdefault("not_brands", ())
+        state.setdefault("capitals", True)  # older models read the capitals ratio
         super().__setstate__(state)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -379,7 +382,8 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         if self.signals:
             folded = [unicodedata.normalize("NFKC", t) if not t.isascii() else t for t in raw]
             masked = mapped if self.brands else [None] * len(raw)  # the brand signal follows the mask
-            rows = np.asarray([signal_row(r, n, m) for r, n, m in zip(folded, normalized, masked, strict=True)],
+            caps = self.capitals
+            rows = np.asarray([signal_row(r, n, m, caps) for r, n, m in zip(folded, normalized, masked, strict=True)],
                               dtype=np.float32)  # fmt: skip
             blocks.append(rows.reshape(len(raw), len(SIGNAL_NAMES)) * self.signal_weight)
         if self.author and not any(d.author_name or d.author_url or d.author_email for d in docs):

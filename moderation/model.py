@@ -63,6 +63,9 @@ class FeatureParams:
     not_brands: str | None = str(DEFAULT_NOT_BRANDS)  # letters+digits that are not brands (jkt48), stored in the model
     # slang/typo -> formal word CSV (word,normalized), read at training, stored in the model
     word_map: str | None = None
+    # the capitals-ratio signal: off, because it punished how a comment is typed (S P A C E D, D-A-S-H-E-D ham)
+    # and cost recall at 1 % FPR in grouped CV
+    capitals: bool = False
 
 
 def build_features(params: FeatureParams | None = None) -> CommentFeatures:
@@ -71,7 +74,7 @@ def build_features(params: FeatureParams | None = None) -> CommentFeatures:
     words = load_lexicon(p.lexicon) if p.lexicon else ()
     mapping = load_word_map(p.word_map) if p.word_map else ()
     return CommentFeatures(p.word_max_features, p.char_max_features, p.min_df, signals=p.signals, author=p.author,
-                           lexicon=words, word_map=mapping, brands=p.brands,
+                           lexicon=words, word_map=mapping, brands=p.brands, capitals=p.capitals,
                            not_brands=load_words(p.not_brands) if p.not_brands else ())
 
 

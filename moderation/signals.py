@@ -27,18 +27,18 @@ _LETTER = re.compile(r"[^\W\d_]")
 _UPPER = re.compile(r"[A-Z]")
 
 
-def signal_row(raw: str, normalized: str, masked: str | None = None) -> list[float]:
+def signal_row(raw: str, normalized: str, masked: str | None = None, capitals: bool = True) -> list[float]:
     """The structural signals of one comment, each scaled to 0..1 (order: SIGNAL_NAMES).
 
     ``masked`` is the model's text with brands masked (``moderation.lexicon.mask_brands``); given, the brand
-    signal fires only for a masked brand, so jkt48 or pemilu2024 are not brands.
+    signal fires only for a masked brand, so jkt48 or pemilu2024 are not brands.  ``capitals=False`` (models
+    trained since this stop) leaves the capitals ratio at 0: it reads how a comment is typed, not what it says.
     """
     words = normalized.split()
     n_links = normalized.count("xurlx")
     # Capitals are counted on the folded-but-not-lowercased text so 𝐀𝐄𝐑𝐎 counts like AERO:
     # a spammer's fancy letters must not look calmer than plain capitals, nor louder.
-    letters = len(_LETTER.findall(raw)) if not raw.isascii() else sum(map(str.isalpha, raw))
-    caps = len(_UPPER.findall(raw)) / letters if letters >= 8 else 0.0
+    caps = _capitals_ratio(raw) if capitals else 0.0
     # Emoji that spell a word apart ("g🔥a🔥c🔥o🔥r") are how it is typed, not decoration: not counted.
     emoji = len(_EMOJI.findall(raw)) - separating_emoji(raw) if not raw.isascii() else 0
     repeated = 1.0 - len(set(words)) / len(words) if len(words) >= 6 else 0.0
@@ -55,6 +55,12 @@ def signal_row(raw: str, normalized: str, masked: str | None = None) -> list[flo
         float(len(words) >= 60),
         repeated,
     ]
+
+
+def _capitals_ratio(raw: str) -> float:
+    """Capitals among the letters (0 for fewer than 8 letters)."""
+    letters = len(_LETTER.findall(raw)) if not raw.isascii() else sum(map(str.isalpha, raw))
+    return len(_UPPER.findall(raw)) / letters if letters >= 8 else 0.0
 
 
 class CommentDoc(NamedTuple):

@@ -11,7 +11,7 @@ import pytest
 
 from moderation.features import AUTHOR_SIGNAL_NAMES, CommentDoc, CommentFeatures, SparseRows, author_row
 from moderation.lexicon import LEXICON_NAMES, load_lexicon
-from moderation.model import ABUSIVE, DEFAULT_LEXICON, SPAM, ModerationModel
+from moderation.model import ABUSIVE, DEFAULT_LEXICON, SPAM, FeatureParams, ModerationModel, build_features
 from moderation.pipeline import Item, decide
 from moderation.policy import Thresholds
 from moderation.rules import CommentInput, Lists
@@ -105,6 +105,19 @@ def test_emoji_that_spell_a_word_apart_are_not_decoration() -> None:
     assert signal("s🔥e🔥m🔥o🔥g🔥a cepat selesai") == signal("semoga cepat selesai") == 0.0
     assert signal("semoga 🔥🔥 cepat selesai") == 0.5
     assert signal("main di💚weton88💚 gacor") == 0.5  # a glued decoration is not a spelled-apart word
+
+
+def test_new_models_leave_the_capitals_ratio_out_and_older_ones_keep_it() -> None:
+    """FeatureParams switches the capitals ratio off; a CommentFeatures pickled before the switch still reads it."""
+    caps = SIGNAL_NAMES.index("signal:capitals")
+    assert signal_row("SEMOGA CEPAT SELESAI", "semoga cepat selesai")[caps] == 1.0
+    assert signal_row("SEMOGA CEPAT SELESAI", "semoga cepat selesai", capitals=False)[caps] == 0.0
+    assert build_features(FeatureParams()).capitals is False
+    state = CommentFeatures().__getstate__()
+    del state["capitals"]
+    restored = CommentFeatures.__new__(CommentFeatures)
+    restored.__setstate__(state)
+    assert restored.capitals is True
 
 
 def test_author_row_signals() -> None:

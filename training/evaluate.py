@@ -182,6 +182,7 @@ def recipes(names: Sequence[str] | None = None, word_map: str | None = None) -> 
         "ours (lr, no lexicon)": lambda: OurRecipe(replace(shipped, lexicon=None)),
         "ours (lr, no word map)": lambda: OurRecipe(replace(shipped, word_map=None)),
         "ours (lr, no brand mask)": lambda: OurRecipe(replace(shipped, brands=False)),
+        "ours (lr, with capitals)": lambda: OurRecipe(replace(shipped, capitals=True)),
         "ours (svm)": lambda: OurRecipe(replace(shipped, classifier="svm", C=0.5)),
     }
     if word_map is None:  # the same recipe as "ours (lr)"
