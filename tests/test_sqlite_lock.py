@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
-from moderation.store.db import Database, make_engine
+from moderation.store.db import Database, make_engine, sqlite_file
 
 WRITES = 40
 
@@ -119,4 +119,17 @@ def test_reads_neither_wait_for_nor_hold_up_a_writer(url: str) -> None:
         assert session.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
     with pytest.raises(OperationalError, match="readonly"), db.read() as session:
         session.execute(text("INSERT INTO t (n) VALUES (2)"))
+    db.dispose()
+
+
+def test_only_a_sqlite_file_gets_the_writers_queue_and_a_reader_engine(tmp_path: Path, monkeypatch: Any) -> None:
+    """sqlite_file names the file of a file URL only; an in-memory database gets neither lock file nor reader."""
+    assert sqlite_file(f"sqlite:///{tmp_path / 'a.db'}") == str(tmp_path / "a.db")
+    assert sqlite_file("sqlite://") is None and sqlite_file("sqlite:///:memory:") is None
+    assert sqlite_file("postgresql://u@h/db") is None
+    monkeypatch.chdir(tmp_path)
+    db = Database("sqlite://", "NORMAL")
+    with db.session() as session:
+        assert session.execute(text("SELECT 1")).scalar_one() == 1
+    assert db.read_engine is None and list(tmp_path.iterdir()) == []  # no "sqlite:" folder, no lock file
     db.dispose()

@@ -67,8 +67,8 @@ def _sqlite_pragmas(synchronous: str, read_only: bool = False) -> Any:
 def make_engine(url: str, sqlite_synchronous: str = "FULL", read_only: bool = False) -> Engine:
     """Create an engine; for SQLite make the folder and set the pragmas (``read_only``: a SQLite reader)."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = sqlite_file(url)
+        if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         if sqlite_synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"bad sqlite synchronous mode {sqlite_synchronous!r}")
@@ -79,7 +79,7 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL", read_only: bool = Fa
         # A reader's plain BEGIN reads a WAL snapshot: it neither waits for nor holds up the writers.
         if read_only:
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-        elif path and path != ":memory:":
+        elif path:
             sqlite_lock.install(engine, path)  # writers queue on a flock instead of sleeping in busy retries
         else:
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
@@ -109,7 +109,7 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # On a SQLite file, reads get their own engine: without it every page view would queue
         # behind (and hold up) the intake's writers on the single write lock.
-        self.read_engine = make_engine(url, sqlite_synchronous, read_only=True) if _sqlite_file(url) else None
+        self.read_engine = make_engine(url, sqlite_synchronous, read_only=True) if sqlite_file(url) else None
         self.readers = sessionmaker(self.read_engine, expire_on_commit=False) if self.read_engine else self.sessions
 
     @contextmanager
@@ -131,7 +131,9 @@ class Database:
             self.read_engine.dispose()
 
 
-def _sqlite_file(url: str) -> bool:
-    """Whether the URL names an SQLite database file (an in-memory one is private to its connection)."""
-    path = url.split("///", 1)[-1] if url.startswith("sqlite") and "///" in url else ""
-    return bool(path) and path != ":memory:" and "mode=memory" not in url
+def sqlite_file(url: str) -> str | None:
+    """The file an SQLite URL names; None for another database or an in-memory one (private to its connection)."""
+    if not url.startswith("sqlite") or "///" not in url:
+        return None
+    path = url.split("///", 1)[-1]
+    return path if path and path != ":memory:" and "mode=memory" not in url else None
