@@ -142,12 +142,14 @@ _SPACED_RUN = re.compile(r"(?<!\w)(?:[^\W_] ){2,}[^\W_](?:\d+|(?: \d{2,}))?(?!\w
 # Three or more single letters/digits glued by one kind of dot, dash or emoji: "s.l.o.t", "a~e~r~o", "g🔥a🔥c🔥o🔥r".
 _DOTTED_SEPARATORS = ".-_*·•,~|"
 _DOTTED_RUN = re.compile(
-    r"(?<![\w.~|])[^\W_]([.\-_*·•,~|]|[\U0001F000-\U0001FAFF\u2600-\u27BF]\ufe0f?)"
+    rf"(?<![\w.~|])[^\W_]([{re.escape(_DOTTED_SEPARATORS)}]|[\U0001F000-\U0001FAFF\u2600-\u27BF]\ufe0f?)"
     r"(?:[^\W_]\1)+[^\W_](?:[a-z]?\d+)?(?![\w])"
 )
 # A brand broken into letter chunks by dots, dashes or tildes: "ae-ro88", "ae~r~o~8~8" -> "aero88".
-_CHUNKED_BRAND = re.compile(r"(?<![\w.\-~|])[a-z]+(?:[.\-~|][a-z]+)+(?:[.\-~|]?\d){2,}(?!\w)")
 _CHUNK_SEPARATOR = re.compile(r"[.\-~|]")
+_CHUNKED_BRAND = re.compile(
+    rf"(?<![\w.\-~|])[a-z]+(?:{_CHUNK_SEPARATOR.pattern}[a-z]+)+(?:{_CHUNK_SEPARATOR.pattern}?\d){{2,}}(?!\w)"
+)
 # Parenthesised letters, which NFKC spells out: "⒜⒠⒭⒪" -> "(a)(e)(r)(o)" -> "aero".
 _PAREN_RUN = re.compile(r"(?:\([a-z0-9]\)){3,}")
 # Decoration between a brand and its number: "alexis⭐17⭐", "weton`88", "aero_88" -> "alexis17", "weton88", "aero88".
