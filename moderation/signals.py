@@ -40,7 +40,9 @@ def signal_row(raw: str, normalized: str, masked: str | None = None, capitals: b
     # a spammer's fancy letters must not look calmer than plain capitals, nor louder.
     caps = _capitals_ratio(raw) if capitals else 0.0
     # Emoji that spell a word apart ("g🔥a🔥c🔥o🔥r") are how it is typed, not decoration: not counted.
-    emoji = len(_EMOJI.findall(raw)) - separating_emoji(raw) if not raw.isascii() else 0
+    emoji = len(_EMOJI.findall(raw)) if not raw.isascii() else 0
+    if emoji:  # the separator scan only when there is an emoji to discount (most comments have none)
+        emoji -= separating_emoji(raw)
     repeated = 1.0 - len(set(words)) / len(words) if len(words) >= 6 else 0.0
     return [
         float(n_links > 0),
