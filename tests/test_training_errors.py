@@ -13,7 +13,8 @@ from click.testing import CliRunner
 import training.crossval as crossval
 from training.cli import model
 from training.errors import escape_cell, fn_categories, fp_categories, hardest_errors, markdown_section
-from training.evaluate import CVResult, EvalData, obfuscation_check
+from training.evaluate import CVResult, EvalData
+from training.obfuscation import obfuscation_check
 
 HOSTILE = (
     "a|b `code` <script>alert(1)</script> &amp; [click](javascript:alert(1))\n| --- | --- |\r\n"

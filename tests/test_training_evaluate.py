@@ -17,12 +17,11 @@ from training.evaluate import (
     campaign_of,
     grouped_cv,
     load_grouped_spam,
-    obfuscate,
     summarise,
     yardstick_svm,
 )
 from training.metrics import curve_metrics
-from training.obfuscation import STYLES, check_by_style
+from training.obfuscation import STYLES, check_by_style, obfuscate
 
 JUDOL_COLUMNS = ["text", "label", "lang", "source", "author", "video_id", "channel"]
 

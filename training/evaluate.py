@@ -49,7 +49,7 @@ from moderation.model import FeatureParams, build_classifier, build_features
 from moderation.text import BRAND, normalize
 from training.datasets import load_manifest
 from training.metrics import curve_metrics, rates
-from training.obfuscation import check_by_style, obfuscate, obfuscate_as, obfuscation_check
+from training.obfuscation import check_by_style, obfuscate_as, obfuscation_check
 
 __all__ = [
     "EvalData",
@@ -58,8 +58,6 @@ __all__ = [
     "campaign_of",
     "grouped_cv",
     "load_grouped_spam",
-    "obfuscate",
-    "obfuscation_check",
     "recipes",
     "ysc_cv",
 ]
