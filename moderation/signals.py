@@ -36,8 +36,6 @@ def signal_row(raw: str, normalized: str, masked: str | None = None, capitals: b
     """
     words = normalized.split()
     n_links = normalized.count("xurlx")
-    # Capitals are counted on the folded-but-not-lowercased text so 𝐀𝐄𝐑𝐎 counts like AERO:
-    # a spammer's fancy letters must not look calmer than plain capitals, nor louder.
     caps = _capitals_ratio(raw) if capitals else 0.0
     # Emoji that spell a word apart ("g🔥a🔥c🔥o🔥r") are how it is typed, not decoration: not counted.
     emoji = len(_EMOJI.findall(raw)) if not raw.isascii() else 0
@@ -61,6 +59,8 @@ def signal_row(raw: str, normalized: str, masked: str | None = None, capitals: b
 
 def _capitals_ratio(raw: str) -> float:
     """Capitals among the letters (0 for fewer than 8 letters)."""
+    # Counted on the folded-but-not-lowercased text so 𝐀𝐄𝐑𝐎 counts like AERO:
+    # a spammer's fancy letters must not look calmer than plain capitals, nor louder.
     letters = len(_LETTER.findall(raw)) if not raw.isascii() else sum(map(str.isalpha, raw))
     return len(_UPPER.findall(raw)) / letters if letters >= 8 else 0.0
 
