@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from moderation.lexicon import BRAND_TOKEN
-from moderation.text import BRAND, normalize, separating_emoji
+from moderation.text import BRAND, EMOJI_RANGES, normalize, separating_emoji
 
 _CONTACT_TOKENS = ("xurlx", "xemailx", "xphonex")
 SIGNAL_NAMES = (
@@ -21,8 +21,8 @@ SIGNAL_NAMES = (
 )  # fmt: skip
 
 
-# Pictographs: emoji and the symbol blocks spammers decorate with.
-_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
+# Pictographs: emoji and the symbol blocks spammers decorate with (the ranges normalize joins letters across).
+_EMOJI = re.compile(f"[{EMOJI_RANGES}]")
 _LETTER = re.compile(r"[^\W\d_]")
 _UPPER = re.compile(r"[A-Z]")
 

@@ -136,13 +136,18 @@ def _build_truncated() -> dict[int, str]:
 _TRUNCATED = _build_truncated()
 _TRUNCATED_RE = re.compile("[\uD400-\uD7FF\uF100-\uF1FF]")
 _INVISIBLE_CHARS = frozenset(chr(cp) for cp in _INVISIBLE)
+EMOJI_RANGES = "\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF"
+"""Code points read as emoji (pictographs, dingbats, stars and arrows): one set for the joins and the signal."""
+# Spaced words set apart by wider gaps: "T I D A K  B E R M U T U" -> "tidak bermutu", not one long word.
+_WIDE_SPACED = re.compile(r"(?<!\S)[^\W_](?: [^\W_])+(?: {2,}[^\W_](?: [^\W_])+)+(?!\S)")
+_WIDE_GAP = re.compile(" {2,}")
 # Three or more one-character tokens in a row: "b u k i t 8 8 8".
 # The last piece may carry the brand number ("d o r a77", "b o w o 88").
 _SPACED_RUN = re.compile(r"(?<!\w)(?:[^\W_] ){2,}[^\W_](?:\d+|(?: \d{2,}))?(?!\w)")
 # Three or more single letters/digits glued by one kind of dot, dash or emoji: "s.l.o.t", "a~e~r~o", "g🔥a🔥c🔥o🔥r".
 _DOTTED_SEPARATORS = ".-_*·•,~|"
 _DOTTED_RUN = re.compile(
-    rf"(?<![\w.~|])[^\W_]([{re.escape(_DOTTED_SEPARATORS)}]|[\U0001F000-\U0001FAFF\u2600-\u27BF]\ufe0f?)"
+    rf"(?<![\w.~|])[^\W_]([{re.escape(_DOTTED_SEPARATORS)}]|[{EMOJI_RANGES}]\ufe0f?)"
     r"(?:[^\W_]\1)+[^\W_](?:[a-z]?\d+)?(?![\w])"
 )
 # A brand broken into letter chunks by dots, dashes or tildes: "ae-ro88", "ae~r~o~8~8" -> "aero88".
@@ -154,9 +159,7 @@ _CHUNKED_BRAND = re.compile(
 _PAREN_RUN = re.compile(r"(?:\([a-z0-9]\)){3,}")
 # Decoration between a brand and its number: "alexis⭐17⭐", "weton`88", "aero_88" -> "alexis17", "weton88", "aero88".
 _DECORATION = "*`´~^_"
-_DECORATED_NUMBER = re.compile(
-    "(?<=[a-z])[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F*`´~^_]+(?=\\d{2,})"
-)
+_DECORATED_NUMBER = re.compile(rf"(?<=[a-z])[{EMOJI_RANGES}\uFE0F*`´~^_]+(?=\d{{2,}})")
 # A brand number split by one space before a repeated digit: "sgi8 8", "dora7 7" -> "sgi88", "dora77".
 # Only a repeat: "bertele2 3." (a reduplication, then a list number) and "jkt48 4 hari" stay apart.
 _SPLIT_NUMBER = re.compile(r"(?<!\w)([a-z]{2,}\d?(\d)) (\2{1,2})(?![\w.,])")
@@ -205,6 +208,11 @@ def join_spaced_letters(text: str) -> str:
     if " " not in text:
         return text
     return _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), text)
+
+
+def _join_wide_spaced(match: re.Match[str]) -> str:
+    """One run of spaced words: the letters of each word joined, the words kept apart."""
+    return " ".join(word.replace(" ", "") for word in _WIDE_GAP.split(match.group(0)))
 
 
 def separating_emoji(text: str) -> int:
@@ -312,6 +320,8 @@ def _normalize_cached(text: str) -> str:
 def _normalize(text: str) -> str:
     """The folding itself (see normalize)."""
     folded = _tokenise_contacts(_fold(text))
+    if "  " in folded:
+        folded = _WIDE_SPACED.sub(_join_wide_spaced, folded)
     folded = _number_words(" ".join(folded.split()))
     # Most repairs below need a digit (leet also @ or $): one cheap search skips their scans for most ham.
     has_digit = _DIGIT.search(folded) is not None

@@ -62,6 +62,14 @@ def test_spaced_letters_are_joined() -> None:
     assert join_spaced_letters("g a r u d a") == "garuda"
 
 
+def test_spaced_words_keep_their_wider_gaps() -> None:
+    """Spaced words set apart by two or more spaces stay separate words (real ham and spam of the judol set)."""
+    assert normalize("T I D A K  B E R M U T U  ( B O D O H )") == "tidak bermutu ( bodoh )"
+    assert normalize("keluar pernyataan  s a t u  p a k e t  lah") == "keluar pernyataan satu paket lah"
+    assert normalize("S L O T   G A C O R   A E R O 8 8") == "slot gacor aero88"
+    assert normalize("semoga  aman  ya") == "semoga aman ya"
+
+
 def test_spaced_letters_leave_ordinary_text_alone() -> None:
     """Two single characters in a row, and normal words, are not joined."""
     assert join_spaced_letters("skor 2 1 untuk persib") == "skor 2 1 untuk persib"
@@ -114,6 +122,7 @@ def test_normalize_is_idempotent_on_seed_set() -> None:
         ("salam jepe di ⭐sgi8 8", "salam jepe di ⭐sgi88"),
         ("s~l~o~t g|a|c|o|r", "slot gacor"),
         ("main di g🔥a🔥c🔥o🔥r", "main di gacor"),  # an emoji between letters
+        ("main di g⭐a⭐c⭐o⭐r", "main di gacor"),  # stars count as emoji here as they do in the emoji signal
         ("⒜⒠⒭⒪⑻⑻ dan ɐǝɹo88 dan aеrօ88", "aero88 dan aero88 dan aero88"),  # parenthesised, upside-down, Armenian
         # Look-alikes from the Unicode confusables list (Cherokee, Carian, Lisu), as the judol set writes them:
         ("😮 boᏔo77 bikin aku dapet info", "😮 bowo77 bikin aku dapet info"),
