@@ -31,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 import joblib
 
 from moderation.features import CommentDoc
+from moderation.fingerprint import STALE, reading_status
 from moderation.model import ABUSIVE, SPAM, ModerationModel
 
 __all__ = [
@@ -111,6 +112,7 @@ class ModelScorer:
         self.model = model
         self.card = card
         self.version: str = str(card.get("version", "unversioned"))
+        self.reading = reading_status(card)  # current / stale / unknown (see moderation.fingerprint)
         self.thresholds: dict[str, float] = {**DEFAULT_THRESHOLDS, **card.get("thresholds", {})}
         self.reasons_per_head = reasons_per_head
         # Reasons are worth computing only where a moderator may look: spam
@@ -193,7 +195,11 @@ def load_scorer(model_dir: str | os.PathLike[str], version: str | None = None) -
     # Build the column -> n-gram arrays now (~50 ms) so the first explained comment does not pay for them.
     for head in (SPAM, ABUSIVE):
         model.feature_names(head)
-    return ModelScorer(model, card)
+    scorer = ModelScorer(model, card)
+    if scorer.reading == STALE:  # it still scores, a little worse: the operator should retrain, not panic
+        log.warning("model %s was trained on an older reading of text (normalisation or signals); "
+                    "retrain it with `moderation model train`", version)  # fmt: skip
+    return scorer
 
 
 def _active_stamp(model_dir: Path) -> tuple[int, int, int] | None:

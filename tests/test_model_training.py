@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from moderation import fingerprint
 from moderation.features import FastTfidfVectorizer
+from moderation.fingerprint import CURRENT, STALE, UNKNOWN, reading_fingerprint
 from moderation.model import PLACEHOLDERS, ModerationModel
 from moderation.scoring import (
     ModelIntegrityError,
@@ -73,6 +76,57 @@ def test_sha256_in_card_matches_file(registry: tuple[Path, str]) -> None:
     digest = hashlib.sha256((model_dir / version / "model.joblib").read_bytes()).hexdigest()
     assert card["sha256"] == digest
     assert load_scorer(model_dir).version == version
+
+
+def _set_reading(model_dir: Path, version: str, reading: str | None) -> None:
+    """Rewrite the reading fingerprint a card records (None: a card from before the fingerprint)."""
+    path = model_dir / version / "card.json"
+    card = json.loads(path.read_text())
+    card.pop("reading", None)
+    if reading is not None:
+        card["reading"] = reading
+    path.write_text(json.dumps(card))
+
+
+def test_a_model_trained_on_another_reading_of_text_is_stale(
+    registry: tuple[Path, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The card records the reading of text; a different one loads with a warning, a missing one is unknown."""
+    model_dir, version = registry
+    assert json.loads((model_dir / version / "card.json").read_text())["reading"] == reading_fingerprint()
+    assert load_scorer(model_dir).reading == CURRENT
+    _set_reading(model_dir, version, "0" * 16)
+    with caplog.at_level(logging.WARNING, logger="moderation.scoring"):
+        assert load_scorer(model_dir).reading == STALE
+    assert "older reading of text" in caplog.text
+    _set_reading(model_dir, version, None)
+    assert load_scorer(model_dir).reading == UNKNOWN
+
+
+def test_list_and_promote_say_when_a_model_is_stale(tmp_path: Path, registry: tuple[Path, str]) -> None:
+    """model list marks a stale model and promote warns on stderr (and still promotes: it scores)."""
+    model_dir, version = registry
+    _set_reading(model_dir, version, "0" * 16)
+    runner = CliRunner(env={"MODERATION_DATA_DIR": str(tmp_path / "var"), "MODERATION_MODEL_DIR": str(model_dir)})
+    assert json.loads(runner.invoke(model, ["list", "--json"]).stdout)[0]["reading"] == STALE
+    assert "reading of text: stale" in runner.invoke(model, ["list"]).stdout
+    promoted = runner.invoke(model, ["promote", version])
+    assert promoted.exit_code == 0, promoted.output
+    assert "retrain" in promoted.stderr and json.loads(promoted.stdout)["version"] == version
+
+
+def test_reading_fingerprint_follows_how_text_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading any probe differently changes the fingerprint; reading them the same keeps it."""
+    before = reading_fingerprint()
+    fingerprint.reading_fingerprint.cache_clear()
+    assert reading_fingerprint() == before
+    real = fingerprint.normalize
+    monkeypatch.setattr(fingerprint, "normalize", lambda t: real(t).replace("aero88", "aero 88"))
+    fingerprint.reading_fingerprint.cache_clear()
+    try:
+        assert reading_fingerprint() != before
+    finally:
+        fingerprint.reading_fingerprint.cache_clear()
 
 
 def test_tampered_model_is_refused(registry: tuple[Path, str]) -> None:

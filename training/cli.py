@@ -14,7 +14,15 @@ from typing import Any
 
 import click
 
-from moderation.scoring import ModelIntegrityError, ModelNotFound, ModelScorer, active_version, load_scorer
+from moderation.fingerprint import CURRENT, STALE, reading_status
+from moderation.scoring import (
+    ModelIntegrityError,
+    ModelNotFound,
+    ModelScorer,
+    active_version,
+    load_scorer,
+    read_card,
+)
 from training.ops import count_rows, evaluate_csv, score_csv
 from training.promotion import GateRefused, gated_promote, record_activation, rollback
 from training.registry import list_models, save_model
@@ -108,6 +116,7 @@ def _summary(card: dict[str, Any]) -> dict[str, Any]:
         "spam_recall_at_fpr_1pct": spam.get("recall_at_fpr_1pct"),
         "abusive_roc_auc": abusive.get("roc_auc"),
         "sources": [s["name"] for s in card.get("sources", [])],
+        "reading": reading_status(card),  # stale: trained on an older reading of text, retrain
     }
 
 
@@ -221,7 +230,8 @@ def list_cmd(as_json: bool) -> None:
         mark = "*" if s["active"] else " "
         click.echo(f"{mark} {s['version']}  {s['created_at']}  data {s['data_fingerprint']}  "
                    f"spam AUC {s['spam_roc_auc']} R@1%FPR {s['spam_recall_at_fpr_1pct']}  "
-                   f"abusive AUC {s['abusive_roc_auc']}  sources: {', '.join(s['sources'])}")  # fmt: skip
+                   f"abusive AUC {s['abusive_roc_auc']}  sources: {', '.join(s['sources'])}"
+                   + ("" if s["reading"] == CURRENT else f"  reading of text: {s['reading']}"))  # fmt: skip
 
 
 @model.command("promote")
@@ -237,7 +247,15 @@ def promote_cmd(version: str, data: tuple[Path, ...], target_fpr: float, force: 
         entry = gated_promote(model_dir, version, list(data), target_fpr=target_fpr, force=force)
     except (ModelNotFound, ModelIntegrityError, GateRefused, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    _warn_if_stale(model_dir, version)
     click.echo(json.dumps(entry))
+
+
+def _warn_if_stale(model_dir: Path, version: str) -> None:
+    """Tell ops on stderr when the version just made active reads text as an older release did."""
+    if reading_status(read_card(model_dir, version)) == STALE:
+        click.echo(f"warning: {version} was trained on an older reading of text (normalisation or signals); "
+                   "it scores, but retrain it with `moderation model train`", err=True)  # fmt: skip
 
 
 @model.command("rollback")
@@ -248,6 +266,7 @@ def rollback_cmd() -> None:
         entry = rollback(model_dir)
     except (ModelNotFound, ModelIntegrityError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    _warn_if_stale(model_dir, entry["version"])
     click.echo(json.dumps(entry))
 
 

@@ -23,6 +23,7 @@ import sklearn
 from sklearn.model_selection import train_test_split
 
 from moderation.features import CommentDoc
+from moderation.fingerprint import reading_fingerprint
 from moderation.model import (
     ABUSIVE,
     SPAM,
@@ -212,6 +213,7 @@ def train_model(
         "python": platform.python_version(),
         "sklearn": sklearn.__version__,
         "numpy": np.__version__,
+        "reading": reading_fingerprint(),  # how this code reads text: a later reading makes the model stale
         "data_fingerprint": fingerprint(heads),
         "sources": [s.describe() for s in loaded],
         "rows": {h: {"total": len(d.labels), "positive": int(d.labels.sum())} for h, d in heads.items()},
