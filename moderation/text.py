@@ -144,6 +144,9 @@ _WIDE_GAP = re.compile(" {2,}")
 # Three or more one-character tokens in a row: "b u k i t 8 8 8".
 # The last piece may carry the brand number ("d o r a77", "b o w o 88").
 _SPACED_RUN = re.compile(r"(?<!\w)(?:[^\W_] ){2,}[^\W_](?:\d+|(?: \d{2,}))?(?!\w)")
+# Inside a joined run, letters after a brand number start the next word: "A E R O 8 8 A K U" -> "aero88 aku".
+# Two digits at least, and two letters after them: single digits are leetspeak ("G 4 C 0 R", "dibet4d").
+_BRAND_THEN_WORD = re.compile(r"([^\W\d_]\d{2,})(?=[^\W\d_]{2})")
 # Three or more single letters/digits glued by one kind of dot, dash or emoji: "s.l.o.t", "a~e~r~o", "g🔥a🔥c🔥o🔥r".
 _DOTTED_SEPARATORS = ".-_*·•,~|"
 _DOTTED_RUN = re.compile(
@@ -207,7 +210,13 @@ def join_spaced_letters(text: str) -> str:
     """Join runs of 3+ single letters/digits separated by spaces ("b u k i t 8 8" -> "bukit88")."""
     if " " not in text:
         return text
-    return _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), text)
+    return _SPACED_RUN.sub(_join_spaced_run, text)
+
+
+def _join_spaced_run(match: re.Match[str]) -> str:
+    """One run of spaced letters joined, split again after a brand number that a word follows."""
+    joined = match.group(0).replace(" ", "")
+    return _BRAND_THEN_WORD.sub(r"\1 ", joined) if not joined.isalpha() else joined
 
 
 def _join_wide_spaced(match: re.Match[str]) -> str:
