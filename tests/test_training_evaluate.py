@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from moderation.text import normalize
-from training.crossval import to_markdown
+from training.crossval import _style_cell, to_markdown
 from training.evaluate import (
     EvalData,
     SklearnRecipe,
@@ -100,6 +100,13 @@ def test_grouped_cv_never_splits_a_group(data_dir: Path) -> None:
     by_style = summary["obfuscation_by_style"]
     assert set(by_style) <= set(STYLES) and sum(c["n_spam"] + c["n_ham"] for c in by_style.values()) == len(data.texts)
     assert "### By style" in markdown and f"| {next(iter(by_style))} |" in markdown
+
+
+def test_style_table_shows_the_change_against_the_same_comments_clean() -> None:
+    """A style's cell gives obfuscated recall, its change from the clean recall of those comments, and ham FPR."""
+    cell = {"clean_recall": 0.75, "obfuscated_recall": 0.7125, "obfuscated_fpr": 0.0118}
+    assert _style_cell(cell) == "0.7125 (-5.0 %) / 1.18 %"
+    assert _style_cell({**cell, "clean_recall": 0.0, "obfuscated_recall": 0.0}) == "0.0000 (+0.0 %) / 1.18 %"
 
 
 def test_check_by_style_uses_the_clean_threshold_of_all_ham() -> None:
