@@ -1,8 +1,9 @@
-"""Which reading of text a model was trained on: a fingerprint of normalisation and structural signals.
+"""Which reading of text a model was trained on: a fingerprint of normalisation, signals and word matching.
 
 A saved model holds its vocabularies and weights, but the code that turns a
 comment into the words and signals it was trained on (``moderation.text``,
-``moderation.signals``) runs from the installed package.  When that code reads
+``moderation.signals``, the brand mask, word map and lexicon matching of
+``moderation.lexicon``) runs from the installed package.  When that code reads
 some text differently after an upgrade, an older model sees inputs it never saw
 in training.  ``model train`` records :func:`reading_fingerprint` in the card;
 loading, listing and promoting compare it with the running code's and say
@@ -18,6 +19,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from moderation.lexicon import Lexicon, apply_word_map, mask_brands
 from moderation.signals import signal_row
 from moderation.text import normalize
 
@@ -54,17 +56,31 @@ PROBES: tuple[str, ...] = (
     # What must stay as it is.
     "Rp 80.000, jam 08:55, skor 2 1, zee jkt48 4 hari, covid-19, e-ktp, pilihan (a) dan (b)",
     "bismillah بسم الله الرحمن الرحيم, ꦲꦏ꧀ꦱꦫꦗꦮ, १२३",
+    # The word map, brand mask and lexicon (with PROBE_LEXICON): slang, kept names, insults spelled apart.
+    "yg bilang jkt48 sama densus88 itu goblok, tol*l, gblk, kedunguannya, 𝐁𝐀𝐍𝐆𝐒𝐀𝐓, pemilu2024",
     # Signals: links in HTML, capitals, length, repeated words.
     '<a href="http://example.com">SUBSCRIBE</a> CHECK MY CHANNEL NOW now now now now',
     "ok",
 )
-"""Probe comments: at least one for every reading rule of moderation.text and moderation.signals."""
+"""Probe comments: at least one for every reading rule of moderation.text, .signals and .lexicon."""
+
+PROBE_LEXICON = ("goblok", "tolol", "dungu", "bangsat")
+"""Lexicon words the probes are matched against (a model stores its own list; the matching code is what counts)."""
+PROBE_WORD_MAP = {"yg": "yang", "gk": "tidak"}
+"""Word-map entries the probes are mapped through."""
+PROBE_NOT_BRANDS = frozenset({"jkt"})
+"""Names the probes' brand mask keeps."""
 
 
 @lru_cache(maxsize=1)
 def reading_fingerprint() -> str:
     """The running code's fingerprint (16 hex digits), computed once per process (~2 ms)."""
-    readings = [[normalize(p), signal_row(p, normalize(p))] for p in PROBES]
+    lexicon = Lexicon(PROBE_LEXICON)
+    readings = []
+    for probe in PROBES:
+        normal = normalize(probe)
+        masked = mask_brands(apply_word_map(normal, PROBE_WORD_MAP), PROBE_NOT_BRANDS)
+        readings.append([normal, masked, signal_row(probe, normal, masked), lexicon.row(masked)])
     return hashlib.sha256(json.dumps(readings, ensure_ascii=False).encode()).hexdigest()[:16]
 
 

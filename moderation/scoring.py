@@ -197,7 +197,7 @@ def load_scorer(model_dir: str | os.PathLike[str], version: str | None = None) -
         model.feature_names(head)
     scorer = ModelScorer(model, card)
     if scorer.reading == STALE:  # it still scores, a little worse: the operator should retrain, not panic
-        log.warning("model %s was trained on an older reading of text (normalisation or signals); "
+        log.warning("model %s was trained on an older reading of text (normalisation, signals or word matching); "
                     "retrain it with `moderation model train`", version)  # fmt: skip
     return scorer
 

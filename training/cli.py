@@ -254,8 +254,8 @@ def promote_cmd(version: str, data: tuple[Path, ...], target_fpr: float, force: 
 def _warn_if_stale(model_dir: Path, version: str) -> None:
     """Tell ops on stderr when the version just made active reads text as an older release did."""
     if reading_status(read_card(model_dir, version)) == STALE:
-        click.echo(f"warning: {version} was trained on an older reading of text (normalisation or signals); "
-                   "it scores, but retrain it with `moderation model train`", err=True)  # fmt: skip
+        click.echo(f"warning: {version} was trained on an older reading of text (normalisation, signals or "
+                   "word matching); it scores, but retrain it with `moderation model train`", err=True)  # fmt: skip
 
 
 @model.command("rollback")
