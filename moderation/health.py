@@ -9,7 +9,8 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import func, select, text
 
 from moderation import metrics
-from moderation.scoring import active_version
+from moderation.fingerprint import UNKNOWN, reading_status
+from moderation.scoring import ModelNotFound, active_version, read_card
 from moderation.states import Status
 from moderation.store.models import Comment
 
@@ -23,7 +24,9 @@ def _services() -> Any:
 
 def live_figures(services: Any) -> dict[str, Any]:
     """Queue depth and age from the database and Redis, and the active model; missing parts are left out."""
-    figures: dict[str, Any] = {"model_version": active_version(services.settings.model_dir)}
+    model_dir = services.settings.model_dir
+    version = active_version(model_dir)
+    figures: dict[str, Any] = {"model_version": version, "model_reading": _reading(model_dir, version)}
     try:
         with services.db.session() as session:
             count, oldest = session.execute(
@@ -41,6 +44,16 @@ def live_figures(services: Any) -> dict[str, Any]:
     except Exception:  # noqa: BLE001
         pass
     return figures
+
+
+def _reading(model_dir: Any, version: str | None) -> str:
+    """Whether the active model reads text as this code does (current / stale / unknown)."""
+    if version is None:
+        return UNKNOWN
+    try:
+        return reading_status(read_card(model_dir, version))
+    except (ModelNotFound, OSError, ValueError):
+        return UNKNOWN
 
 
 def readiness(services: Any) -> dict[str, str]:

@@ -51,8 +51,9 @@ class LiveCollector(Collector):
         age = GaugeMetricFamily("moderation_queue_oldest_seconds", "Age of the oldest queued comment.")
         age.add_metric([], figures.get("oldest_queued_seconds", 0.0))
         yield age
-        model = GaugeMetricFamily("moderation_active_model", "The active model (value 1).", labels=["version"])
-        model.add_metric([figures.get("model_version") or "none"], 1.0)
+        model = GaugeMetricFamily("moderation_active_model", "The active model (value 1); reading=stale: retrain it.",
+                                  labels=["version", "reading"])  # fmt: skip
+        model.add_metric([figures.get("model_version") or "none", figures.get("model_reading", "unknown")], 1.0)
         yield model
 
 

@@ -39,6 +39,7 @@ def test_metrics_count_the_walk(client: Any, site: Site, run_worker: Callable[[]
                  "moderation_queue_depth", "moderation_queue_oldest_seconds", "moderation_active_model"):
         assert name in text, name
     assert 'moderation_queue_depth{where="database"} 0.0' in text
+    assert 'reading="current"' in text  # the seed model was trained by this code
 
 
 def test_unknown_api_route_is_json_404(client: Any) -> None:
