@@ -41,6 +41,7 @@ PROBES: tuple[str, ...] = (
     "𝐆𝐀𝐑𝐔𝐃𝐀𝟏𝟑𝟖 gacor 𝗣𝗟𝗨𝗧𝗢𝟴𝟴 ⓐⓔⓡⓞ ＡＥＲＯ８８",
     "AЕR𝐎𝟴𝟴 аеrо88 aeяo88 boᏔo77 pr0be𐊗855 ꓮꓰꓣꓳ88 ɐǝɹo88 aеrօ88",
     "s\u200bl\u200bo\u200bt g\u0301a\u0308cor ꜱʟᴏᴛ ⒜⒠⒭⒪⑻⑻ ➊➌➑ mandalika❼❼",
+    "₲₳₵ØⱤ ΛΣЯӨ88 ᗩEᖇO ɓɗƒɠ ǥⱥȼøɍ ϲ MΛNDΛLIKΛ77 aєrѳ88",
     # Split letters and brands.
     "B U K I T 8 8 8 lagi gacor, T I D A K  B E R M U T U",
     "s.l.o.t g-a-c-o-r s~l~o~t g|a|c|o|r g🔥a🔥c🔥o🔥r g⭐a⭐c⭐o⭐r",

@@ -59,7 +59,31 @@ _CONFUSABLES = {
     "օ": "o", "ս": "u", "հ": "h", "ո": "n", "ց": "g", "զ": "q",
     "ɐ": "a", "ǝ": "e", "ɹ": "r", "ɔ": "c", "ɥ": "h", "ɯ": "m", "ʇ": "t", "ʌ": "v", "ʍ": "w", "ʎ": "y",
     "ʞ": "k", "ɟ": "f", "ƃ": "g",
+    # More Cyrillic, and the letters of "fancy text" generators: currency signs (₲₳₵ØⱤ) and the
+    # Canadian-syllabics alphabet (ᗩᗷᑕᗪEᖴᘜ...) the confusables list leaves out
+    "є": "e", "ѳ": "o", "ө": "o", "ӿ": "x", "ҳ": "x", "ӄ": "k", "ԃ": "d",
+    "₳": "a", "฿": "b", "₵": "c", "¢": "c", "₣": "f", "₲": "g", "₭": "k", "₥": "m", "₦": "n",
+    "₱": "p", "₴": "s", "₮": "t", "₩": "w",
+    "ᗩ": "a", "ᑕ": "c", "ᘜ": "g", "ᑎ": "n", "ᑫ": "q", "ᔕ": "s", "ᗯ": "w", "ᘔ": "z",
 }  # fmt: skip
+
+# Capitals that generators use for another Latin letter than their lower case reads as (ΛΣЯӨ = AERO,
+# ДИ = AN, while σ, и read o, u): mapped before casefold() merges the two cases.  Lunate sigma ϲ is a
+# c, but NFKC would turn it into a sigma first.
+_BEFORE_FOLD = str.maketrans({
+    "Λ": "A", "Δ": "A", "Σ": "E", "Ξ": "E", "Ө": "O", "Д": "A", "Б": "B", "И": "N", "Ц": "U", "Ш": "W",
+    "Ч": "Y", "Ж": "X", "Ʌ": "A", "ϲ": "c", "Ϲ": "C",
+})  # fmt: skip
+_BEFORE_FOLD_CHARS = frozenset(chr(cp) for cp in _BEFORE_FOLD)
+
+# Latin letters with a hook, stroke, tail or bar (ɓ, ǥ, ɽ, ħ), open, script or turned ones: no NFKC
+# decomposition and mostly absent from the confusables list, but every name says which letter it is.
+_LATIN_BY_NAME = re.compile(
+    r"LATIN (?:SMALL |CAPITAL )?LETTER (?:SMALL CAPITAL |OPEN |SCRIPT |DOTLESS |BARRED |CLOSED |LONG |TURNED "
+    r"|SIDEWAYS |REVERSED |INVERTED |STRETCHED |BROKEN |MIDDLE-TILDE )?([A-Z])(?: WITH .+)?"
+)
+_LATIN_BLOCKS = ((0x0100, 0x0180), (0x0180, 0x0250), (0x0250, 0x02B0), (0x1D00, 0x1DC0), (0x2C60, 0x2C80),
+                 (0xA720, 0xA800), (0xAB30, 0xAB70), (0x1DF00, 0x1E000))  # fmt: skip
 
 
 # Scripts whose letters are real text on an Indonesian site (Arabic in religious phrases, Javanese,
@@ -91,6 +115,18 @@ def _unicode_confusables() -> dict[int, str]:
     return out
 
 
+def _latin_by_name() -> dict[int, str]:
+    """Decorated Latin letters (casefolded NFKC form) -> the plain letter their Unicode name gives."""
+    out: dict[int, str] = {}
+    for start, end in _LATIN_BLOCKS:
+        for cp in range(start, end):
+            match = _LATIN_BY_NAME.fullmatch(unicodedata.name(chr(cp), ""))
+            key = unicodedata.normalize("NFKC", chr(cp)).casefold()
+            if match and len(key) == 1 and not key.isascii():
+                out[ord(key)] = match.group(1).lower()
+    return out
+
+
 def _letter_block(start: int) -> dict[int, str]:
     """Map a block of 26 symbol letters (A..Z) starting at ``start`` to a..z."""
     return {start + i: chr(ord("a") + i) for i in range(26)}
@@ -99,6 +135,7 @@ def _letter_block(start: int) -> dict[int, str]:
 def _build_table() -> dict[int, str | None]:
     """Build the single str.translate table applied after casefold."""
     table: dict[int, str | None] = {cp: None for cp in _INVISIBLE}
+    table.update(_latin_by_name())  # the weakest reading: the confusables list and our own readings win
     table.update(_unicode_confusables())
     table.update({ord(k): v for k, v in _CONFUSABLES.items()})  # our own readings win (я -> r, з -> 3)
     # Negative circled / negative squared / regional-indicator letters have no
@@ -301,6 +338,8 @@ def _fold(text: str) -> str:
         return text.lower()
     if _TRUNCATED_RE.search(text):
         text = text.translate(_TRUNCATED)
+    if not _BEFORE_FOLD_CHARS.isdisjoint(text):
+        text = text.translate(_BEFORE_FOLD)
     # NFKC maps math/fullwidth/circled letters to ASCII; NFD then exposes
     # accents as combining marks so the table can drop them.
     folded = unicodedata.normalize("NFKC", text).casefold()

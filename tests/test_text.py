@@ -131,6 +131,14 @@ def test_normalize_is_idempotent_on_seed_set() -> None:
         ("main di g🔥a🔥c🔥o🔥r", "main di gacor"),  # an emoji between letters
         ("main di g⭐a⭐c⭐o⭐r", "main di gacor"),  # stars count as emoji here as they do in the emoji signal
         ("⒜⒠⒭⒪⑻⑻ dan ɐǝɹo88 dan aеrօ88", "aero88 dan aero88 dan aero88"),  # parenthesised, upside-down, Armenian
+        # Capitals read as another letter than their lower case (Λ, Ѳ), as the judol set writes them:
+        ("main di MΛNDΛLIKΛ77 sama aєrѳ88", "main di mandalika77 sama aero88"),
+        # "Fancy text" generators: currency signs, faux Greek/Cyrillic, syllabics, hooked and stroked letters
+        ("₲₳₵ØⱤ ₴ⱠØ₮ di ₳ɆⱤØ88", "gacor slot di aero88"),
+        ("ΛΣЯӨ88 dan ΔΣRΦ88", "aero88 dan aero88"),
+        ("ᗩEᖇO88 ᘜᗩᑕOᖇ", "aero88 gacor"),
+        ("ɓɗƒɠɦƙɱɲƥʠʂƭʋƴȥ ⱥɇɍø ǥⱥȼøɍ ǤǍČǑŘ", "bdfghkmnpqstuyz aero gacor gacor"),
+        ("αєяσ88 gα¢σя, ɡɑϲοr", "aero88 gacor, gacor"),
         # Look-alikes from the Unicode confusables list (Cherokee, Carian, Lisu), as the judol set writes them:
         ("😮 boᏔo77 bikin aku dapet info", "😮 bowo77 bikin aku dapet info"),
         ("sukses terus deh buat pr0be𐊗855.", "sukses terus deh buat probet855."),
