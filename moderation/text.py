@@ -56,7 +56,7 @@ _CONFUSABLES = {
     "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ᴏ": "o", "ᴘ": "p", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u",
     "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z", "ꜰ": "f",
     # Armenian look-alikes and upside-down letters (ɐǝɹo88)
-    "օ": "o", "ս": "u", "հ": "h", "ո": "n", "ց": "g", "զ": "q",
+    "օ": "o", "ս": "u", "հ": "h", "ո": "n", "ց": "g", "զ": "q", "է": "t", "∂": "d",
     "ɐ": "a", "ǝ": "e", "ɹ": "r", "ɔ": "c", "ɥ": "h", "ɯ": "m", "ʇ": "t", "ʌ": "v", "ʍ": "w", "ʎ": "y",
     "ʞ": "k", "ɟ": "f", "ƃ": "g",
     # More Cyrillic, and the letters of "fancy text" generators: currency signs (₲₳₵ØⱤ) and the
@@ -185,7 +185,7 @@ _SPACED_RUN = re.compile(r"(?<!\w)(?:[^\W_] ){2,}[^\W_](?:\d+|(?: \d{2,}))?(?!\w
 # Two digits at least, and two letters after them: single digits are leetspeak ("G 4 C 0 R", "dibet4d").
 _BRAND_THEN_WORD = re.compile(r"([^\W\d_]\d{2,})(?=[^\W\d_]{2})")
 # Three or more single letters/digits glued by one kind of dot, dash or emoji: "s.l.o.t", "a~e~r~o", "g🔥a🔥c🔥o🔥r".
-_DOTTED_SEPARATORS = ".-_*·•,~|"
+_DOTTED_SEPARATORS = ".-_*·•,~|⋅∙‧・"  # the last four are dot operators and middle dots (b⋅o⋅w⋅o⋅7⋅7)
 _DOTTED_RUN = re.compile(
     rf"(?<![\w.~|])[^\W_]([{re.escape(_DOTTED_SEPARATORS)}]|[{EMOJI_RANGES}]\ufe0f?)"
     r"(?:[^\W_]\1)+[^\W_](?:[a-z]?\d+)?(?![\w])"

@@ -139,6 +139,7 @@ def test_normalize_is_idempotent_on_seed_set() -> None:
         ("ᗩEᖇO88 ᘜᗩᑕOᖇ", "aero88 gacor"),
         ("ɓɗƒɠɦƙɱɲƥʠʂƭʋƴȥ ⱥɇɍø ǥⱥȼøɍ ǤǍČǑŘ", "bdfghkmnpqstuyz aero gacor gacor"),
         ("αєяσ88 gα¢σя, ɡɑϲοr", "aero88 gacor, gacor"),
+        ("😍 b⋅o⋅w⋅o⋅7⋅7 tempat, exoէoէo, cuah ∂i sana", "😍 bowo77 tempat, exototo, cuah di sana"),  # judol set
         # Look-alikes from the Unicode confusables list (Cherokee, Carian, Lisu), as the judol set writes them:
         ("😮 boᏔo77 bikin aku dapet info", "😮 bowo77 bikin aku dapet info"),
         ("sukses terus deh buat pr0be𐊗855.", "sukses terus deh buat probet855."),
