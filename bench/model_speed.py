@@ -5,8 +5,10 @@
 Figures: training seconds on all commercially usable sets (ours: both heads
 with the held-out split, calibration and refit, as `model train` does; the
 yardstick: char 2-5-gram LinearSVC on the spam rows), batch scoring throughput
-on one core (wall clock, and CPU time of this thread: on a shared machine the
-wall figure includes time other processes held the core), one-comment latency
+on one core as a worker scores (with reasons for suspect rows; wall clock, and
+CPU time of this thread: on a shared machine the wall figure includes time
+other processes held the core), `model score`'s own CSV-to-CSV loop (no
+reasons, CSV parsing and writing included), one-comment latency
 (median and p99, wall and CPU), model file size, load time, and the RSS of a
 fresh process that has loaded the model and scored once.  The first batch pass
 over the sample starts with an empty word cache (printed as "cold"); the
@@ -15,6 +17,8 @@ median of three passes is the steady state of a worker.
 
 from __future__ import annotations
 
+import csv
+import io
 import pickle
 import statistics
 import subprocess
@@ -29,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from moderation.scoring import load_scorer  # noqa: E402
 from training.datasets import load_sources  # noqa: E402
 from training.evaluate import yardstick_svm  # noqa: E402
+from training.ops import score_csv  # noqa: E402
 from training.registry import save_model  # noqa: E402
 from training.train import train_model  # noqa: E402
 
@@ -61,6 +66,17 @@ def _one_by_one(scorer: object, texts: list[str], clock: object) -> list[float]:
         scorer.score([text])  # type: ignore[attr-defined]
         one.append(clock() - started)  # type: ignore[operator]
     return sorted(one)
+
+
+def _score_csv_rate(scorer: object, texts: list[str], folder: Path) -> float:
+    """Comments per second of `moderation model score`'s own loop (training.ops.score_csv), median of 3."""
+    path = folder / "comments.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text"])
+        writer.writerows([t] for t in texts)
+    seconds = _median_time(lambda: score_csv(scorer, path, io.StringIO()))  # type: ignore[arg-type]
+    return len(texts) / seconds
 
 
 def main() -> None:
@@ -103,6 +119,8 @@ def main() -> None:
               f"yardstick {len(sample) / t_yard:8.0f}/s")  # fmt: skip
         print(f"  ours by CPU time                   {len(sample) / t_cpu:8.0f}/s  "
               f"(cold word cache, first pass: {len(sample) / t_cold:.0f}/s)")  # fmt: skip
+        csv_rate = _score_csv_rate(scorer, sample, Path(tmp))
+        print(f"model score (CSV in, CSV out, 1 core) ours {csv_rate:8.0f}/s  (what the CLI runs: no reasons)")
         for name, clock in (("wall", time.perf_counter), ("CPU ", time.thread_time)):
             one = _one_by_one(scorer, sample[:2000], clock)
             print(f"one comment ({name})               median {statistics.median(one) * 1000:.2f} ms  "
