@@ -78,8 +78,8 @@ _LATIN_BY_NAME = re.compile(
     r"LATIN (?:SMALL |CAPITAL )?LETTER (?:SMALL CAPITAL |OPEN |SCRIPT |DOTLESS |BARRED |CLOSED |LONG |TURNED "
     r"|SIDEWAYS |REVERSED |INVERTED |STRETCHED |BROKEN |MIDDLE-TILDE )?([A-Z])(?: WITH .+)?"
 )
-_LATIN_BLOCKS = ((0x0100, 0x0180), (0x0180, 0x0250), (0x0250, 0x02B0), (0x1D00, 0x1DC0), (0x2C60, 0x2C80),
-                 (0xA720, 0xA800), (0xAB30, 0xAB70), (0x1DF00, 0x1E000))  # fmt: skip
+_LATIN_BLOCKS = ((0x0100, 0x02B0), (0x1D00, 0x1DC0), (0x2C60, 0x2C80), (0xA720, 0xA800), (0xAB30, 0xAB70),
+                 (0x1DF00, 0x1E000))  # Latin Extended-A/B and IPA, phonetic, Extended-C/D/E/G  # fmt: skip
 
 
 # Scripts whose letters are real text on an Indonesian site (Arabic in religious phrases, Javanese,

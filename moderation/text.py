@@ -13,10 +13,9 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from moderation.letters import fold, has_invisible
+from moderation.letters import fold
 
-__all__ = ["BRAND", "EMOJI_RANGES", "has_invisible", "join_spaced_letters", "normalize", "normalize_many",
-           "separating_emoji"]
+__all__ = ["BRAND", "EMOJI_RANGES", "join_spaced_letters", "normalize", "normalize_many", "separating_emoji"]
 
 BRAND = re.compile(r"(?<![\w])[a-z]{3,}\d{2,}(?![\w])")
 """A brand-like token in normalised text: 3+ letters then 2+ digits (aero88, garuda138, alexis17)."""

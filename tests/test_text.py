@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from moderation.text import has_invisible, join_spaced_letters, normalize, normalize_many
+from moderation.letters import has_invisible
+from moderation.text import join_spaced_letters, normalize, normalize_many
 
 SEED = Path(__file__).resolve().parent.parent / "training" / "seed" / "comments.csv"
 
