@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from training.datasets import load_csv, load_manifest, load_sources, plan_folder, seed_path
+from training.datasets import load_csv, load_eval_sources, load_manifest, load_sources, plan_folder, seed_path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MODERATION_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -27,6 +27,7 @@ NONCOMMERCIAL = {
     "id_hate_abusive_ibrohim",
     "id_instagram_cyberbullying",
 }
+EVAL_ONLY = {"judol_gamblingdetection_eval"}
 
 
 def _write(path: Path, rows: list[tuple[str, str]]) -> None:
@@ -49,6 +50,7 @@ def tiny_folder(tmp_path: Path) -> Path:
     _write(root / "id_abusive_news_comments" / "data.csv", [("goblok", "abusive"), ("setuju", "clean")])
     _write(root / "id_hate_abusive_ibrohim" / "data.csv", [("dasar kafir", "hate"), ("selamat pagi", "clean")])
     _write(root / "mystery_corpus" / "data.csv", [("whatever", "spam"), ("fine", "ham")])
+    _write(root / "judol_gamblingdetection_eval" / "data.csv", [("main di aero88", "spam"), ("aamiin", "ham")])
     (root / "README.md").write_text("not a source")
     return root  # fmt: skip
 
@@ -56,7 +58,8 @@ def tiny_folder(tmp_path: Path) -> Path:
 def test_manifest_lists_every_shared_source_with_licence() -> None:
     """Every shared folder and the seed set are in the manifest with a licence and a kind."""
     manifest = load_manifest()
-    assert COMMERCIAL | NONCOMMERCIAL | {"seed"} == set(manifest)
+    assert COMMERCIAL | NONCOMMERCIAL | EVAL_ONLY | {"seed"} == set(manifest)
+    assert {n for n, s in manifest.items() if s.eval_only} == EVAL_ONLY
     assert {n for n, s in manifest.items() if s.commercial} == COMMERCIAL | {"seed"}
     assert all(s.licence for s in manifest.values())
     assert manifest["id_hate_abusive_ibrohim"].labels["hate"] == "abusive"
@@ -67,14 +70,32 @@ def test_folder_default_excludes_noncommercial_and_unknown(tiny_folder: Path) ->
     """Without opt-in only commercially usable, listed sources are used."""
     used, skipped = plan_folder(tiny_folder, load_manifest())
     assert {info.name for info, _ in used} == {"judol_youtube_diashitenas", "id_abusive_news_comments"}
-    assert dict(skipped).keys() == {"id_hate_abusive_ibrohim", "mystery_corpus"}
+    assert dict(skipped).keys() == {"id_hate_abusive_ibrohim", "mystery_corpus", "judol_gamblingdetection_eval"}
 
 
 def test_folder_opt_in_includes_noncommercial(tiny_folder: Path) -> None:
     """--allow-noncommercial adds non-commercial sources but never unlisted ones."""
     used, skipped = plan_folder(tiny_folder, load_manifest(), allow_noncommercial=True)
     assert "id_hate_abusive_ibrohim" in {info.name for info, _ in used}
-    assert [name for name, _ in skipped] == ["mystery_corpus"]
+    assert sorted(name for name, _ in skipped) == ["judol_gamblingdetection_eval", "mystery_corpus"]
+
+
+def test_evaluation_only_sources_are_never_trained_on(tiny_folder: Path) -> None:
+    """An eval_only source is skipped by every training path, even with --allow-noncommercial, yet loads for eval."""
+    for allow in (False, True):
+        used, skipped = plan_folder(tiny_folder, load_manifest(), allow_noncommercial=allow)
+        assert "judol_gamblingdetection_eval" not in {info.name for info, _ in used}
+        assert "evaluation only" in dict(skipped)["judol_gamblingdetection_eval"]
+        trained = {s.name for s in load_sources([tiny_folder], allow_noncommercial=allow)}
+        assert "judol_gamblingdetection_eval" not in trained
+        with pytest.raises(PermissionError, match="evaluation only"):
+            load_sources([tiny_folder / "judol_gamblingdetection_eval" / "data.csv"], allow_noncommercial=allow)
+        assert load_sources([tiny_folder / "judol_gamblingdetection_eval"], allow_noncommercial=allow) == []
+    scored = load_sources([tiny_folder / "judol_gamblingdetection_eval" / "data.csv"], evaluation=True)
+    assert [s.name for s in scored] == ["judol_gamblingdetection_eval"]  # a promotion gate may score it
+    assert "judol_gamblingdetection_eval" in {s.name for s in load_sources([tiny_folder], evaluation=True)}
+    (held_out,) = load_eval_sources(tiny_folder)
+    assert held_out.name == "judol_gamblingdetection_eval" and held_out.labels == [1, 0]
 
 
 def test_folder_loader_maps_labels(tiny_folder: Path) -> None:
@@ -133,11 +154,12 @@ def test_seed_set_is_shipped_and_well_formed() -> None:
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared data not present at {SHARED}")
 def test_shared_data_yields_expected_sources() -> None:
-    """The real shared folder loads exactly the commercial sources by default, all nine on opt-in."""
+    """The real shared folder loads exactly the commercial sources by default, all nine on opt-in, never eval sets."""
     manifest = load_manifest()
     used, skipped = plan_folder(SHARED, manifest)
     assert {info.name for info, _ in used} == COMMERCIAL
-    assert {name for name, _ in skipped} == NONCOMMERCIAL
+    assert {name for name, _ in skipped} == NONCOMMERCIAL | EVAL_ONLY
+    assert {s.name for s in load_eval_sources(SHARED)} == EVAL_ONLY
     used_all, _ = plan_folder(SHARED, manifest, allow_noncommercial=True)
     assert {info.name for info, _ in used_all} == COMMERCIAL | NONCOMMERCIAL
     sources = {s.name: s for s in load_sources([SHARED])}

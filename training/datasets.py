@@ -29,6 +29,7 @@ __all__ = [
     "WordMapInfo",
     "find_word_map",
     "load_csv",
+    "load_eval_sources",
     "load_manifest",
     "load_sources",
     "manifest_path",
@@ -56,6 +57,7 @@ class SourceInfo:
     labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
     citation: str = ""
     path: str = ""  # only for sources shipped with the project (the seed set)
+    eval_only: bool = False  # a held-out source for cross-source evaluation: never trained on
 
 
 @dataclass
@@ -122,6 +124,7 @@ def load_manifest(path: str | os.PathLike[str] | None = None) -> dict[str, Sourc
             labels={str(k): str(v) for k, v in entry.get("labels", DEFAULT_LABELS).items()},
             citation=str(entry.get("citation", "")),
             path=str(entry.get("path", "")),
+            eval_only=bool(entry.get("eval_only", False)),
         )
     return out
 
@@ -197,8 +200,12 @@ def plan_folder(
     folder: str | os.PathLike[str],
     manifest: dict[str, SourceInfo],
     allow_noncommercial: bool = False,
+    evaluation: bool = False,
 ) -> tuple[list[tuple[SourceInfo, Path]], list[tuple[str, str]]]:
-    """Decide which sub-folders of a data folder are used: (used, [(skipped, why)])."""
+    """Decide which sub-folders of a data folder are used: (used, [(skipped, why)]).
+
+    ``evaluation``: the rows are only scored (a promotion gate), so evaluation-only sources are used too.
+    """
     folder = Path(folder)
     candidates = [folder] if (folder / "data.csv").is_file() else sorted(p for p in folder.iterdir() if p.is_dir())
     used: list[tuple[SourceInfo, Path]] = []
@@ -210,6 +217,9 @@ def plan_folder(
         info = manifest.get(sub.name)
         if info is None:
             skipped.append((sub.name, "not in the dataset manifest (licence unknown)"))
+        elif info.eval_only:
+            (used.append((info, csv_path)) if evaluation
+             else skipped.append((sub.name, "evaluation only: never trained on")))  # fmt: skip
         elif not info.commercial and not allow_noncommercial:
             skipped.append((sub.name, f"non-commercial licence: {info.licence}"))
         else:
@@ -229,8 +239,12 @@ def load_sources(
     *,
     allow_noncommercial: bool = False,
     manifest: dict[str, SourceInfo] | None = None,
+    evaluation: bool = False,
 ) -> list[LabeledSource]:
-    """Load CSV files and data folders; an empty list means the shipped seed set."""
+    """Load CSV files and data folders; an empty list means the shipped seed set.
+
+    ``evaluation``: for scoring only (never training), so evaluation-only sources load too.
+    """
     manifest = manifest if manifest is not None else load_manifest()
     if not paths:
         seed = manifest.get("seed") or SourceInfo("seed", "project's own", True, "mixed")
@@ -239,23 +253,40 @@ def load_sources(
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            used, skipped = plan_folder(path, manifest, allow_noncommercial)
+            used, skipped = plan_folder(path, manifest, allow_noncommercial, evaluation)
             for name, why in skipped:
                 log.warning("skipping %s/%s: %s", path, name, why)
             for info, csv_path in used:
                 loaded += load_csv(csv_path, info)
         elif path.is_file():
-            loaded += _load_file(path, manifest, allow_noncommercial)
+            loaded += _load_file(path, manifest, allow_noncommercial, evaluation)
         else:
             raise FileNotFoundError(f"training data not found: {path}")
     return loaded
 
 
-def _load_file(path: Path, manifest: dict[str, SourceInfo], allow_noncommercial: bool) -> list[LabeledSource]:
+def load_eval_sources(folder: str | os.PathLike[str], manifest: dict[str, SourceInfo] | None = None
+                      ) -> list[LabeledSource]:
+    """The evaluation-only sources (``eval_only = true`` in the manifest) found in a data folder."""
+    manifest = manifest if manifest is not None else load_manifest()
+    root = Path(folder)
+    found = []
+    for name, info in sorted(manifest.items()):
+        path = root / name / "data.csv"
+        if info.eval_only and path.is_file():
+            found += load_csv(path, info)
+    return found
+
+
+def _load_file(path: Path, manifest: dict[str, SourceInfo], allow_noncommercial: bool,
+               evaluation: bool = False) -> list[LabeledSource]:
     """Load a single CSV/JSONL/WXR file, applying the manifest when it is a known source's data.csv."""
     info = manifest.get(path.parent.name) if path.name == "data.csv" else None
     if path.resolve() == seed_path():
         info = manifest.get("seed", info)
-    if info is not None and not info.commercial and not allow_noncommercial:
+    if info is not None and info.eval_only:
+        if not evaluation:
+            raise PermissionError(f"{path}: {info.name} is for evaluation only and is never trained on")
+    elif info is not None and not info.commercial and not allow_noncommercial:
         raise PermissionError(f"{path}: {info.name} is non-commercial ({info.licence}); use --allow-noncommercial")
     return load_csv(path, info)

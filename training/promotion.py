@@ -75,7 +75,8 @@ def compare(
         c = cand.card.get("metrics", {}).get("spam", {}).get(key)
         a = active.card.get("metrics", {}).get("spam", {}).get(key)
         return GateResult(0.01, c, a, 0, "model cards (each model's own held-out split)")
-    sources = [s for s in load_sources(list(data), allow_noncommercial=True) if s.kind == "spam"]
+    # Only scored here, never trained on: evaluation-only sets are the fairest judges.
+    sources = [s for s in load_sources(list(data), allow_noncommercial=True, evaluation=True) if s.kind == "spam"]
     docs = [d for s in sources for d in s.docs()]
     y = np.asarray([lbl for s in sources for lbl in s.labels], dtype=np.int8)
     if len(set(y.tolist())) < 2:
