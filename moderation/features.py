@@ -1,12 +1,13 @@
 """Feature transformers used inside saved pipelines (so they live in the runtime package).
 
 ``FastTfidfVectorizer`` is sklearn's TfidfVectorizer with a faster
-``transform`` for the two analyzers the model uses.  sklearn counts n-grams
-one at a time in a Python loop with a try/except per n-gram; here ids are
-looked up with ``map(dict.get)``, cached per word for the char analyzer
-(comment words repeat a lot), and summed by one sparse constructor: the char
-transform of 500 comments drops from ~85 ms to ~15 ms.  Fitting is the
-parent's code, and a test checks that the output equals the parent's.
+``transform`` for the three analyzers models use (``word``, ``char_wb`` and
+``char``).  sklearn counts n-grams one at a time in a Python loop with a
+try/except per n-gram; here ids are looked up with ``map(dict.get)`` (cached
+per word for ``char_wb``, whose n-grams never cross a word) and summed by one
+sparse constructor: the char_wb transform of 500 comments drops from ~85 ms
+to ~15 ms.  Fitting is the parent's code, and a test checks that the output
+equals the parent's.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from moderation.signals import (
     CommentDoc,
     author_row,
     signal_row,
+    signal_values,
     split_docs,
 )
 from moderation.text import normalize_many
@@ -55,9 +57,11 @@ class SparseRows:
     (blocks left to right, columns ascending), so the result is bit-identical.
     """
 
-    def __init__(self, n_rows: int, rows: np.ndarray, cols: np.ndarray, data: np.ndarray) -> None:
-        """Wrap triplets; ``data`` is float32 like the CSR matrices of the training path."""
-        self.n_rows, self.rows, self.cols, self.data = n_rows, rows, cols, data
+    def __init__(self, n_rows: int, rows: np.ndarray, cols: np.ndarray, data: np.ndarray,
+                 texts: list[str] | None = None) -> None:  # fmt: skip
+        """Wrap triplets; ``data`` is float32 like the CSR matrices of the training path; ``texts`` as the n-grams
+        read them (for word-level reasons)."""
+        self.n_rows, self.rows, self.cols, self.data, self.texts = n_rows, rows, cols, data, texts
         self._csr: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def dot(self, coef: np.ndarray) -> np.ndarray:
@@ -136,7 +140,7 @@ class FastTfidfVectorizer(TfidfVectorizer):
     def _fast_supported(self) -> bool:
         """Tell whether the settings are ones the fast path reproduces exactly."""
         return (
-            self.analyzer in ("word", "char_wb")
+            self.analyzer in ("word", "char_wb", "char")
             and not self.lowercase
             and self.preprocessor is None
             and self.tokenizer is None
@@ -159,6 +163,14 @@ class FastTfidfVectorizer(TfidfVectorizer):
             return ids
         grams = word_ngrams(doc, pattern, *self.ngram_range)
         return list(map(get, grams, repeat(-1, len(grams))))
+
+    def _char_ids_or_missing(self, doc: str) -> list[int]:
+        """Feature ids of a document's char n-grams across word boundaries (sklearn's ``char``), -1 if unknown."""
+        doc = self._white_spaces.sub(" ", doc)  # sklearn's own whitespace rule for this analyzer
+        size = len(doc)
+        min_n, max_n = self.ngram_range
+        grams = [doc[i : i + n] for n in range(min_n, min(max_n, size) + 1) for i in range(size - n + 1)]
+        return list(map(self.vocabulary_.get, grams, repeat(-1, len(grams))))
 
     def _char_chunks(self, doc: str) -> list[np.ndarray]:
         """Feature ids of a document's char_wb n-grams, one cached array per word."""
@@ -193,8 +205,9 @@ class FastTfidfVectorizer(TfidfVectorizer):
             chunk_rows = np.repeat(np.arange(len(per_doc), dtype=np.int64), [len(c) for c in per_doc])
             chunk_sizes = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
             return len(per_doc), np.repeat(chunk_rows, chunk_sizes), np.concatenate(flat)
-        # Word n-grams come with -1 for unknown ones, dropped in one numpy step rather than per n-gram.
-        ids = [self._word_ids_or_missing(doc) for doc in docs]
+        # Word and char n-grams come with -1 for unknown ones, dropped in one numpy step rather than per n-gram.
+        lookup = self._char_ids_or_missing if self.analyzer == "char" else self._word_ids_or_missing
+        ids = [lookup(doc) for doc in docs]
         rows = np.repeat(np.arange(len(ids), dtype=np.int64), [len(i) for i in ids])
         cols = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=len(rows))
         known = cols >= 0
@@ -267,10 +280,14 @@ class FastTfidfVectorizer(TfidfVectorizer):
 
 
 class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
-    """Comment -> [word 1-2-gram | char_wb 2-5-gram TF-IDF of the normalised text | signals | author | lexicon].
+    """Comment -> [word 1-2-gram | char 2-5-gram TF-IDF of the normalised text | signals | author | lexicon].
 
     Input items are plain texts or CommentDocs (text plus author fields); a
-    plain text has empty author fields.
+    plain text has empty author fields.  ``char_analyzer`` is ``char`` (n-grams
+    across word boundaries) or ``char_wb`` (within words, models before the
+    cross-source recipe); ``word`` switches the word n-grams; ``signal_names``
+    selects signals from ``moderation.signals.ALL_SIGNAL_NAMES`` (None: the
+    eleven of ``signal_row``, as older models read them).
     """
 
     def __init__(
@@ -286,6 +303,9 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         brands: bool = False,
         not_brands: tuple[str, ...] = (),
         capitals: bool = True,
+        char_analyzer: str = "char_wb",
+        word: bool = True,
+        signal_names: tuple[str, ...] | None = None,
     ) -> None:
         """Keep the settings; the vectorizers are built in fit (sklearn convention)."""
         self.word_max_features = word_max_features
@@ -299,6 +319,9 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         self.brands = brands
         self.not_brands = not_brands
         self.capitals = capitals
+        self.char_analyzer = char_analyzer
+        self.word = word
+        self.signal_names = signal_names
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle; models saved before author signals existed get ``author=False`` and score as before."""
@@ -308,6 +331,9 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         state.setdefault("brands", False)  # older models read brand names as they are
         state.setdefault("not_brands", ())
         state.setdefault("capitals", True)  # older models read the capitals ratio
+        state.setdefault("char_analyzer", "char_wb")  # ... char n-grams within words
+        state.setdefault("word", True)  # ... word n-grams
+        state.setdefault("signal_names", None)  # ... and the eleven signals of signal_row
         super().__setstate__(state)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -315,6 +341,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         state = dict(super().__getstate__())
         state.pop("_lexicon", None)
         state.pop("_word_map_dict", None)
+        state.pop("_keep", None)
         return state
 
     def _normalize(self, raw: list[str]) -> tuple[list[str], list[str]]:
@@ -335,12 +362,12 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         """Build the unfitted word and char vectorizers."""
         common: dict[str, Any] = {"lowercase": False, "sublinear_tf": True, "min_df": self.min_df,
                                   "dtype": np.float32}  # fmt: skip
-        return [
-            ("word", FastTfidfVectorizer(analyzer="word", ngram_range=(1, 2),
-                                         max_features=self.word_max_features, **common)),
-            ("char", FastTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
-                                         max_features=self.char_max_features, **common)),
-        ]  # fmt: skip
+        char = FastTfidfVectorizer(analyzer=self.char_analyzer, ngram_range=(2, 5),
+                                   max_features=self.char_max_features, **common)  # fmt: skip
+        if not self.word:
+            return [("char", char)]
+        word = FastTfidfVectorizer(analyzer="word", ngram_range=(1, 2), max_features=self.word_max_features, **common)
+        return [("word", word), ("char", char)]
 
     def fit(self, raw_documents: Any, y: Any = None) -> CommentFeatures:
         """Fit the vocabularies on raw comments."""
@@ -379,7 +406,9 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         """The signal, author and lexicon blocks (float32, already weighted), those that are switched on."""
         normalized, mapped = texts
         blocks = []
-        if self.signals:
+        if self.signals and self.signal_names is not None:
+            blocks.append(self._signal_block(raw, texts))
+        elif self.signals:
             folded = [unicodedata.normalize("NFKC", t) if not t.isascii() else t for t in raw]
             masked = mapped if self.brands else [None] * len(raw)  # the brand signal follows the mask
             caps = self.capitals
@@ -398,6 +427,16 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             rows = np.asarray([lexicon.row(n) for n in mapped], dtype=np.float32)
             blocks.append(rows.reshape(len(raw), len(LEXICON_NAMES)) * self.signal_weight)
         return blocks
+
+    def _signal_block(self, raw: list[str], texts: tuple[list[str], list[str]]) -> np.ndarray:
+        """The selected signals (``signal_names``) of a batch, weighted."""
+        names = self.signal_names or ()
+        keep = self.__dict__.get("_keep")
+        if keep is None:
+            keep = self.__dict__["_keep"] = frozenset(self.not_brands)
+        masked = texts[1] if self.brands else [None] * len(raw)
+        rows = [signal_values(names, r, n, m, keep) for r, n, m in zip(raw, texts[0], masked, strict=True)]
+        return np.asarray(rows, dtype=np.float32).reshape(len(raw), len(names)) * self.signal_weight
 
     def rows(self, raw_documents: Any) -> SparseRows | sp.csr_matrix:
         """Feature rows for scoring: SparseRows (same values as ``transform``, no scipy overhead) where supported."""
@@ -419,7 +458,20 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             cols.append(c.astype(np.int64) + offset)
             data.append(dense[r, c])
             offset += dense.shape[1]
-        return SparseRows(len(raw), np.concatenate(rows), np.concatenate(cols), np.concatenate(data))
+        return SparseRows(len(raw), np.concatenate(rows), np.concatenate(cols), np.concatenate(data), texts[1])
+
+    def model_texts(self, raw_documents: Any) -> list[str]:
+        """The texts the n-grams read (normalised; words mapped and brands masked where the model does so)."""
+        return self._normalize(split_docs(raw_documents)[0])[1]
+
+    def char_block(self) -> tuple[FastTfidfVectorizer, int] | None:
+        """The ``char`` vectorizer (n-grams across words) and its first column, or None for other models."""
+        offset = 0
+        for _, vec in self.vectorizers_:
+            if vec.analyzer == "char":
+                return vec, offset
+            offset += len(vec.vocabulary_)
+        return None
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Name of every column: the n-gram, or ``signal:...`` for a structural signal."""
@@ -431,7 +483,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
                 block[col] = term
             names.append(block)
         if self.signals:
-            names.append(np.asarray(SIGNAL_NAMES, dtype=object))
+            names.append(np.asarray(SIGNAL_NAMES if self.signal_names is None else self.signal_names, dtype=object))
         if self.author:
             names.append(np.asarray(AUTHOR_SIGNAL_NAMES, dtype=object))
         if self.lexicon:

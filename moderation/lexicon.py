@@ -23,6 +23,7 @@ __all__ = [
     "LEXICON_NAMES",
     "Lexicon",
     "apply_word_map",
+    "is_brand",
     "load_lexicon",
     "load_word_map",
     "load_words",
@@ -201,6 +202,11 @@ def mask_brands(text: str, keep: frozenset[str] = frozenset()) -> str:
     return BRAND.sub(lambda m: _brand_or_keep(m.group(0), keep), text)
 
 
+def is_brand(token: str, keep: frozenset[str] = frozenset()) -> bool:
+    """Whether a brand-like token (aero88) is a brand: not a year (pemilu2024), nor a kept word (jkt48)."""
+    return token.rstrip("0123456789") not in keep and _YEAR_SUFFIX.search(token) is None
+
+
 def _brand_or_keep(token: str, keep: frozenset[str]) -> str:
     """The placeholder for a brand; the token itself for a year or a listed word."""
-    return token if token.rstrip("0123456789") in keep or _YEAR_SUFFIX.search(token) else BRAND_TOKEN
+    return BRAND_TOKEN if is_brand(token, keep) else token

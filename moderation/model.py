@@ -1,8 +1,8 @@
-"""The runtime model object: two text classifiers (spam, abusive) in one pickle.
+"""The runtime model object: two text classifiers (spam, abusive) in one pickle, and the recipe that builds them.
 
 Workers unpickle this class, so it lives in the runtime package and imports
 nothing from ``training``.  Both heads are sklearn Pipelines
-``CommentFeatures(normalise -> word 1-2-gram, char_wb 2-5-gram TF-IDF, structural signals) -> linear classifier``
+``CommentFeatures(normalise -> char 2-5-gram TF-IDF, signals, lexicon) -> linear classifier``
 sharing one fitted feature step; probabilities are Platt-calibrated on held-out
 decision values.  ``predict`` transforms a batch once and feeds both heads, and
 explanations are read off the sparse feature rows times the coefficients.
@@ -17,20 +17,26 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from moderation.features import CommentDoc, CommentFeatures, SparseRows
 from moderation.lexicon import BRAND_TOKEN, load_lexicon, load_word_map, load_words
+from moderation.reasons import word_contributions
+from moderation.signals import DISGUISED_BRAND
 from moderation.text import normalize_many
 
 __all__ = [
+    "LEGACY_PARAMS",
     "FeatureParams",
     "ModerationModel",
+    "PinnedLinear",
     "build_classifier",
     "build_features",
     "build_pipeline",
+    "pinned_columns",
     "top_contributions",
 ]
 
@@ -49,43 +55,109 @@ DEFAULT_NOT_BRANDS = DEFAULT_LEXICON.parent / "not_brands.txt"
 
 @dataclass(frozen=True)
 class FeatureParams:
-    """Vocabulary limits, regularisation and the classifier of each head (kept small enough to load fast)."""
+    """The recipe: how a comment is read, the classifier of each head, and how training adds rows.
+
+    The defaults are the cross-source recipe (``docs/model/crossval.md``): every part was kept only where it
+    paid on sources held out whole.  ``LEGACY_PARAMS`` is the recipe before it, kept for comparison.
+    """
 
     word_max_features: int = 150_000
-    char_max_features: int = 250_000
+    char_max_features: int = 400_000
     min_df: int = 2
-    C: float = 8.0
-    classifier: str = "lr"  # "lr" (logistic regression) or "svm" (linear SVM; probabilities from calibration)
+    C: float = 0.5
+    classifier: str = "svm"  # "svm" (linear SVM; probabilities from Platt calibration) or "lr"
+    class_weight: str | None = "balanced"  # spam and ham weigh alike, whatever their share of the rows
+    char_analyzer: str = "char"  # "char": n-grams across word boundaries; "char_wb": within words
+    word: bool = False  # word 1-2-grams beside the char n-grams
     signals: bool = True
+    # the signals read, from moderation.signals.ALL_SIGNAL_NAMES; None: the eleven of signal_row (older recipe)
+    signal_names: tuple[str, ...] | None = ("signal:phone", DISGUISED_BRAND)
+    # margin added by a brand-like name written in disguise (spam head), pinned rather than learnt: learnt, it
+    # explains away the words around a brand and brandless spam scores lower; 0 learns it like any feature
+    brand_prior: float = 1.0
     author: bool = True  # author name/URL/e-mail signals (texts without author fields get zeros)
     lexicon: str | None = str(DEFAULT_LEXICON)  # abusive-word lexicon file, read at training, stored in the model
-    brands: bool = True  # brand-like tokens (aero88) read as xbrandx, so new campaign names look like known ones
+    brands: bool = False  # brand-like tokens (aero88) read as xbrandx in the n-grams (readers' handles look alike)
     not_brands: str | None = str(DEFAULT_NOT_BRANDS)  # letters+digits that are not brands (jkt48), stored in the model
     # slang/typo -> formal word CSV (word,normalized), read at training, stored in the model
     word_map: str | None = None
-    # the capitals-ratio signal: off, because it punished how a comment is typed (S P A C E D, D-A-S-H-E-D ham)
-    # and cost recall at 1 % FPR in grouped CV
+    # the capitals-ratio signal (older recipe only): it punished how a comment is typed
     capitals: bool = False
+    # training also reads every comment lower-cased without punctuation, as other platforms and plugins deliver it
+    style_copies: bool = True
+    # the spam head's calibration and approve_below / spam_above from sources held out whole (not the 80/20 split)
+    cross_source_thresholds: bool = True
+
+
+LEGACY_PARAMS = FeatureParams(
+    char_max_features=250_000, C=8.0, classifier="lr", class_weight=None, char_analyzer="char_wb", word=True,
+    signal_names=None, brand_prior=0.0, brands=True, style_copies=False, cross_source_thresholds=False,
+)  # fmt: skip
+"""The recipe models were trained with before the cross-source recipe (chosen on in-source grouped folds)."""
 
 
 def build_features(params: FeatureParams | None = None) -> CommentFeatures:
-    """Build the unfitted raw comment -> (word 1-2, char_wb 2-5 TF-IDF, signals) transform."""
+    """Build the unfitted raw comment -> (char 2-5 TF-IDF, signals, author, lexicon) transform of a recipe."""
     p = params or FeatureParams()
     words = load_lexicon(p.lexicon) if p.lexicon else ()
     mapping = load_word_map(p.word_map) if p.word_map else ()
     return CommentFeatures(p.word_max_features, p.char_max_features, p.min_df, signals=p.signals, author=p.author,
                            lexicon=words, word_map=mapping, brands=p.brands, capitals=p.capitals,
-                           not_brands=load_words(p.not_brands) if p.not_brands else ())
+                           not_brands=load_words(p.not_brands) if p.not_brands else (),
+                           char_analyzer=p.char_analyzer, word=p.word, signal_names=p.signal_names)  # fmt: skip
 
 
 def build_classifier(params: FeatureParams | None = None) -> LogisticRegression | LinearSVC:
     """Build the unfitted linear classifier used by each head."""
     p = params or FeatureParams()
     if p.classifier == "svm":
-        return LinearSVC(C=p.C, loss="squared_hinge", dual=True, max_iter=5000)
+        return LinearSVC(C=p.C, class_weight=p.class_weight, loss="squared_hinge", dual=True, max_iter=5000,
+                         random_state=0)  # fmt: skip
     if p.classifier != "lr":
         raise ValueError(f"unknown classifier {p.classifier!r} (lr or svm)")
-    return LogisticRegression(C=p.C, max_iter=2000, solver="liblinear")
+    return LogisticRegression(C=p.C, class_weight=p.class_weight, max_iter=2000, solver="liblinear")
+
+
+def pinned_columns(features: CommentFeatures, params: FeatureParams, head: str) -> tuple[tuple[int, float], ...]:
+    """The (column, weight) pairs a head's classifier takes as given instead of learning (the brand prior)."""
+    if head != SPAM or not params.brand_prior or DISGUISED_BRAND not in (params.signal_names or ()):
+        return ()
+    names = list(features.get_feature_names_out())
+    # Stored feature values are signal * signal_weight, so the weight is scaled to add exactly brand_prior.
+    return ((names.index(DISGUISED_BRAND), params.brand_prior / features.signal_weight),)
+
+
+class PinnedLinear(BaseEstimator):  # type: ignore[misc]
+    """A linear classifier fitted without some columns, whose weights on them are then set to given values.
+
+    An additive prior: ``decision = learnt(x without pinned) + sum(weight * x_pinned)``.  Scoring reads
+    ``coef_`` and ``intercept_`` like any linear head, so saved models need nothing special to score.
+    """
+
+    def __init__(self, estimator: Any = None, pinned: tuple[tuple[int, float], ...] = ()) -> None:
+        """Keep the inner estimator (unfitted) and the pinned (column, weight) pairs."""
+        self.estimator = estimator
+        self.pinned = pinned
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> PinnedLinear:
+        """Fit the inner estimator with the pinned columns zeroed, then pin their weights."""
+        cols = [c for c, _ in self.pinned]
+        keep = np.ones(X.shape[1], dtype=X.dtype)
+        keep[cols] = 0
+        inner = clone(self.estimator).fit(sp.csr_matrix(X) @ sp.diags(keep), y, sample_weight=sample_weight)
+        coef = np.array(inner.coef_, dtype=np.float64)
+        for col, weight in self.pinned:
+            coef[0, col] = weight
+        self.coef_, self.intercept_, self.classes_ = coef, np.asarray(inner.intercept_), inner.classes_
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Signed distance of each row to the boundary (``X @ coef + intercept``)."""
+        return np.asarray(X @ self.coef_.T).ravel() + float(self.intercept_[0])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The class of each row (positive where the decision is above 0)."""
+        return np.asarray(self.classes_)[(self.decision_function(X) > 0).astype(int)]
 
 
 def build_pipeline(features: Any = None, clf: Any = None) -> Pipeline:
@@ -264,8 +336,16 @@ class ModerationModel:
                 self._names[h] = names
         return self._names[head]
 
-    def reasons_for_row(self, head: str, matrix: sp.csr_matrix | SparseRows, i: int, k: int) -> list[dict[str, Any]]:
-        """Turn the top positive contributions of row ``i`` of a CSR matrix (or SparseRows) into reason dicts."""
+    def reasons_for_row(
+        self, head: str, matrix: sp.csr_matrix | SparseRows, i: int, k: int, text: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Turn the top positive contributions of row ``i`` of a CSR matrix (or SparseRows) into reason dicts.
+
+        ``text``: the row's text as the n-grams read it (``SparseRows.texts``, ``CommentFeatures.model_texts``);
+        given, a model reading char n-grams across words names whole words instead of fragments.
+        """
+        if text is None and isinstance(matrix, SparseRows) and matrix.texts is not None:
+            text = matrix.texts[i]
         coef = self._linear[head][0] if head in self._linear else self.coef(head)
         if isinstance(matrix, SparseRows):  # x*w of the whole batch at once, sliced per explained row
             indptr, indices, _ = matrix.row_major()
@@ -275,17 +355,42 @@ class ModerationModel:
             indptr, indices = matrix.indptr, matrix.indices
             start, end = indptr[i], indptr[i + 1]
             contrib = matrix.data[start:end] * coef[indices[start:end]]
-        pairs = _top_of(contrib, indices[start:end], self.feature_names(head), k)
+        step = self.pipelines[head].named_steps["features"]
+        block = step.char_block() if text is not None and isinstance(step, CommentFeatures) else None
+        if block is None:
+            pairs = _top_of(contrib, indices[start:end], self.feature_names(head), k)
+        else:
+            pairs = self._word_pairs(head, contrib, indices[start:end], text or "", block, k)
         return [
             {"code": f"model.{head}", "detail": f"'{name}' +{weight:.2f}{_gloss(name)}",
              "feature": name, "weight": round(weight, 4)}
             for name, weight in pairs
         ]  # fmt: skip
 
+    def _word_pairs(self, head: str, contrib: np.ndarray, indices: np.ndarray, text: str,
+                    block: tuple[Any, int], k: int) -> list[tuple[str, float]]:  # fmt: skip
+        """Top ``k`` (word or signal, contribution): char n-grams summed into the words they were read from."""
+        vec, offset = block
+        in_block = (indices >= offset) & (indices < offset + len(vec.vocabulary_))
+        by_col = dict(zip((indices[in_block] - offset).tolist(), contrib[in_block].tolist(), strict=True))
+        doc = vec._white_spaces.sub(" ", text)  # the text exactly as the vectorizer read it
+        pairs = list(word_contributions(doc, vec.vocabulary_, vec.ngram_range, by_col).items())
+        names = self.feature_names(head)
+        pairs += [(str(names[c]), w) for c, w in zip(indices[~in_block].tolist(), contrib[~in_block].tolist(),
+                                                     strict=True)]  # fmt: skip
+        return sorted(((n, w) for n, w in pairs if w > 0), key=lambda p: -p[1])[:k]
+
+    def model_texts(self, head: str, texts: Sequence[str | CommentDoc]) -> list[str] | None:
+        """The texts a head's n-grams read (for word-level reasons), or None for models before CommentFeatures."""
+        step = self.pipelines[head].named_steps["features"]
+        return step.model_texts(list(texts)) if isinstance(step, CommentFeatures) else None
+
     def explain(self, text: str | CommentDoc, k: int = 5, abusive_above: float = 0.5) -> list[dict[str, Any]]:
         """Top features pushing ``text`` towards spam (and abusive, when that score is high)."""
         mats = self.features([text])
-        reasons = self.reasons_for_row(SPAM, mats[SPAM], 0, k)
+        read = self.model_texts(SPAM, [text])
+        said = read[0] if read else None
+        reasons = self.reasons_for_row(SPAM, mats[SPAM], 0, k, said)
         if self.probabilities(ABUSIVE, mats[ABUSIVE])[0] >= abusive_above:
-            reasons += self.reasons_for_row(ABUSIVE, mats[ABUSIVE], 0, k)
+            reasons += self.reasons_for_row(ABUSIVE, mats[ABUSIVE], 0, k, said)
         return reasons

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from moderation.lexicon import BRAND_TOKEN
+from moderation.lexicon import BRAND_TOKEN, is_brand
 from moderation.text import BRAND, EMOJI_RANGES, normalize, separating_emoji
 
 _CONTACT_TOKENS = ("xurlx", "xemailx", "xphonex")
@@ -19,6 +19,22 @@ SIGNAL_NAMES = (
     "signal:link", "signal:links_many", "signal:email", "signal:phone", "signal:brand_token",
     "signal:html_link", "signal:capitals", "signal:emoji", "signal:short", "signal:long", "signal:repeated_words",
 )  # fmt: skip
+"""The signals of ``signal_row``, in its order (what models trained before selectable signals read)."""
+
+DISGUISED_BRAND = "signal:disguised_brand"
+"""A brand-like name (aero88) that the raw text writes in disguise: fancy letters, spaced, look-alikes."""
+
+ALL_SIGNAL_NAMES = (*SIGNAL_NAMES, DISGUISED_BRAND)
+"""Every signal a model may select (``CommentFeatures.signal_names``)."""
+
+# Signals that need neither the word list nor the emoji scan: computed alone when a model selects them.
+_SIMPLE = {
+    "signal:link": lambda raw, norm: float("xurlx" in norm),
+    "signal:links_many": lambda raw, norm: float(norm.count("xurlx") > 1),
+    "signal:email": lambda raw, norm: float("xemailx" in norm),
+    "signal:phone": lambda raw, norm: float("xphonex" in norm),
+    "signal:html_link": lambda raw, norm: float("<a " in raw.lower()),
+}
 
 
 # Pictographs: emoji and the symbol blocks spammers decorate with (the ranges normalize joins letters across).
@@ -55,6 +71,55 @@ def signal_row(raw: str, normalized: str, masked: str | None = None, capitals: b
         float(len(words) >= 60),
         repeated,
     ]
+
+
+def disguised_brand(raw: str, normalized: str, keep: frozenset[str] = frozenset()) -> float:
+    """1.0 when a brand-like name of the normalised text is not written plainly in the raw text, else 0.0.
+
+    Gambling campaigns write their site names so that keyword filters miss them
+    (𝐀𝐄𝐑𝐎𝟖𝟖, A E R O 8 8, аеrо88 in Cyrillic, ALEXIS⭐17); readers write their
+    own handles and the names they mention plainly (riajuu5046, jkt48).  A
+    letters+digits token alone says little on a site whose readers have handles;
+    one spelled in disguise is the campaign's mark.  ``keep`` as for brand masking.
+    """
+    lowered = None
+    for match in BRAND.finditer(normalized):
+        token = match.group(0)
+        if is_brand(token, keep):
+            lowered = lowered if lowered is not None else raw.lower()
+            if token not in lowered:
+                return 1.0
+    return 0.0
+
+
+def signal_values(
+    names: tuple[str, ...], raw: str, normalized: str, masked: str | None, keep: frozenset[str] = frozenset()
+) -> list[float]:
+    """The selected signals of one comment, in the order of ``names`` (each from ALL_SIGNAL_NAMES).
+
+    ``raw`` is the comment as written (the disguise is read against it); the
+    other signals read it NFKC-folded, as ``signal_row`` does.
+    """
+    folded: str | None = None
+    full: list[float] | None = None
+    out = []
+    for name in names:
+        if name == DISGUISED_BRAND:
+            out.append(disguised_brand(raw, normalized, keep))
+            continue
+        folded = folded if folded is not None else _nfkc(raw)
+        simple = _SIMPLE.get(name)
+        if simple is not None:
+            out.append(simple(folded, normalized))
+            continue
+        full = full if full is not None else signal_row(folded, normalized, masked, capitals=False)
+        out.append(full[SIGNAL_NAMES.index(name)])
+    return out
+
+
+def _nfkc(text: str) -> str:
+    """NFKC-folded text (ASCII is already folded)."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def _capitals_ratio(raw: str) -> float:

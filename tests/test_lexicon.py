@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from moderation.features import CommentFeatures
 from moderation.lexicon import Lexicon, apply_word_map, load_lexicon, load_word_map, load_words, mask_brands
-from moderation.model import DEFAULT_LEXICON, DEFAULT_NOT_BRANDS, FeatureParams, build_features
+from moderation.model import DEFAULT_LEXICON, DEFAULT_NOT_BRANDS, LEGACY_PARAMS, FeatureParams, build_features
+from moderation.signals import DISGUISED_BRAND
 from moderation.text import normalize
 from training.datasets import find_word_map
 
@@ -103,7 +105,7 @@ def test_brand_names_are_masked_but_years_and_listed_names_are_not(text: str, ex
 
 def test_model_text_masks_brands_while_signals_still_see_them() -> None:
     """The n-grams read xbrandx for any campaign name; the brand-token signal still fires on the real text."""
-    step: CommentFeatures = build_features(FeatureParams(min_df=1))
+    step: CommentFeatures = build_features(replace(LEGACY_PARAMS, min_df=1))  # the recipe that masks brands
     matrix = step.fit_transform(["main di AERO88 gacor", "main di PULAU777 gacor", "berita hari ini"])
     names = list(step.get_feature_names_out())
     assert "di xbrandx" in names and not any("aero88" in n or "pulau777" in n for n in names)
@@ -125,7 +127,25 @@ def test_models_saved_before_brand_masking_read_brands_as_they_are() -> None:
 
 def test_brand_signal_follows_the_mask() -> None:
     """signal:brand_token fires for a masked brand, not for jkt48 or a year that the mask keeps."""
-    step: CommentFeatures = build_features(FeatureParams(min_df=1))
+    step: CommentFeatures = build_features(replace(LEGACY_PARAMS, min_df=1))
     matrix = step.fit_transform(["main di AERO88", "konser JKT48", "pemilu2024 damai", "iphone15 baru"])
     column = list(step.get_feature_names_out()).index("signal:brand_token")
     assert [matrix[i, column] > 0 for i in range(4)] == [True, False, False, False]
+
+
+@pytest.mark.parametrize(("text", "disguised"), [
+    ("main di 𝐀𝐄𝐑𝐎𝟖𝟖 gacor", True),           # math letters
+    ("main di A E R O 8 8 gacor", True),         # spaced out
+    ("main di аеrо88 gacor", True),              # Cyrillic look-alikes
+    ("wd lancar di ALEXIS⭐17⭐", True),          # decorated
+    ("main di AERO88 gacor", False),             # written plainly: a brand-like token, not a disguise
+    ("riajuu5046 analisisnya masuk akal", False),  # a reader's handle
+    ("konser 𝐉𝐊𝐓𝟒𝟖 seru", False),                # a listed not-brand, even in fancy letters
+    ("𝐩𝐞𝐦𝐢𝐥𝐮𝟐𝟎𝟐𝟒 damai", False),               # a year after letters
+])  # fmt: skip
+def test_disguised_brand_signal_fires_only_for_a_brand_written_in_disguise(text: str, disguised: bool) -> None:
+    """signal:disguised_brand: a brand-like name that the raw text does not spell plainly."""
+    step: CommentFeatures = build_features(FeatureParams(min_df=1))
+    matrix = step.fit_transform([text, "berita hari ini"])
+    column = list(step.get_feature_names_out()).index(DISGUISED_BRAND)
+    assert bool(matrix[0, column] > 0) == disguised

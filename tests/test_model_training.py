@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from moderation import fingerprint
 from moderation.features import FastTfidfVectorizer
 from moderation.fingerprint import CURRENT, STALE, UNKNOWN, reading_fingerprint
-from moderation.model import PLACEHOLDERS, ModerationModel
+from moderation.model import PLACEHOLDERS, FeatureParams, ModerationModel
 from moderation.scoring import (
     ModelIntegrityError,
     ModelNotFound,
@@ -348,10 +349,14 @@ def test_copied_registry_still_verifies(tmp_path: Path, registry: tuple[Path, st
 
 
 def test_reasons_say_what_a_placeholder_stands_for(trained: tuple[ModerationModel, dict[str, Any]]) -> None:
-    """A reason built on xbrandx (a masked brand name) tells the moderator what the placeholder means."""
+    """A reason built on a placeholder (xphonex; xbrandx where a recipe masks brands) says what it stands for."""
     fitted, _ = trained
-    reasons = fitted.explain("Main di 𝐌𝐄𝐆𝐀𝐁𝐄𝐓𝟗𝟗 pasti maxwin", k=10)
-    brand = [r for r in reasons if "xbrandx" in r["feature"]]
-    assert brand and all("xbrandx = a brand-like name" in r["detail"] for r in brand)
+    reasons = fitted.explain("Pinjaman cepat cair tanpa jaminan, hubungi WA 0812-3456-7890", k=10)
+    phone = [r for r in reasons if "xphonex" in r["feature"]]
+    assert phone and all("xphonex = a phone number" in r["detail"] for r in phone)
     plain = [r for r in reasons if not any(token in r["feature"] for token in PLACEHOLDERS)]
     assert plain and all(" = " not in r["detail"] for r in plain)
+    masking, _ = train_model([], params=replace(FeatureParams(), brands=True))
+    reasons = masking.explain("Main di 𝐌𝐄𝐆𝐀𝐁𝐄𝐓𝟗𝟗 pasti maxwin", k=10)
+    brand = [r for r in reasons if "xbrandx" in r["feature"]]
+    assert brand and all("xbrandx = a brand-like name" in r["detail"] for r in brand)

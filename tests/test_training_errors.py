@@ -131,18 +131,19 @@ def test_markdown_tables_survive_a_hostile_comment() -> None:
     assert all(row.count("<td") == 8 for t in tables for row in t.split("<tr>")[2:])
 
 
-def test_run_crossval_reports_the_first_ours_recipe(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """run_crossval adds JSON-able hardest errors of "ours (lr)" and to_markdown renders them (no training)."""
+def test_run_crossval_reports_the_shipped_recipe(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """run_crossval adds JSON-able hardest errors of "ours" and to_markdown renders them (no training)."""
     data, scores, fold = _synthetic()
-    clean = {"yardstick char-svm": -scores, "ours (lr)": scores, "ours (svm)": -scores}
+    clean = {"yardstick char-svm": -scores, "ours": scores, "previous (in-source recipe)": -scores}
     fake = CVResult(clean, dict(clean), fold, dict.fromkeys(clean, 0.0))
     monkeypatch.setattr(crossval, "load_grouped_spam", lambda root: data)
     monkeypatch.setattr(crossval, "grouped_cv", lambda *args, **kwargs: fake)
-    out = json.loads(json.dumps(crossval.run_crossval(tmp_path, errors=2)))
-    assert out["hardest_errors"]["recipe"] == "ours (lr)"
+    out = json.loads(json.dumps(crossval.run_crossval(tmp_path, errors=2, cross_source=False)))
+    assert out["hardest_errors"]["recipe"] == "ours"
     assert [e["row"] for e in out["hardest_errors"]["false_positives"]] == [0, 1]
-    assert "## Hardest errors of ours (lr)" in crossval.to_markdown(out)
-    assert "hardest_errors" not in crossval.run_crossval(tmp_path, errors=0)
+    assert "## Hardest errors of ours" in crossval.to_markdown(out)
+    assert out["in_source_verdict"]["beats_every_slice"]  # ours ranks every row better than the fake yardstick
+    assert "hardest_errors" not in crossval.run_crossval(tmp_path, errors=0, cross_source=False)
 
 
 def test_errors_option_reaches_run_crossval(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -156,7 +157,7 @@ def test_errors_option_reaches_run_crossval(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setattr(crossval, "run_crossval", fake)
     result = CliRunner().invoke(model, ["crossval", "--data", str(tmp_path), "--errors", "3"])
     assert result.exit_code == 0, result.output
-    crossval.main([str(tmp_path), "--errors", "4", "--recipe", "ours (lr)"])
+    crossval.main([str(tmp_path), "--errors", "4", "--recipe", "ours"])
     crossval.main([str(tmp_path)])
-    assert seen == [(None, 3), (["ours (lr)"], 4), (None, 15)]
+    assert seen == [(None, 3), (["ours"], 4), (None, 15)]
     assert CliRunner().invoke(model, ["crossval", "--data", str(tmp_path), "--errors", "-1"]).exit_code != 0

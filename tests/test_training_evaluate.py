@@ -99,7 +99,7 @@ def test_grouped_cv_never_splits_a_group(data_dir: Path) -> None:
     assert "| svm | all |" in markdown and "source sms_spam_id" in markdown
     by_style = summary["obfuscation_by_style"]
     assert set(by_style) <= set(STYLES) and sum(c["n_spam"] + c["n_ham"] for c in by_style.values()) == len(data.texts)
-    assert "### By style" in markdown and f"| {next(iter(by_style))} |" in markdown
+    assert "#### By style" in markdown and f"| {next(iter(by_style))} |" in markdown
 
 
 def test_style_table_shows_the_change_against_the_same_comments_clean() -> None:

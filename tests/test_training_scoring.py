@@ -46,12 +46,13 @@ def author_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _reference(model: ModerationModel, docs: list[Any], explain_above: float, abusive_above: float) -> list[Score]:
     """Scores by the general path: scipy CSR features, mat-vec, reasons from CSR rows."""
     mats = model.features(docs)
+    read = model.model_texts(SPAM, docs) or [None] * len(docs)  # word-level reasons need the text the model read
     spam, abusive = model.probabilities(SPAM, mats[SPAM]), model.probabilities(ABUSIVE, mats[ABUSIVE])
     out = []
     for i in range(len(docs)):
-        reasons = model.reasons_for_row(SPAM, mats[SPAM], i, 3) if spam[i] >= explain_above else []
+        reasons = model.reasons_for_row(SPAM, mats[SPAM], i, 3, read[i]) if spam[i] >= explain_above else []
         if abusive[i] >= abusive_above:
-            reasons += model.reasons_for_row(ABUSIVE, mats[ABUSIVE], i, 3)
+            reasons += model.reasons_for_row(ABUSIVE, mats[ABUSIVE], i, 3, read[i])
         out.append(Score(float(spam[i]), float(abusive[i]), reasons))
     return out
 

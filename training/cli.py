@@ -338,11 +338,17 @@ def suggest_cmd(limit: int, days: int, version: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object instead.")
 @click.option("--errors", "errors", default=15, show_default=True, type=click.IntRange(min=0),
               help="List this many hardest false positives and negatives of the shipped recipe (0: none).")
-def crossval_cmd(data: Path, out: Path | None, names: tuple[str, ...], as_json: bool, errors: int) -> None:
-    """Grouped cross-validation (held-out channels and campaigns) of our model against the yardsticks."""
+@click.option("--cross-source/--no-cross-source", default=True, show_default=True,
+              help="Score every source held out whole (evaluation-only sets, leave one source out).")
+@click.option("--ablation/--no-ablation", default=True, show_default=True,
+              help="Refit ours with one part changed at a time on the cross-source slices.")
+def crossval_cmd(data: Path, out: Path | None, names: tuple[str, ...], as_json: bool, errors: int,
+                 cross_source: bool, ablation: bool) -> None:  # fmt: skip
+    """Our recipe against the plain yardstick: on sources held out whole (how recipes are chosen), then in-source."""
     from training.crossval import run_crossval, to_markdown
 
-    results = run_crossval(data, list(names) or None, progress=lambda m: click.echo(m, err=True), errors=errors)
+    results = run_crossval(data, list(names) or None, progress=lambda m: click.echo(m, err=True), errors=errors,
+                           cross_source=cross_source, ablation=ablation)  # fmt: skip
     markdown = to_markdown(results)
     if out is not None:
         out.write_text(markdown, encoding="utf-8")

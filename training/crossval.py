@@ -1,9 +1,10 @@
-"""Run the whole evaluation (grouped CV, obfuscation, YouTube and abuse CV) and print it as tables.
+"""Run the whole evaluation and print it as tables: cross-source slices and the ablation (how recipes are
+chosen), then in-source grouped CV with the obfuscation check, YouTube and abuse CV, and the hardest errors.
 
 ``moderation model crossval --data ../shared/data [--out docs/model/crossval.md] [--json] [--errors 15]``
-or ``python -m training.crossval ../shared/data [OUT.md] [--recipe NAME ...] [--errors N]``.
-CPU-heavy: run it with ``nice -n 19``.  The report ends with the hardest false positives and negatives
-of the shipped recipe (the first "ours ..." one run).
+or ``python -m training.crossval ../shared/data [OUT.md] [--recipe NAME ...] [--errors N] [--no-ablation]``.
+CPU-heavy (about 20 minutes on two cores): run it with ``nice -n 19``.  The report ends with the hardest
+false positives and negatives of the shipped recipe ("ours") in the grouped CV.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from moderation.model import ABUSIVE
+from training.crosssource import cross_source_markdown, run_cross_source, verdict
 from training.datasets import find_word_map
 from training.errors import hardest_errors, markdown_section
 from training.evaluate import (
+    OURS,
+    YARDSTICK,
     CVResult,
     EvalData,
     abuse_cv,
@@ -44,21 +49,28 @@ def run_crossval(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     errors: int = ERRORS,
+    cross_source: bool = True,
+    ablation: bool = True,
 ) -> dict[str, Any]:
     """Run every part of the evaluation for the chosen recipes; return one JSON-able dict.
 
-    ``errors``: how many hardest false positives/negatives of the first "ours ..." recipe to list (0: none).
+    ``errors``: how many hardest false positives/negatives of the shipped recipe to list (0: none);
+    ``cross_source`` / ``ablation``: include the cross-source slices / the ablation on them.
     """
     started = time.perf_counter()
     root = Path(data_dir)
-    makers = recipes(names, word_map=find_word_map([root]))  # the word map `model train --data DIR` would use
+    word_map = find_word_map([root])  # the word map `model train --data DIR` would use
+    makers = recipes(names, word_map=word_map)
+    out: dict[str, Any] = {}
+    if cross_source:
+        out["cross_source"] = run_cross_source(root, ablation=ablation, progress=progress)
     spam = load_grouped_spam(root)
     result = grouped_cv(spam, makers, folds=folds, seed=seed, progress=progress)
-    out: dict[str, Any] = {
-        "grouped": summarise(spam, result),
-        "grouped_rows": len(spam.texts),
-        "grouped_groups": len(set(spam.groups)),
-    }
+    out |= {"grouped": summarise(spam, result), "grouped_rows": len(spam.texts),
+            "grouped_groups": len(set(spam.groups))}  # fmt: skip
+    if OURS in out["grouped"] and YARDSTICK in out["grouped"]:
+        out["in_source_verdict"] = verdict({"grouped CV": out["grouped"][OURS]["all"]},
+                                           {"grouped CV": out["grouped"][YARDSTICK]["all"]})  # fmt: skip
     hard = _hardest(spam, result, errors)
     if hard is not None:
         out["hardest_errors"] = hard
@@ -67,17 +79,17 @@ def run_crossval(
         out["youtube_spam_collection_f1"] = ysc_cv(load_binary(ysc, "spam"), makers, seed)
     abuse = root / "id_abusive_news_comments" / "data.csv"
     if abuse.is_file():
-        out["id_abusive_news_comments_f1"] = abuse_cv(load_binary(abuse, "abusive"), makers, seed)
+        abusive = recipes(names, word_map=word_map, head=ABUSIVE)  # ours fitted as the abusive head
+        out["id_abusive_news_comments_f1"] = abuse_cv(load_binary(abuse, "abusive"), abusive, seed)
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
 
 
 def _hardest(data: EvalData, result: CVResult, n: int) -> dict[str, Any] | None:
-    """The hardest errors of the shipped recipe (the first "ours ..." one run), or None without one or n == 0."""
-    shipped = next((name for name in result.clean if name.startswith("ours")), None)
-    if shipped is None or n <= 0:
+    """The hardest errors of the shipped recipe ("ours"), or None when it did not run or n == 0."""
+    if OURS not in result.clean or n <= 0:
         return None
-    return {"recipe": shipped, **hardest_errors(data, result.clean[shipped], result.fold, n).to_dict()}
+    return {"recipe": OURS, **hardest_errors(data, result.clean[OURS], result.fold, n).to_dict()}
 
 
 def _fmt(value: Any) -> str:
@@ -101,7 +113,7 @@ def _style_table(grouped: dict[str, Any]) -> list[str]:
         return []
     first = grouped[names[0]]["obfuscation_by_style"]
     header = "| style | spam | ham | " + " | ".join(names) + " |"
-    lines = ["", "### By style", "",
+    lines = ["", "#### By style", "",
              "Obfuscated spam recall (its change against the same comments unobfuscated) / obfuscated ham FPR, "
              "at each fold's clean 1 %-FPR threshold.", "",
              header, "|---|---:|---:|" + "---:|" * len(names)]  # fmt: skip
@@ -119,16 +131,22 @@ def _style_cell(counts: dict[str, Any]) -> str:
     return f"{obf:.4f} ({change:+.1f} %) / {100 * counts['obfuscated_fpr']:.2f} %"
 
 
-def to_markdown(results: dict[str, Any]) -> str:
-    """Render the results as Markdown tables (also what the CLI prints)."""
+def _grouped_markdown(results: dict[str, Any]) -> list[str]:
+    """The in-source section: the grouped-CV table, the obfuscation check and its styles."""
     grouped = results["grouped"]
     rows: list[tuple[str, str, dict[str, Any]]] = []
     for name, entry in grouped.items():
         rows.append((name, "all", entry["all"]))
         rows += [(name, f"source {s}", m) for s, m in entry["by_source"].items()]
         rows += [(name, f"lang {g}", m) for g, m in entry["by_lang"].items()]
-    lines = [
-        "# Grouped cross-validation (held-out channels/videos and campaigns)",
+    lines = []
+    if "in_source_verdict" in results:
+        found = results["in_source_verdict"]
+        margins = ", ".join(f"{k} {v:+.4f}" for k, v in found["worst"].items())
+        lines += [f"In-source (grouped CV below, all rows), ours against the yardstick: "
+                  f"{'wins' if found['beats_every_slice'] else 'loses'} ({margins}).", ""]  # fmt: skip
+    lines += [
+        "## In-source: grouped cross-validation (held-out channels/videos and campaigns)",
         "",
         f"{results['grouped_rows']} de-duplicated rows in {results['grouped_groups']} groups; "
         "de-duplicated on normalised text; texts of judol_comments_akbaralfaidah dropped from the non-judol sets. "
@@ -136,7 +154,7 @@ def to_markdown(results: dict[str, Any]) -> str:
         "",
         *_table(rows),
         "",
-        "## Obfuscation check (threshold: 1 % FPR on each fold's clean ham)",
+        "### Obfuscation check (threshold: 1 % FPR on each fold's clean ham)",
         "",
         "| recipe | clean recall | obfuscated recall | clean FPR | obfuscated FPR | fit seconds (all folds) |",
         "|---|---:|---:|---:|---:|---:|",
@@ -145,13 +163,22 @@ def to_markdown(results: dict[str, Any]) -> str:
         o = entry["obfuscation"]
         lines.append(f"| {name} | {o['clean_recall']:.4f} | {o['obfuscated_recall']:.4f} | {o['clean_fpr']:.4f} | "
                      f"{o['obfuscated_fpr']:.4f} | {entry['fit_seconds']} |")  # fmt: skip
-    lines += _style_table(grouped)
+    return lines + _style_table(grouped)
+
+
+def to_markdown(results: dict[str, Any]) -> str:
+    """Render the results as Markdown tables (also what the CLI prints); parts that did not run are left out."""
+    lines = ["# How the model is chosen and measured", ""]
+    if "cross_source" in results:
+        lines += [*cross_source_markdown(results["cross_source"]), ""]
+    if "grouped" in results:
+        lines += _grouped_markdown(results)
     if "youtube_spam_collection_f1" in results:
-        lines += ["", "## youtube_spam_collection, 5-fold stratified CV, F1 at the default threshold", "",
+        lines += ["", "### youtube_spam_collection, 5-fold stratified CV, F1 at the default threshold", "",
                   "| recipe | F1 |", "|---|---:|"]  # fmt: skip
         lines += [f"| {k} | {v:.4f} |" for k, v in results["youtube_spam_collection_f1"].items()]
     if "id_abusive_news_comments_f1" in results:
-        lines += ["", "## id_abusive_news_comments, 5-fold stratified CV, `abusive` F1", "",
+        lines += ["", "### id_abusive_news_comments, 5-fold stratified CV, `abusive` F1", "",
                   "| recipe | F1 at default threshold | F1 at inner-fold threshold |", "|---|---:|---:|"]  # fmt: skip
         lines += [f"| {k} | {v['f1_at_default']:.4f} | {v['f1_inner_threshold']:.4f} |"
                   for k, v in results["id_abusive_news_comments_f1"].items()]  # fmt: skip
@@ -173,6 +200,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("out", type=Path, nargs="?", help="Also write the Markdown here (and the .json beside it).")
     parser.add_argument("--recipe", dest="names", metavar="NAME", action="append", help="Only this recipe (repeat).")
     parser.add_argument("--errors", type=int, default=ERRORS, metavar="N", help="Hardest errors to list (default 15).")
+    parser.add_argument("--no-ablation", dest="ablation", action="store_false", help="Skip the ablation table.")
     args = parser.parse_intermixed_args(argv)
     if args.errors < 0:
         parser.error("--errors must be 0 or more")
@@ -182,7 +210,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Command-line entry: DATA_DIR [OUT.md] [--recipe NAME ...] [--errors N]."""
     args = _parse(argv)
-    results = run_crossval(args.data, args.names, progress=_stderr, errors=args.errors)
+    results = run_crossval(args.data, args.names, progress=_stderr, errors=args.errors, ablation=args.ablation)
     markdown = to_markdown(results)
     print(markdown)
     if args.out is not None:

@@ -1,8 +1,14 @@
-"""Fit a ModerationModel, measure it honestly on a held-out split, pick thresholds.
+"""Fit a ModerationModel, measure it honestly, and pick its thresholds from sources it never saw.
 
-Order of work: load sources -> dedupe per head on normalised text -> stratified
-80/20 split -> fit on 80 % -> metrics and thresholds from the 20 % -> refit the
-same recipe on 100 % for the shipped model.  The card records all of it.
+Order of work: load sources -> dedupe per head on normalised text -> read every
+row (and its style copy) once into a ``Corpus`` -> fit the recipe on all rows
+(the shipped model), on a stratified 80 % split (in-source metrics, the
+abusive head's calibration), and, when the spam data has two or more sources,
+once per source without that source (leave one source out).
+The spam head's calibration and its ``approve_below`` / ``spam_above`` come
+from those held-out sources' scores: a new site is a source the model never
+saw, and in-source scores are more confident than what it will meet there.
+The card records all of it.
 """
 
 from __future__ import annotations
@@ -29,20 +35,32 @@ from moderation.model import (
     SPAM,
     FeatureParams,
     ModerationModel,
+    PinnedLinear,
     build_classifier,
-    build_features,
     build_pipeline,
     compact,
+    pinned_columns,
 )
 from moderation.text import normalize_many
+from training.corpus import Corpus
 from training.datasets import LabeledSource, find_word_map, load_sources
-from training.metrics import choose_thresholds, head_metrics, per_source_metrics
+from training.metrics import (
+    choose_thresholds,
+    cross_source_rates,
+    cross_source_thresholds,
+    head_metrics,
+    per_source_metrics,
+)
+from training.style import style_copies
 
-__all__ = ["HeadData", "dedupe", "fingerprint", "train_model"]
+__all__ = ["HeadData", "dedupe", "eligible_sources", "fingerprint", "fit_heads", "fit_platt", "fit_recipe", "held_out",
+           "read_corpus", "train_heads", "train_model"]
 
 log = logging.getLogger(__name__)
 HEAD_OF_KIND = {"spam": SPAM, "abuse": ABUSIVE}
 OVERRIDE_VOTES = 1_000_000
+MIN_SOURCE_ROWS = 20
+"""Spam rows and ham rows a source needs (each) to be held out as a cross-source slice."""
 
 
 @dataclass
@@ -104,21 +122,81 @@ def _split(data: HeadData, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(train), np.sort(test)
 
 
-def _fit(heads: dict[str, HeadData], rows: dict[str, np.ndarray], params: FeatureParams) -> ModerationModel:
-    """Fit one shared feature union on the chosen rows of both heads, then one classifier per head."""
-    # The feature step normalises by itself (it is the saved pipeline's first step), so it gets raw text.
-    corpus = [heads[h].docs[i] for h in (SPAM, ABUSIVE) for i in rows[h]]
-    features = build_features(params)
-    matrix = features.fit_transform(corpus).tocsr()
+def eligible_sources(data: HeadData) -> list[str]:
+    """Spam sources that can be held out whole: real sources (not the seed, not decisions) with enough of each class."""
+    counts = Counter(zip(data.sources, data.labels.tolist(), strict=True))
+    names = {s for s in data.sources if not s.startswith(("seed", "decisions:"))}
+    return sorted(s for s in names if min(counts[(s, 0)], counts[(s, 1)]) >= MIN_SOURCE_ROWS)
+
+
+@dataclass
+class _Layout:
+    """Where each head's rows, and their style copies, sit in the corpus."""
+
+    index: dict[str, np.ndarray]  # head -> corpus position of each row
+    copy: dict[str, np.ndarray]  # head -> corpus position of each row's style copy, -1 where it has none
+    labels: dict[str, np.ndarray]
+
+    def rows(self, head: str, picked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Corpus positions and labels a head is fitted on: the picked rows, then their style copies."""
+        copies = self.copy[head][picked]
+        has = copies >= 0
+        labels = self.labels[head][picked]
+        return np.concatenate([self.index[head][picked], copies[has]]), np.concatenate([labels, labels[has]])
+
+
+def read_corpus(heads: dict[str, HeadData], params: FeatureParams) -> tuple[Corpus, _Layout]:
+    """Every row of every head, plus style copies where the recipe asks for them, read once."""
+    docs: list[CommentDoc] = []
+    index, copy = {}, {}
+    for head, data in heads.items():
+        index[head] = np.arange(len(docs), len(docs) + len(data.docs))
+        docs += data.docs
+        copy[head] = np.full(len(data.docs), -1)
+        if params.style_copies:
+            for row, doc in style_copies(data.docs, data.normalized):
+                copy[head][row] = len(docs)
+                docs.append(doc)
+    return Corpus(docs, params), _Layout(index, copy, {h: d.labels for h, d in heads.items()})
+
+
+def fit_heads(
+    corpus: Corpus, layout: _Layout, picked: dict[str, np.ndarray], params: FeatureParams
+) -> tuple[ModerationModel, Any]:
+    """Fit one shared feature step on the picked rows of the heads given, then one classifier per head.
+
+    Returns the model and the corpus fit (for scoring other rows of the corpus with ``held_out``).
+    """
+    parts = {head: layout.rows(head, rows) for head, rows in picked.items()}
+    fitted, matrix = corpus.fit(np.concatenate([positions for positions, _ in parts.values()]))
+    features = fitted.features
     compact(features)
-    pipelines = {}
-    offset = 0
-    for head in (SPAM, ABUSIVE):
-        n = len(rows[head])
-        clf = build_classifier(params).fit(matrix[offset : offset + n], heads[head].labels[rows[head]])
-        pipelines[head] = build_pipeline(features, clf)
-        offset += n
-    return ModerationModel(pipelines[SPAM], pipelines[ABUSIVE])
+    pipelines, offset = {}, 0
+    for head, (positions, labels) in parts.items():
+        pins = pinned_columns(features, params, head)
+        clf = PinnedLinear(build_classifier(params), pins) if pins else build_classifier(params)
+        pipelines[head] = build_pipeline(features, clf.fit(matrix[offset : offset + len(positions)], labels))
+        offset += len(positions)
+    only = next(iter(pipelines.values()))  # a fit of one head serves as both
+    return ModerationModel(pipelines.get(SPAM, only), pipelines.get(ABUSIVE, only)), fitted
+
+
+def fit_recipe(
+    docs: Sequence[str | CommentDoc], labels: np.ndarray, params: FeatureParams, head: str = SPAM
+) -> ModerationModel:
+    """One head fitted on labelled comments exactly as training fits it (style copies, the spam head's prior)."""
+    items = [d if isinstance(d, CommentDoc) else CommentDoc(d) for d in docs]
+    data = HeadData([d.text for d in items], normalize_many([d.text for d in items]), np.asarray(labels, np.int8),
+                    ["rows"] * len(items), items)  # fmt: skip
+    corpus, layout = read_corpus({head: data}, params)
+    return fit_heads(corpus, layout, {head: np.arange(len(items))}, params)[0]
+
+
+def held_out(corpus: Corpus, layout: _Layout, fit: tuple[ModerationModel, Any], head: str,
+             rows: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Raw decision values of a head on rows of the corpus that the fit did not see."""
+    model, fitted = fit
+    return model.decision(head, corpus.transform(fitted, layout.index[head][rows]))
 
 
 def fit_platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -142,13 +220,6 @@ def fit_platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(a), float(b)
 
 
-def _calibrate(model: ModerationModel, heads: dict[str, HeadData], test_rows: dict[str, np.ndarray]) -> None:
-    """Fit each head's Platt scaling on its held-out rows (in place)."""
-    for head, rows in test_rows.items():
-        mats = model.features([heads[head].docs[i] for i in rows])
-        model.calibration[head] = fit_platt(model.decision(head, mats[head]), heads[head].labels[rows])
-
-
 def _collect(sources: Sequence[LabeledSource]) -> dict[str, HeadData]:
     """Group loaded sources by head and dedupe each head; both heads need both classes."""
     heads = {}
@@ -167,8 +238,24 @@ def _with_seed(sources: list[LabeledSource], allow_noncommercial: bool) -> list[
     return sources + load_sources([], allow_noncommercial=allow_noncommercial)
 
 
-TRAIN_STEPS = ("reading data", "fitting on 80 %", "calibrating and evaluating", "refitting on all rows")
+TRAIN_STEPS = ("reading data", "fitting (all rows, the 80 % split, each held-out source)",
+               "calibrating and choosing thresholds")  # fmt: skip
 """The long steps of train_model, in order, as its ``progress`` callback names them."""
+
+
+def _held_out_sources(
+    corpus: Corpus, layout: _Layout, spam: HeadData, params: FeatureParams
+) -> dict[str, np.ndarray]:
+    """Decision values of each spam source scored by the recipe fitted without it (none without two sources)."""
+    names = eligible_sources(spam)
+    if len(names) < 2:
+        return {}
+    source_of = np.asarray(spam.sources)
+    out = {}
+    for name in names:  # the spam head alone: the abusive head is not judged cross-source
+        fit = fit_heads(corpus, layout, {SPAM: np.flatnonzero(source_of != name)}, params)
+        out[name] = held_out(corpus, layout, fit, SPAM, np.flatnonzero(source_of == name))
+    return out
 
 
 def train_model(
@@ -195,19 +282,39 @@ def train_model(
     if include_seed:
         loaded = _with_seed(loaded, allow_noncommercial)
     loaded = loaded + list(extra)
-    heads = _collect(loaded)
+    model, card = train_heads(_collect(loaded), params, seed=seed, held_out_scores=held_out_scores, progress=step)
+    card["sources"] = [s.describe() for s in loaded]
+    card["training_seconds"] = round(time.perf_counter() - started, 2)
+    return model, card
+
+
+def train_heads(
+    heads: dict[str, HeadData],
+    params: FeatureParams,
+    *,
+    seed: int = 0,
+    held_out_scores: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[ModerationModel, dict[str, Any]]:
+    """Train both heads on deduplicated rows: fits, calibration, thresholds and the card (without its sources)."""
+    step = progress or (lambda _name: None)
     splits = {h: _split(heads[h], seed) for h in heads}
-    log.debug("fitting on 80%% (%s)", {h: len(s[0]) for h, s in splits.items()})
+    corpus, layout = read_corpus(heads, params)
     step(TRAIN_STEPS[1])
-    held_out = _fit(heads, {h: s[0] for h, s in splits.items()}, params)
+    model, _ = fit_heads(corpus, layout, {h: np.arange(len(d.labels)) for h, d in heads.items()}, params)
+    split_fit = fit_heads(corpus, layout, {h: s[0] for h, s in splits.items()}, params)
+    split_decisions = {h: held_out(corpus, layout, split_fit, h, splits[h][1]) for h in heads}
+    by_source = _held_out_sources(corpus, layout, heads[SPAM], params) if params.cross_source_thresholds else {}
+    cross = _cross_source(heads[SPAM], by_source)
     step(TRAIN_STEPS[2])
-    _calibrate(held_out, heads, {h: s[1] for h, s in splits.items()})
-    metrics, thresholds = _evaluate(held_out, heads, {h: s[1] for h, s in splits.items()}, held_out_scores)
-    log.debug("refitting on all rows")
-    step(TRAIN_STEPS[3])
-    model = _fit(heads, {h: np.arange(len(heads[h].labels)) for h in heads}, params)
-    # The full refit keeps the held-out calibration: same recipe, slightly more data, near-identical margins.
-    model.calibration = dict(held_out.calibration)
+    split_y = {h: heads[h].labels[splits[h][1]] for h in heads}
+    spam_platt = cross["calibration"] if cross else fit_platt(split_decisions[SPAM], split_y[SPAM])
+    model.calibration = {SPAM: spam_platt, ABUSIVE: fit_platt(split_decisions[ABUSIVE], split_y[ABUSIVE])}
+    scores = {h: _calibrated(model, h, split_decisions[h]) for h in heads}
+    thresholds = choose_thresholds(split_y[SPAM], scores[SPAM], split_y[ABUSIVE], scores[ABUSIVE])
+    if cross:
+        thresholds |= _as_probabilities(model, cross["thresholds"])
+        cross["rates"] = cross_source_rates(cross.pop("slices"), cross["thresholds"])
     card = {
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "python": platform.python_version(),
@@ -215,39 +322,72 @@ def train_model(
         "numpy": np.__version__,
         "reading": reading_fingerprint(),  # how this code reads text: a later reading makes the model stale
         "data_fingerprint": fingerprint(heads),
-        "sources": [s.describe() for s in loaded],
         "rows": {h: {"total": len(d.labels), "positive": int(d.labels.sum())} for h, d in heads.items()},
         "split": {"test_size": 0.2, "seed": seed, "stratify": "source+label"},
         "params": asdict(params),
         "calibration": {h: {"a": round(a, 6), "b": round(b, 6)} for h, (a, b) in model.calibration.items()},
-        "metrics": metrics,
+        "metrics": _evaluate(heads, splits, split_y, scores, thresholds, held_out_scores),
         "thresholds": thresholds,
-        "training_seconds": round(time.perf_counter() - started, 2),
+        "thresholds_from": _thresholds_basis(cross),
     }
+    if cross:
+        card["cross_source"] = {k: v for k, v in cross.items() if k != "calibration"}
     return model, card
 
 
+def _cross_source(data: HeadData, by_source: dict[str, np.ndarray]) -> dict[str, Any] | None:
+    """Calibration and spam thresholds from the held-out sources' decision values (None without two sources)."""
+    if not by_source:
+        return None
+    source_of = np.asarray(data.sources)
+    slices = {name: (data.labels[source_of == name], decisions) for name, decisions in by_source.items()}
+    y = np.concatenate([s[0] for s in slices.values()])
+    d = np.concatenate([s[1] for s in slices.values()])
+    return {"basis": "leave one source out", "held_out": sorted(slices), "slices": slices,
+            "calibration": fit_platt(d, y), "thresholds": cross_source_thresholds(slices)}  # fmt: skip
+
+
+def _calibrated(model: ModerationModel, head: str, decisions: np.ndarray) -> np.ndarray:
+    """Decision values of a head through its Platt scaling."""
+    a, b = model.calibration[head]
+    return np.asarray(1.0 / (1.0 + np.exp(-(a * decisions + b))))
+
+
+def _as_probabilities(model: ModerationModel, decision_thresholds: dict[str, float]) -> dict[str, float]:
+    """Thresholds chosen on decision values, as the calibrated spam probabilities the policy compares.
+
+    The in-source rule's clamps apply (never auto-spam below 0.5, never above 0.98).
+    """
+    p = {k: float(_calibrated(model, SPAM, np.asarray([v]))[0]) for k, v in decision_thresholds.items()}
+    spam_above = float(np.clip(p["spam_above"], 0.5, 0.98))
+    approve_below = float(np.clip(p["approve_below"], 0.02, spam_above))
+    return {"approve_below": round(approve_below, 4), "spam_above": round(spam_above, 4)}
+
+
+def _thresholds_basis(cross: dict[str, Any] | None) -> str:
+    """How the card's spam thresholds were chosen, in words."""
+    if cross is None:
+        return "in-source held-out split (fewer than two spam sources to hold out)"
+    return "cross-source: leave one source out (" + ", ".join(cross["held_out"]) + ")"
+
+
 def _evaluate(
-    model: ModerationModel,
     heads: dict[str, HeadData],
-    test_rows: dict[str, np.ndarray],
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    y: dict[str, np.ndarray],
+    scores: dict[str, np.ndarray],
+    thresholds: dict[str, float],
     keep: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-) -> tuple[dict[str, Any], dict[str, float]]:
-    """Score the held-out rows of each head; derive thresholds and metrics from them."""
-    scores = {}
-    for head, rows in test_rows.items():
-        mats = model.features([heads[head].docs[i] for i in rows])
-        scores[head] = model.probabilities(head, mats[head])
-    y = {h: heads[h].labels[test_rows[h]] for h in heads}
+) -> dict[str, Any]:
+    """In-source metrics of the held-out split, at the model's thresholds."""
     if keep is not None:
         keep.update({h: (y[h], scores[h]) for h in heads})
-    thresholds = choose_thresholds(y[SPAM], scores[SPAM], y[ABUSIVE], scores[ABUSIVE])
     metrics: dict[str, Any] = {
         SPAM: head_metrics(y[SPAM], scores[SPAM], thresholds["spam_above"], thresholds["approve_below"]),
         ABUSIVE: head_metrics(y[ABUSIVE], scores[ABUSIVE], thresholds["abusive_above"]),
     }
     for head in heads:
-        names = [heads[head].sources[i] for i in test_rows[head]]
+        names = [heads[head].sources[i] for i in splits[head][1]]
         threshold = thresholds["spam_above" if head == SPAM else "abusive_above"]
         metrics[head]["by_source"] = per_source_metrics(y[head], scores[head], names, threshold)
-    return metrics, thresholds
+    return metrics
