@@ -287,7 +287,8 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     across word boundaries) or ``char_wb`` (within words, models before the
     cross-source recipe); ``word`` switches the word n-grams; ``signal_names``
     selects signals from ``moderation.signals.ALL_SIGNAL_NAMES`` (None: the
-    eleven of ``signal_row``, as older models read them).
+    eleven of ``signal_row``, as older models read them); ``map_ngrams`` has the
+    n-grams read the word-mapped text (the lexicon always does).
     """
 
     def __init__(
@@ -306,6 +307,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         char_analyzer: str = "char_wb",
         word: bool = True,
         signal_names: tuple[str, ...] | None = None,
+        map_ngrams: bool = True,
     ) -> None:
         """Keep the settings; the vectorizers are built in fit (sklearn convention)."""
         self.word_max_features = word_max_features
@@ -322,6 +324,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         self.char_analyzer = char_analyzer
         self.word = word
         self.signal_names = signal_names
+        self.map_ngrams = map_ngrams
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle; models saved before author signals existed get ``author=False`` and score as before."""
@@ -334,6 +337,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         state.setdefault("char_analyzer", "char_wb")  # ... char n-grams within words
         state.setdefault("word", True)  # ... word n-grams
         state.setdefault("signal_names", None)  # ... and the eleven signals of signal_row
+        state.setdefault("map_ngrams", True)  # ... and n-grams of word-mapped text
         super().__setstate__(state)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -344,15 +348,20 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         state.pop("_keep", None)
         return state
 
+    def _mapped(self, normalized: list[str]) -> list[str]:
+        """Normalised texts with the word map applied (unchanged without one)."""
+        if not self.word_map:
+            return normalized
+        mapping = self.__dict__.get("_word_map_dict")
+        if mapping is None:
+            mapping = self.__dict__["_word_map_dict"] = dict(self.word_map)
+        return [apply_word_map(n, mapping) for n in normalized]
+
     def _normalize(self, raw: list[str]) -> tuple[list[str], list[str]]:
-        """(normalised, model text): signals read the first; n-grams and lexicon the words mapped, brands masked."""
+        """(normalised, model text): signals read the first, n-grams the second (words mapped where
+        ``map_ngrams``, brands masked where ``brands``)."""
         normalized = normalize_many(raw)
-        texts = normalized
-        if self.word_map:
-            mapping = self.__dict__.get("_word_map_dict")
-            if mapping is None:
-                mapping = self.__dict__["_word_map_dict"] = dict(self.word_map)
-            texts = [apply_word_map(n, mapping) for n in texts]
+        texts = self._mapped(normalized) if self.map_ngrams else normalized
         if self.brands:
             keep = frozenset(self.not_brands)
             texts = [mask_brands(t, keep) for t in texts]
@@ -424,7 +433,8 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             lexicon = self.__dict__.get("_lexicon")
             if lexicon is None:
                 lexicon = self.__dict__["_lexicon"] = Lexicon(self.lexicon, dict(self.word_map))
-            rows = np.asarray([lexicon.row(n) for n in mapped], dtype=np.float32)
+            words = mapped if self.map_ngrams else self._mapped(normalized)  # the lexicon reads mapped words
+            rows = np.asarray([lexicon.row(n) for n in words], dtype=np.float32)
             blocks.append(rows.reshape(len(raw), len(LEXICON_NAMES)) * self.signal_weight)
         return blocks
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from moderation.lexicon import Lexicon, apply_word_map, mask_brands
-from moderation.signals import signal_row
+from moderation.signals import ALL_SIGNAL_NAMES, signal_row, signal_values
 from moderation.text import normalize
 
 __all__ = ["CURRENT", "STALE", "UNKNOWN", "PROBES", "reading_fingerprint", "reading_status"]
@@ -43,7 +43,7 @@ PROBES: tuple[str, ...] = (
     "s\u200bl\u200bo\u200bt g\u0301a\u0308cor ꜱʟᴏᴛ ⒜⒠⒭⒪⑻⑻ ➊➌➑ mandalika❼❼",
     "₲₳₵ØⱤ ΛΣЯӨ88 ᗩEᖇO ɓɗƒɠ ǥⱥȼøɍ ϲ MΛNDΛLIKΛ77 aєrѳ88",
     # Split letters and brands.
-    "B U K I T 8 8 8 lagi gacor, T I D A K  B E R M U T U",
+    "B U K I T 8 8 8 lagi gacor, T I D A K  B E R M U T U, main D O R A 7 7memang",
     "s.l.o.t g-a-c-o-r s~l~o~t g|a|c|o|r g🔥a🔥c🔥o🔥r g⭐a⭐c⭐o⭐r",
     "ae-ro88 dor-a77 weton`88 weton_88 ALEXIS⭐17⭐ sgi8 8 ga ru da 138",
     # Number words and leetspeak.
@@ -81,7 +81,8 @@ def reading_fingerprint() -> str:
     for probe in PROBES:
         normal = normalize(probe)
         masked = mask_brands(apply_word_map(normal, PROBE_WORD_MAP), PROBE_NOT_BRANDS)
-        readings.append([normal, masked, signal_row(probe, normal, masked), lexicon.row(masked)])
+        signals = signal_values(ALL_SIGNAL_NAMES, probe, normal, masked, PROBE_NOT_BRANDS)
+        readings.append([normal, masked, signal_row(probe, normal, masked), signals, lexicon.row(masked)])
     return hashlib.sha256(json.dumps(readings, ensure_ascii=False).encode()).hexdigest()[:16]
 
 

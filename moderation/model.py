@@ -81,6 +81,8 @@ class FeatureParams:
     not_brands: str | None = str(DEFAULT_NOT_BRANDS)  # letters+digits that are not brands (jkt48), stored in the model
     # slang/typo -> formal word CSV (word,normalized), read at training, stored in the model
     word_map: str | None = None
+    # the n-grams read the word-mapped text too (the lexicon always does); off: mapping cost recall cross-source
+    map_ngrams: bool = False
     # the capitals-ratio signal (older recipe only): it punished how a comment is typed
     capitals: bool = False
     # training also reads every comment lower-cased without punctuation, as other platforms and plugins deliver it
@@ -92,6 +94,7 @@ class FeatureParams:
 LEGACY_PARAMS = FeatureParams(
     char_max_features=250_000, C=8.0, classifier="lr", class_weight=None, char_analyzer="char_wb", word=True,
     signal_names=None, brand_prior=0.0, brands=True, style_copies=False, cross_source_thresholds=False,
+    map_ngrams=True,
 )  # fmt: skip
 """The recipe models were trained with before the cross-source recipe (chosen on in-source grouped folds)."""
 
@@ -104,7 +107,8 @@ def build_features(params: FeatureParams | None = None) -> CommentFeatures:
     return CommentFeatures(p.word_max_features, p.char_max_features, p.min_df, signals=p.signals, author=p.author,
                            lexicon=words, word_map=mapping, brands=p.brands, capitals=p.capitals,
                            not_brands=load_words(p.not_brands) if p.not_brands else (),
-                           char_analyzer=p.char_analyzer, word=p.word, signal_names=p.signal_names)  # fmt: skip
+                           char_analyzer=p.char_analyzer, word=p.word, signal_names=p.signal_names,
+                           map_ngrams=p.map_ngrams)  # fmt: skip
 
 
 def build_classifier(params: FeatureParams | None = None) -> LogisticRegression | LinearSVC:

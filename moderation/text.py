@@ -28,6 +28,8 @@ _WIDE_GAP = re.compile(" {2,}")
 # Three or more one-character tokens in a row: "b u k i t 8 8 8".
 # The last piece may carry the brand number ("d o r a77", "b o w o 88").
 _SPACED_RUN = re.compile(r"(?<!\w)(?:[^\W_] ){2,}[^\W_](?:\d+|(?: \d{2,}))?(?!\w)")
+# The run's last digit glued to the next word: "d o r a 7 7memang" -> "d o r a 7 7 memang" (then "dora77 memang").
+_GLUED_AFTER_RUN = re.compile(r"(?<!\w)((?:[^\W_] ){2,}\d)(?=[^\W\d_]{2,})")
 # Inside a joined run, letters after a brand number start the next word: "A E R O 8 8 A K U" -> "aero88 aku".
 # Two digits at least, and two letters after them: single digits are leetspeak ("G 4 C 0 R", "dibet4d").
 _BRAND_THEN_WORD = re.compile(r"([^\W\d_]\d{2,})(?=[^\W\d_]{2})")
@@ -94,6 +96,8 @@ def join_spaced_letters(text: str) -> str:
     """Join runs of 3+ single letters/digits separated by spaces ("b u k i t 8 8" -> "bukit88")."""
     if " " not in text:
         return text
+    if _DIGIT.search(text):  # a generator that drops the space after the brand number: "a e r o 8 8malah"
+        text = _GLUED_AFTER_RUN.sub(r"\1 ", text)
     return _SPACED_RUN.sub(_join_spaced_run, text)
 
 

@@ -12,7 +12,7 @@ from training.crosssource import MIN_HAM_FOR_FINE_FPR, load_cross_source, run_cr
 from training.crossval import to_markdown
 
 
-def _write(path: Path, rows: list[tuple[str, str]], extra: dict[str, str] | None = None) -> None:
+def _write(path: Path, rows: list[tuple[str, str]]) -> None:
     """Write a shared-data style CSV (text,label,lang,source)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -32,8 +32,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sms = [(f"Selamat! Anda menang undian {i}, hubungi 0812345678{i}", "spam") for i in range(25)]
     sms += [(f"pesan biasa dari ibu nomor {i}, pulang jam berapa?", "ham") for i in range(25)]
     _write(root / "sms_spam_id" / "data.csv", sms)
-    _write(root / "id_abusive_news_comments" / "data.csv",
-           [(f"dasar goblok kau {i}", "abusive") for i in range(10)] + [(f"setuju pak {i}", "clean") for i in range(10)])
+    abuse = [(f"dasar goblok kau {i}", "abusive") for i in range(10)]
+    abuse += [(f"setuju pak {i}", "clean") for i in range(10)]
+    _write(root / "id_abusive_news_comments" / "data.csv", abuse)
     held = [(f"gas main di 𝐃𝐎𝐑𝐀𝟕𝟕 {i} maxwin", "spam") for i in range(12)]
     held += [(f"videonya bagus bang {i} semoga sukses", "ham") for i in range(30)]
     _write(root / "judol_gamblingdetection_eval" / "data.csv", held)

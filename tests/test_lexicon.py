@@ -70,15 +70,17 @@ def test_word_map_reads_single_words_only(tmp_path: Path) -> None:
 
 
 def test_features_store_the_word_map_and_apply_it(tmp_path: Path) -> None:
-    """A model trained with a word map keeps it and maps words before n-grams and the lexicon."""
+    """A model trained with a word map keeps it; the lexicon reads mapped words, the n-grams only if map_ngrams."""
     path = tmp_path / "map.csv"
     path.write_text("word,normalized\ngblg,goblog\nyg,yang\n", encoding="utf-8")
-    step: CommentFeatures = build_features(FeatureParams(word_map=str(path), min_df=1))
-    matrix = step.fit_transform(["yg gblg", "yang baik"])
-    names = list(step.get_feature_names_out())
-    assert step.word_map == (("gblg", "goblog"), ("yg", "yang"))
-    assert "yg" not in names and "yang" in names
-    assert matrix[0, names.index("lexicon:abusive")] > 0
+    for map_ngrams in (False, True):
+        step: CommentFeatures = build_features(FeatureParams(word_map=str(path), min_df=1, map_ngrams=map_ngrams,
+                                                             char_analyzer="char_wb", word=True))  # fmt: skip
+        matrix = step.fit_transform(["yg gblg", "yang baik"])
+        names = list(step.get_feature_names_out())
+        assert step.word_map == (("gblg", "goblog"), ("yg", "yang"))
+        assert ("yg" in names) is not map_ngrams and "yang" in names
+        assert matrix[0, names.index("lexicon:abusive")] > 0
 
 
 def test_training_finds_the_manifest_word_map_in_a_data_folder(tmp_path: Path) -> None:

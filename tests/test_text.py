@@ -68,6 +68,9 @@ def test_spaced_letters_are_joined() -> None:
     ("B O W O 7 7 B I K I N aku", "bowo77 bikin aku"),
     ("M E G A B E T 9 9 D A N lebih", "megabet99 dan lebih"),
     ("main G 4 C 0 R", "main gacor"),
+    # The next word glued to the spaced brand number (a 2025 generator drops that space).
+    ("main 𝐃 о 𝘙 𝘈 𝟳 𝟽memang terbaik", "main dora77 memang terbaik"),
+    ("a 𝐸 r 𝑂 8 8malah dapet untung", "aero88 malah dapet untung"),
     # Spaced words set apart by two or more spaces stay apart (real ham and spam of the judol set).
     ("T I D A K  B E R M U T U  ( B O D O H )", "tidak bermutu ( bodoh )"),
     ("keluar pernyataan  s a t u  p a k e t  lah", "keluar pernyataan satu paket lah"),

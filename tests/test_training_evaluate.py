@@ -21,7 +21,7 @@ from training.evaluate import (
     yardstick_svm,
 )
 from training.metrics import curve_metrics
-from training.obfuscation import STYLES, check_by_style, obfuscate
+from training.obfuscation import STYLES, WHOLE_COMMENT_STYLES, check_by_style, obfuscate, obfuscate_as
 
 JUDOL_COLUMNS = ["text", "label", "lang", "source", "author", "video_id", "channel"]
 
@@ -98,7 +98,7 @@ def test_grouped_cv_never_splits_a_group(data_dir: Path) -> None:
                             "grouped_groups": len(folds_of), "seconds": 1.0})  # fmt: skip
     assert "| svm | all |" in markdown and "source sms_spam_id" in markdown
     by_style = summary["obfuscation_by_style"]
-    assert set(by_style) <= set(STYLES) and sum(c["n_spam"] + c["n_ham"] for c in by_style.values()) == len(data.texts)
+    assert set(by_style) <= {*STYLES, *WHOLE_COMMENT_STYLES} and sum(c["n_spam"] + c["n_ham"] for c in by_style.values()) == len(data.texts)
     assert "#### By style" in markdown and f"| {next(iter(by_style))} |" in markdown
 
 
@@ -126,13 +126,20 @@ def test_check_by_style_uses_the_clean_threshold_of_all_ham() -> None:
 def test_obfuscation_changes_the_text_but_not_its_normal_form() -> None:
     """Obfuscated comments look different yet (mostly) normalise back to the same words."""
     rng = random.Random(0)
-    texts = ["main di garuda sekarang pasti menang", "semoga pembangunan jembatan cepat selesai"] * 20
+    texts = ["Main di Garuda sekarang, pasti menang!", "Semoga pembangunan jembatan cepat selesai."] * 20
     same = 0
     for text in texts:
         rewritten = obfuscate(text, rng)
         assert rewritten != text
         same += normalize(rewritten) == normalize(text)
     assert same / len(texts) >= 0.8
+
+
+def test_the_check_also_writes_whole_comments_as_other_platforms_deliver_them() -> None:
+    """One style of the check is the whole comment lower-cased without punctuation (teman-teman -> temanteman)."""
+    rng = random.Random(3)
+    seen = {obfuscate_as("Teman-teman, AYO main di AERO88!!", rng) for _ in range(200)}
+    assert ("temanteman ayo main di aero88", "lower-case, no punctuation") in seen
 
 
 @pytest.mark.parametrize("style", list(STYLES))

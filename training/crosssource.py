@@ -132,21 +132,22 @@ def ablation_variants(word_map: str | None) -> dict[str, FeatureParams]:
     """Ours with one part changed at a time (the first entry is ours), by what changed."""
     ours = FeatureParams(word_map=word_map)
     every_signal = tuple(n for n in ALL_SIGNAL_NAMES if n != "signal:capitals")
-    return {
+    return {  # the variants that only change the fit first: they share ours' corpus
         "ours": ours,
-        "char_wb (n-grams within words) instead of char": replace(ours, char_analyzer="char_wb"),
-        "+ word 1-2-grams": replace(ours, word=True),
         "no class balance": replace(ours, class_weight=None),
         "C 0.25 (more regularised)": replace(ours, C=0.25),
         "C 1": replace(ours, C=1.0),
         "logistic regression (C 8, unbalanced)": replace(ours, classifier="lr", C=8.0, class_weight=None),
-        "no style copies": replace(ours, style_copies=False),
         "disguised brand learnt, not pinned": replace(ours, brand_prior=0.0),
+        "char_wb (n-grams within words) instead of char": replace(ours, char_analyzer="char_wb"),
+        "+ word 1-2-grams": replace(ours, word=True),
+        "no style copies": replace(ours, style_copies=False),
         "no disguised-brand signal": replace(ours, brand_prior=0.0, signal_names=("signal:phone",)),
         "no phone signal": replace(ours, signal_names=(DISGUISED_BRAND,)),
         "+ every other signal": replace(ours, signal_names=every_signal),
         "+ brand mask (xbrandx in the n-grams)": replace(ours, brands=True),
-        "no word map": replace(ours, word_map=None),
+        "word map in the n-grams too": replace(ours, map_ngrams=True),
+        "no word map (lexicon reads unmapped words)": replace(ours, word_map=None),
         "no author signals": replace(ours, author=False),
         "no lexicon": replace(ours, lexicon=None),
         "previous recipe": replace(LEGACY_PARAMS, word_map=word_map),

@@ -1,4 +1,5 @@
-"""Re-writing comments the way spammers obfuscate them, and the robustness check that scores them.
+"""Re-writing comments the way spammers obfuscate them (and other platforms deliver them), and the check that
+scores them.
 
 The check (``obfuscation_check``, and ``check_by_style`` for each way of typing) compares a model's
 scores of held-out comments with its scores of the same comments re-written, at the threshold that
@@ -13,8 +14,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from training.metrics import fold_thresholds
+from training.style import style_copy
 
-__all__ = ["STYLES", "check_by_style", "obfuscate", "obfuscate_as", "obfuscation_check"]
+__all__ = ["STYLES", "WHOLE_COMMENT_STYLES", "check_by_style", "obfuscate", "obfuscate_as", "obfuscation_check"]
 
 _LOOKALIKE = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "s": "ѕ"}
 _SMALL_CAPS = dict(zip("abcdefghijklmnoprstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", strict=True))
@@ -50,6 +52,9 @@ STYLES: dict[str, Callable[[str], str]] = {
 }
 """The ways the check re-writes a word, by name; one is chosen per comment."""
 
+WHOLE_COMMENT_STYLES: dict[str, Callable[[str], str]] = {"lower-case, no punctuation": style_copy}
+"""Ways of writing a whole comment (as other platforms and plugins deliver it), chosen like a word style."""
+
 
 def obfuscate(text: str, rng: random.Random) -> str:
     """Re-write a comment the way spammers do: one style on about half of its words (at least one)."""
@@ -58,8 +63,10 @@ def obfuscate(text: str, rng: random.Random) -> str:
 
 def obfuscate_as(text: str, rng: random.Random) -> tuple[str, str]:
     """The re-written comment and the name of the style it was written in."""
+    name = rng.choice([*STYLES, *WHOLE_COMMENT_STYLES])
+    if name in WHOLE_COMMENT_STYLES:
+        return WHOLE_COMMENT_STYLES[name](text), name
     words = text.split(" ")
-    name = rng.choice(list(STYLES))
     style = STYLES[name]
     candidates = [i for i, w in enumerate(words) if w.isalnum() and len(w) >= 3]
     if not candidates:
@@ -78,7 +85,8 @@ def check_by_style(
 ) -> dict[str, dict[str, float]]:
     """obfuscation_check for the comments re-written in each style, at the same (all-ham) thresholds."""
     at, names = _clean_thresholds(y, clean, fold), np.asarray(styles)
-    return {name: _rates(y, clean, obf, at, names == name) for name in STYLES if np.any(names == name)}
+    every = [*STYLES, *WHOLE_COMMENT_STYLES]
+    return {name: _rates(y, clean, obf, at, names == name) for name in every if np.any(names == name)}
 
 
 def _clean_thresholds(y: np.ndarray, clean: np.ndarray, fold: np.ndarray) -> np.ndarray:

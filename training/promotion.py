@@ -70,11 +70,7 @@ def compare(
         return GateResult(target_fpr, None, None, 0, "no other active model")
     active = load_scorer(model_dir, current)
     if not data:
-        # Without shared evaluation sets, each card's own held-out split is the only evidence.
-        key = "recall_at_fpr_1pct"
-        c = cand.card.get("metrics", {}).get("spam", {}).get(key)
-        a = active.card.get("metrics", {}).get("spam", {}).get(key)
-        return GateResult(0.01, c, a, 0, "model cards (each model's own held-out split)")
+        return _from_cards(cand.card, active.card)
     # Only scored here, never trained on: evaluation-only sets are the fairest judges.
     sources = [s for s in load_sources(list(data), allow_noncommercial=True, evaluation=True) if s.kind == "spam"]
     docs = [d for s in sources for d in s.docs()]
@@ -83,6 +79,19 @@ def compare(
         raise ValueError("evaluation sets need both spam and ham rows")
     return GateResult(target_fpr, _recall(cand, docs, y, target_fpr), _recall(active, docs, y, target_fpr),
                       len(docs), "evaluation sets: " + ", ".join(str(d) for d in data))  # fmt: skip
+
+
+def _from_cards(candidate: dict[str, Any], active: dict[str, Any]) -> GateResult:
+    """Without evaluation sets, the cards' own figures: the sources held out whole where both cards held out the
+    same ones (what a new site will see), else each card's in-source held-out split."""
+    key = "recall_at_fpr_1pct"
+    held = [c.get("cross_source", {}) for c in (candidate, active)]
+    if held[0].get("held_out") and held[0].get("held_out") == held[1].get("held_out"):
+        c, a = (h["rates"]["macro"].get(key) for h in held)
+        return GateResult(0.01, c, a, 0, "model cards (sources held out whole: " + ", ".join(held[0]["held_out"]) + ")")
+    c = candidate.get("metrics", {}).get("spam", {}).get(key)
+    a = active.get("metrics", {}).get("spam", {}).get(key)
+    return GateResult(0.01, c, a, 0, "model cards (each model's own held-out split)")
 
 
 def gated_promote(
