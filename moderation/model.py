@@ -24,7 +24,7 @@ from sklearn.svm import LinearSVC
 
 from moderation.features import CommentDoc, CommentFeatures, SparseRows
 from moderation.lexicon import BRAND_TOKEN, load_lexicon, load_word_map, load_words
-from moderation.reasons import word_contributions
+from moderation.reasons import words_of
 from moderation.signals import DISGUISED_BRAND
 from moderation.text import normalize_many
 
@@ -195,6 +195,8 @@ PLACEHOLDERS = {
 
 def _gloss(name: str) -> str:
     """' (xbrandx = a brand-like name ...)' for a feature holding placeholders, else ''."""
+    if "x" not in name:  # every placeholder is x...x: most reasons hold none
+        return ""
     said = [f"{token} = {meaning}" for token, meaning in PLACEHOLDERS.items() if token in name]
     return f" ({'; '.join(said)})" if said else ""
 
@@ -206,8 +208,16 @@ def top_contributions(
     return _top_of(values * coef[indices], indices, names, k)
 
 
+def _strongest(contrib: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` largest positive contributions, largest first."""
+    best = (-contrib).argpartition(n - 1)[:n] if contrib.size > n else np.arange(contrib.size)
+    best = best[(-contrib[best]).argsort()]
+    return best[contrib[best] > 0]
+
+
 def _top_of(contrib: np.ndarray, indices: np.ndarray, names: np.ndarray, k: int) -> list[tuple[str, float]]:
-    """Top ``k`` positive contributions of one row, given x*w per stored column (array methods: no wrappers)."""
+    """Top ``k`` positive contributions of one row as (name, x*w), given x*w per stored column (array methods: no
+    wrappers)."""
     positive = (contrib > 0).nonzero()[0]
     if positive.size == 0:
         return []
@@ -252,6 +262,7 @@ class ModerationModel:
         self.calibration: dict[str, tuple[float, float]] = dict(calibration or {})
         self._names: dict[str, np.ndarray] = {}
         self._linear: dict[str, tuple[np.ndarray, float]] = {}
+        self._spans: dict[str, tuple[int, int] | None] = {}
         self._fast: tuple[CommentFeatures | None] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -264,6 +275,7 @@ class ModerationModel:
         self.calibration = state.get("calibration", {})
         self._names = {}
         self._linear = {}
+        self._spans = {}
         self._fast = None
 
     def features(self, texts: Sequence[str | CommentDoc]) -> dict[str, sp.csr_matrix]:
@@ -345,44 +357,51 @@ class ModerationModel:
     ) -> list[dict[str, Any]]:
         """Turn the top positive contributions of row ``i`` of a CSR matrix (or SparseRows) into reason dicts.
 
-        ``text``: the row's text as the n-grams read it (``SparseRows.texts``, ``CommentFeatures.model_texts``);
-        given, a model reading char n-grams across words names whole words instead of fragments.
+        A model reading char n-grams across words names the words holding its strongest n-grams, not the
+        fragments; it needs the row's text as the n-grams read it (``SparseRows.texts``, or ``text`` for a CSR
+        row: ``CommentFeatures.model_texts``).  Without it, and for other models, the n-grams are named.
         """
-        if text is None and isinstance(matrix, SparseRows) and matrix.texts is not None:
-            text = matrix.texts[i]
         coef = self._linear[head][0] if head in self._linear else self.coef(head)
         if isinstance(matrix, SparseRows):  # x*w of the whole batch at once, sliced per explained row
             indptr, indices, _ = matrix.row_major()
             start, end = indptr[i], indptr[i + 1]
             contrib = matrix.contributions(head, coef)[start:end]
+            text = text if text is not None or matrix.texts is None else matrix.texts[i]
         else:
             indptr, indices = matrix.indptr, matrix.indices
             start, end = indptr[i], indptr[i + 1]
             contrib = matrix.data[start:end] * coef[indices[start:end]]
-        step = self.pipelines[head].named_steps["features"]
-        block = step.char_block() if text is not None and isinstance(step, CommentFeatures) else None
-        if block is None:
-            pairs = _top_of(contrib, indices[start:end], self.feature_names(head), k)
-        else:
-            pairs = self._word_pairs(head, contrib, indices[start:end], text or "", block, k)
+        names = self.feature_names(head)
+        span = self._char_span(head)
+        if text is None or span is None:
+            pairs = _top_of(contrib, indices[start:end], names, k)
+        else:  # the strongest n-grams, overlapping ones too: the score adds them all, and so does their word
+            best = _strongest(contrib, 2 * k)
+            cols = indices[start:end][best].tolist()
+            found = [(str(names[c]), w) for c, w in zip(cols, contrib[best].tolist(), strict=True)]
+            pairs = words_of(text, found, [span[0] <= c < span[1] for c in cols], k)
         return [
             {"code": f"model.{head}", "detail": f"'{name}' +{weight:.2f}{_gloss(name)}",
              "feature": name, "weight": round(weight, 4)}
             for name, weight in pairs
         ]  # fmt: skip
 
-    def _word_pairs(self, head: str, contrib: np.ndarray, indices: np.ndarray, text: str,
-                    block: tuple[Any, int], k: int) -> list[tuple[str, float]]:  # fmt: skip
-        """Top ``k`` (word or signal, contribution): char n-grams summed into the words they were read from."""
-        vec, offset = block
-        in_block = (indices >= offset) & (indices < offset + len(vec.vocabulary_))
-        by_col = dict(zip((indices[in_block] - offset).tolist(), contrib[in_block].tolist(), strict=True))
-        doc = vec._white_spaces.sub(" ", text)  # the text exactly as the vectorizer read it
-        pairs = list(word_contributions(doc, vec.vocabulary_, vec.ngram_range, by_col).items())
-        names = self.feature_names(head)
-        pairs += [(str(names[c]), w) for c, w in zip(indices[~in_block].tolist(), contrib[~in_block].tolist(),
-                                                     strict=True)]  # fmt: skip
-        return sorted(((n, w) for n, w in pairs if w > 0), key=lambda p: -p[1])[:k]
+    def _char_span(self, head: str) -> tuple[int, int] | None:
+        """The columns of a head's ``char`` n-gram block (across words), or None for models without one."""
+        if head not in self._spans:
+            step = self.pipelines[head].named_steps["features"]
+            block = step.char_block() if isinstance(step, CommentFeatures) else None
+            self._spans[head] = None if block is None else (block[1], block[1] + len(block[0].vocabulary_))
+        return self._spans[head]
+
+    def warm(self) -> None:
+        """Build now what the first scored comment would otherwise wait for: feature names, the char n-gram index."""
+        for head in self.pipelines:
+            self.feature_names(head)
+            step = self.pipelines[head].named_steps["features"]
+            block = step.char_block() if isinstance(step, CommentFeatures) else None
+            if block is not None:
+                block[0].char_index()
 
     def model_texts(self, head: str, texts: Sequence[str | CommentDoc]) -> list[str] | None:
         """The texts a head's n-grams read (for word-level reasons), or None for models before CommentFeatures."""

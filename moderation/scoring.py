@@ -192,9 +192,8 @@ def load_scorer(model_dir: str | os.PathLike[str], version: str | None = None) -
         model = pickle.loads(data)  # noqa: S301 - bytes verified against the card above
     if not isinstance(model, ModerationModel):
         raise ModelIntegrityError(f"model {version!r} is a {type(model).__name__}, not a ModerationModel")
-    # Build the column -> n-gram arrays now (~50 ms) so the first explained comment does not pay for them.
-    for head in (SPAM, ABUSIVE):
-        model.feature_names(head)
+    # Build the column -> n-gram arrays and the char n-gram index now (~0.3 s) so the first comment does not wait.
+    model.warm()
     scorer = ModelScorer(model, card)
     if scorer.reading == STALE:  # it still scores, a little worse: the operator should retrain, not panic
         log.warning("model %s was trained on an older reading of text (normalisation, signals or word matching); "

@@ -348,6 +348,19 @@ def test_copied_registry_still_verifies(tmp_path: Path, registry: tuple[Path, st
     assert load_scorer(copy).version == version
 
 
+def test_reasons_name_whole_words_not_fragments(trained: tuple[ModerationModel, dict[str, Any]]) -> None:
+    """A model reading char n-grams across words names the words (or word pairs) holding its strongest n-grams."""
+    fitted, _ = trained
+    (text,) = fitted.model_texts("spam", [JUDOL])
+    words = text.split()
+    reasons = [r for r in fitted.explain(JUDOL, k=5) if not r["feature"].startswith("signal:")]
+    assert reasons
+    for reason in reasons:
+        span = reason["feature"].split()
+        assert any(words[i : i + len(span)] == span for i in range(len(words))), reason
+    assert any(r["feature"] == "garuda138" for r in reasons)
+
+
 def test_reasons_say_what_a_placeholder_stands_for(trained: tuple[ModerationModel, dict[str, Any]]) -> None:
     """A reason built on a placeholder (xphonex; xbrandx where a recipe masks brands) says what it stands for."""
     fitted, _ = trained
