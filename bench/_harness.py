@@ -48,7 +48,7 @@ WRK_LUA = BENCH_DIR / "wrk_presigned.lua"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from moderation import signing  # noqa: E402
+from moderation.delivery import signing  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # clean shutdown

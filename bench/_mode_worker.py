@@ -26,7 +26,7 @@ def main() -> None:
     settings = load_settings()
     ctx = WorkerContext(settings)
     install(ctx)
-    ctx.scorers.get()  # the model is loaded before work starts (a forking worker's children inherit it)
+    ctx.decider.scorers.get()  # the model is loaded before work starts (a forking worker's children inherit it)
     cls = SimpleWorker if kind == "simple" else Worker
     worker = cls([ctx.names.score_queue], connection=ctx.redis, name=f"bench-{kind}-{time.monotonic_ns()}")
     start = time.time()

@@ -34,18 +34,18 @@ sys.path.insert(0, str(ROOT))
 
 from dataclasses import replace  # noqa: E402
 
-from moderation.model import LEGACY_PARAMS  # noqa: E402
-from moderation.scoring import load_scorer  # noqa: E402
+from moderation.model.estimator import LEGACY_PARAMS  # noqa: E402
+from moderation.model.registry import save_model  # noqa: E402
+from moderation.model.scoring import load_scorer  # noqa: E402
+from training.csv_scoring import score_csv  # noqa: E402
 from training.datasets import find_word_map, load_sources  # noqa: E402
 from training.evaluate import yardstick_svm  # noqa: E402
-from training.ops import score_csv  # noqa: E402
-from training.registry import save_model  # noqa: E402
 from training.train import train_model  # noqa: E402
 
 _RSS_CHILD = """
 import resource, sys
 sys.path.insert(0, {root!r})
-from moderation.scoring import load_scorer
+from moderation.model.scoring import load_scorer
 s = load_scorer({model_dir!r})
 s.score(["cek slot gacor di garuda138", "semoga aman"] * 128)
 # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts from the parent's at fork.
@@ -96,7 +96,7 @@ def _interleaved(scorers: dict[str, object], sample: list[str], folder: Path,
 
 
 def _score_csv_seconds(scorer: object, texts: list[str], folder: Path) -> float:
-    """Seconds of one pass of `moderation model score`'s own loop (training.ops.score_csv) over the texts."""
+    """Seconds of one pass of `moderation model score`'s own loop (training.csv_scoring.score_csv) over the texts."""
     path = folder / "comments.csv"
     if not path.exists():
         with path.open("w", encoding="utf-8", newline="") as fh:

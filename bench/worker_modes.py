@@ -47,7 +47,7 @@ def one_mode(svc: h.Service, mode: str, n: int, prefix: str) -> dict[str, Any]:
     import redis as redis_lib
     from rq import Queue
 
-    from moderation.queueing import Names
+    from moderation.delivery.queueing import Names
     from moderation.redis_conn import redis_url
     from moderation.settings import load_settings
 

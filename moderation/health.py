@@ -9,9 +9,9 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import func, select, text
 
 from moderation import metrics
-from moderation.fingerprint import UNKNOWN, reading_status
-from moderation.scoring import ModelNotFound, active_version, read_card
-from moderation.states import Status
+from moderation.decide.states import Status
+from moderation.model.registry import ModelNotFound, active_version, read_card
+from moderation.reading.fingerprint import UNKNOWN, reading_status
 from moderation.store.models import Comment
 
 bp = Blueprint("health", __name__)

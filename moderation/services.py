@@ -1,22 +1,31 @@
-"""The handful of shared resources a process needs, built once from settings."""
+"""The shared resources a process needs, built once from settings, and ``get_services()`` to reach them."""
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
+from flask import Flask, current_app
 from redis import Redis
 
-from moderation.queueing import Names
+from moderation.delivery.queueing import Names
 from moderation.redis_conn import connect
 from moderation.settings import Settings
 from moderation.store.db import Database
 from moderation.store.group_commit import GroupCommitter
 
+if TYPE_CHECKING:
+    from moderation.decide.decider import Decider
+
+EXTENSION = "moderation"
+"""The key under ``app.extensions`` holding the app's Services."""
+
 
 class Services:
-    """Settings plus lazily-made database, Redis client and queue names."""
+    """Settings plus the lazily-made database, Redis client, queue names and decider of one process."""
 
     def __init__(self, settings: Settings):
+        """Remember the settings; nothing connects or loads until first used."""
         self.settings = settings
         self.names = Names(settings["queue.prefix"])
 
@@ -34,3 +43,21 @@ class Services:
     def redis(self) -> Redis:
         """The process's Redis client (connects on first command)."""
         return connect(self.settings)
+
+    @cached_property
+    def decider(self) -> Decider:
+        """Rules, flood detector, scorer cache and thresholds: one per process, for workers and Akismet alike."""
+        from moderation.decide.decider import Decider  # the model stack is imported only where comments are decided
+
+        return Decider(self.settings, self.db, self.redis)
+
+    def init_app(self, app: Flask) -> None:
+        """Register these services on the app (read back with :func:`get_services`)."""
+        app.extensions[EXTENSION] = self
+
+
+def get_services(app: Flask | None = None) -> Services:
+    """The Services of this app (default: the current one)."""
+    services = (app or current_app).extensions[EXTENSION]
+    assert isinstance(services, Services)
+    return services

@@ -8,7 +8,7 @@ from typing import Any
 
 import scipy.sparse as sp
 
-from moderation.model import ModerationModel
+from moderation.model.estimator import ModerationModel
 
 
 class SlowModel(ModerationModel):

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from moderation import signing
+from moderation.delivery import signing
 
 
 @dataclass

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from moderation.batcher import Batcher
+from moderation.leader_follower import Batcher
 
 
 def test_concurrent_callers_share_steps_and_each_gets_its_own_result() -> None:

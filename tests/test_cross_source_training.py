@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from moderation.model.registry import save_model
 from training.cli import model
 from training.metrics import cross_source_thresholds, decision_rates
 from training.promotion import compare
-from training.registry import save_model
 from training.train import eligible_sources, train_model
 
 FORUM_SPAM = ["Main di 𝐀𝐄𝐑𝐎𝟖𝟖 pasti maxwin {i}, wd lancar", "Slot gacor hari ini {i}, daftar di 𝐃𝐎𝐑𝐀𝟕𝟕"]

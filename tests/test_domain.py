@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from moderation import signing
-from moderation.policy import Thresholds, status_for
-from moderation.rules import CommentInput, Lists, check, load_list_dir
-from moderation.states import ALLOWED, IllegalTransition, Status, check_transition
+from moderation.decide.policy import Thresholds, status_for
+from moderation.decide.rules import CommentInput, Lists, check, load_list_dir
+from moderation.decide.states import ALLOWED, IllegalTransition, Status, check_transition
+from moderation.delivery import signing
 
 
 def test_signature_roundtrip_and_contract_bytes() -> None:

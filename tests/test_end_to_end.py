@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from moderation import signing
+from moderation.delivery import signing
 from moderation.store.models import CallbackAttempt, DecisionEvent
 from tests.support import Receiver, Site, signed_request
 

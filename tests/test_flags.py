@@ -8,7 +8,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from moderation.states import Status
+from moderation.decide.states import Status
 from moderation.store.models import Flag, TrainingLabel
 from tests.browser.support import add_user, held_comment, login, page_token
 from tests.support import Site, signed_request

@@ -10,7 +10,7 @@ from typing import Any
 from redis import Redis
 from sqlalchemy import select
 
-from moderation.flood import REASON_CODE, FloodDetector, band_keys, raise_score
+from moderation.decide.flood import REASON_CODE, FloodDetector, band_keys, raise_score
 from moderation.store.models import Comment
 from tests.support import Site, signed_request
 

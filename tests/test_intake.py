@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from moderation import signing
+from moderation.delivery import signing
 from moderation.store.models import Comment
 from tests.support import Site, signed_request
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from moderation import signing
+from moderation.delivery import signing
 from moderation.store.models import Comment, TrainingLabel
 from moderation.store.sites import create_site
 from tests.support import Site, signed_request

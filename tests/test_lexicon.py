@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from moderation.features import CommentFeatures
-from moderation.lexicon import Lexicon, apply_word_map, load_lexicon, load_word_map, load_words, mask_brands
-from moderation.model import DEFAULT_LEXICON, DEFAULT_NOT_BRANDS, LEGACY_PARAMS, FeatureParams, build_features
-from moderation.signals import DISGUISED_BRAND
-from moderation.text import normalize
+from moderation.model.estimator import DEFAULT_LEXICON, DEFAULT_NOT_BRANDS, LEGACY_PARAMS, FeatureParams, build_features
+from moderation.reading.features import CommentFeatures
+from moderation.reading.lexicon import Lexicon, apply_word_map, load_lexicon, load_word_map, load_words, mask_brands
+from moderation.reading.signals import DISGUISED_BRAND
+from moderation.reading.text import normalize
 from training.datasets import find_word_map
 
 
@@ -50,7 +50,7 @@ def test_everyday_words_do_not_count(lexicon: Lexicon, text: str) -> None:
 
 def test_matcher_cache_is_bounded(lexicon: Lexicon, monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-word cache is cleared when full, and verdicts stay the same after."""
-    monkeypatch.setattr("moderation.lexicon.CACHE_SIZE", 3)
+    monkeypatch.setattr("moderation.reading.lexicon.CACHE_SIZE", 3)
     fresh = Lexicon(lexicon.words)
     for word in ("kntlx", "abcd", "efgh", "ijkl", "gblk"):
         fresh.is_word(word)

@@ -15,24 +15,23 @@ import pytest
 from click.testing import CliRunner
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from moderation import fingerprint
-from moderation.features import FastTfidfVectorizer
-from moderation.fingerprint import CURRENT, STALE, UNKNOWN, reading_fingerprint
-from moderation.model import PLACEHOLDERS, FeatureParams, ModerationModel
-from moderation.scoring import (
+from moderation.model.estimator import PLACEHOLDERS, FeatureParams, ModerationModel
+from moderation.model.registry import (
     ModelIntegrityError,
     ModelNotFound,
-    ModelScorer,
-    Scorer,
-    ScorerCache,
     active_version,
-    load_scorer,
+    list_models,
+    promote,
+    save_model,
 )
-from moderation.text import normalize_many
+from moderation.model.scoring import ModelScorer, Scorer, ScorerCache, load_scorer
+from moderation.reading import fingerprint
+from moderation.reading.features import FastTfidfVectorizer
+from moderation.reading.fingerprint import CURRENT, STALE, UNKNOWN, reading_fingerprint
+from moderation.reading.text import normalize_many
 from training.cli import ensure_model, model
 from training.datasets import LabeledSource, load_sources
 from training.metrics import choose_thresholds, threshold_at_fpr
-from training.registry import list_models, promote, save_model
 from training.train import TRAIN_STEPS, dedupe, train_model
 
 JUDOL = "𝐆𝐀𝐑𝐔𝐃𝐀𝟏𝟑𝟖 gacor parah malam ini, depo 50rb langsung maxwin WD 3 juta 🔥"
@@ -97,7 +96,7 @@ def test_a_model_trained_on_another_reading_of_text_is_stale(
     assert json.loads((model_dir / version / "card.json").read_text())["reading"] == reading_fingerprint()
     assert load_scorer(model_dir).reading == CURRENT
     _set_reading(model_dir, version, "0" * 16)
-    with caplog.at_level(logging.WARNING, logger="moderation.scoring"):
+    with caplog.at_level(logging.WARNING, logger="moderation.model.scoring"):
         assert load_scorer(model_dir).reading == STALE
     assert "older reading of text" in caplog.text
     _set_reading(model_dir, version, None)

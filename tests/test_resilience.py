@@ -15,13 +15,12 @@ import joblib
 from rq import Queue
 from sqlalchemy import func, select
 
-from moderation.scoring import MODEL_FILE, active_version, read_card
+from moderation.model.registry import MODEL_FILE, active_version, read_card, save_model
 from moderation.serve import redis_server_argv
 from moderation.settings import load_settings
 from moderation.store.models import CallbackDelivery, Comment, DecisionEvent
 from tests.slowmodel import SlowModel
 from tests.support import Receiver, Site, signed_request
-from training.registry import save_model
 from workers.jobs import score_comments, sweep
 
 HAM = "Semoga banjir cepat surut, terima kasih tim SAR yang sudah bekerja keras"

@@ -10,8 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from moderation import signing
-from moderation.states import Status
+from moderation.decide.states import Status
+from moderation.delivery import signing
 from moderation.store.models import Comment, DecisionEvent, ListEntry, TrainingLabel
 from moderation.store.review import encode_cursor
 from tests.browser.support import add_user, held_comment, login, page_token

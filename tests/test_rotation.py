@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from moderation import signing
 from moderation.api.auth import forget_site
 from moderation.cli import main
+from moderation.delivery import signing
 from moderation.store.sites import rotate_secret
 from tests.support import Site, signed_request
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from moderation.fingerprint import CURRENT, STALE, reading_status
-from moderation.scoring import load_scorer
+from moderation.model.scoring import load_scorer
+from moderation.reading.fingerprint import CURRENT, STALE, reading_status
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -27,11 +27,11 @@ from schemathesis import GenerationMode, checks
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from moderation import signing
 from moderation.api.openapi import build_document
 from moderation.api.schemas import NUL_MESSAGE
+from moderation.decide.states import Status
+from moderation.delivery import signing
 from moderation.settings import load_settings
-from moderation.states import Status
 from moderation.store.models import Base, Comment, DecisionEvent
 from tests.browser.support import PASSWORD, add_user, csrf_from, held_comment
 from tests.support import Site

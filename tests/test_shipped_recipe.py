@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from moderation.fingerprint import reading_fingerprint
+from moderation.reading.fingerprint import reading_fingerprint
 from training.crosssource import shipped_recipe
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "model" / "crossval.json"

@@ -1,4 +1,4 @@
-"""Tests for moderation.text: the normalisation shared by training and scoring."""
+"""Tests for moderation.reading.text: the normalisation shared by training and scoring."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from moderation.letters import has_invisible
-from moderation.text import join_spaced_letters, normalize, normalize_many
+from moderation.reading.letters import has_invisible
+from moderation.reading.text import join_spaced_letters, normalize, normalize_many
 
 SEED = Path(__file__).resolve().parent.parent / "training" / "seed" / "comments.csv"
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import training.crossval as crossval
 from training.cli import model
-from training.errors import escape_cell, fn_categories, fp_categories, hardest_errors, markdown_section
+from training.error_analysis import escape_cell, fn_categories, fp_categories, hardest_errors, markdown_section
 from training.evaluate import CVResult, EvalData
 from training.obfuscation import obfuscation_check
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moderation.text import normalize
+from moderation.reading.text import normalize
 from training.crossval import _style_cell, to_markdown
 from training.evaluate import (
     EvalData,

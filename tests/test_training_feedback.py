@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import update
 
-from moderation.features import CommentDoc
-from moderation.scoring import ModelScorer, load_scorer
+from moderation.model.scoring import ModelScorer, load_scorer
+from moderation.reading.features import CommentDoc
 from moderation.store.comments import insert_comments
 from moderation.store.labels import add_label
 from moderation.store.models import Comment

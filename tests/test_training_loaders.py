@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from moderation.model.registry import list_models
 from training.cli import model
 from training.datasets import load_sources
 from training.loaders import UnsafeXML, parse_wxr, read_rows
-from training.registry import list_models
 
 # What WordPress 6.x writes with Tools -> Export (trimmed to two posts; WXR 1.2).
 WXR = """<?xml version="1.0" encoding="UTF-8" ?>

@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from moderation.features import CommentDoc
-from moderation.model import ModerationModel
-from moderation.scoring import active_version
+from moderation.model.estimator import ModerationModel
+from moderation.model.registry import active_version, save_model
+from moderation.reading.features import CommentDoc
 from training.cli import model
+from training.csv_scoring import safe_cell
 from training.datasets import seed_path
-from training.ops import safe_cell
 from training.promotion import audit_log, compare
-from training.registry import save_model
 from training.train import train_model
 
 SPAM = "𝐆𝐀𝐑𝐔𝐃𝐀𝟏𝟑𝟖 gacor parah, depo 50rb langsung maxwin"

@@ -9,17 +9,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from moderation.features import AUTHOR_SIGNAL_NAMES, CommentDoc, CommentFeatures, SparseRows, author_row
-from moderation.lexicon import LEXICON_NAMES, load_lexicon
-from moderation.model import ABUSIVE, DEFAULT_LEXICON, SPAM, FeatureParams, ModerationModel, build_features
-from moderation.pipeline import Item, decide
-from moderation.policy import Thresholds
-from moderation.rules import CommentInput, Lists
-from moderation.scoring import Score, load_scorer
-from moderation.signals import SIGNAL_NAMES, signal_row
-from moderation.text import normalize
+from moderation.decide.pipeline import Item, decide
+from moderation.decide.policy import Thresholds
+from moderation.decide.rules import CommentInput, Lists
+from moderation.model.estimator import ABUSIVE, DEFAULT_LEXICON, SPAM, FeatureParams, ModerationModel, build_features
+from moderation.model.registry import save_model
+from moderation.model.scoring import Score, load_scorer
+from moderation.reading.features import AUTHOR_SIGNAL_NAMES, CommentDoc, CommentFeatures, SparseRows, author_row
+from moderation.reading.lexicon import LEXICON_NAMES, load_lexicon
+from moderation.reading.signals import SIGNAL_NAMES, signal_row
+from moderation.reading.text import normalize
 from training.datasets import load_sources, seed_path
-from training.registry import save_model
 from training.train import train_model
 
 BRAND_URLS = ["https://garuda138.vip", "http://dora77.xyz/daftar", "https://aero88.site", "https://pulauwin99.com"]

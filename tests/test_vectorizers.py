@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from moderation.charindex import CharIndex
-from moderation.vectorizers import NUMPY_FROM_DOCS, FastTfidfVectorizer
+from moderation.reading.charindex import CharIndex
+from moderation.reading.vectorizers import NUMPY_FROM_DOCS, FastTfidfVectorizer
 
 TRAIN = ["main di aero88 gacor parah", "semoga jalan cepat diperbaiki", "wd lancar 💰 di 𝐃𝐎𝐑𝐀𝟕𝟕", "a", "ok ok ok",
          "berita bagus\nsekali", "dua  spasi\tdan tab", "maxwin maxwin maxwin"]  # fmt: skip

@@ -28,7 +28,7 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from moderation import signing
+from moderation.delivery import signing
 from moderation.store.comments import get_by_external
 from moderation.store.models import Comment, TrainingLabel
 from tests.mariadb_server import MariaDB, binaries, port_open, private_server
@@ -65,7 +65,7 @@ SIGN_CASES = [
 
 
 def test_signing_is_byte_for_byte_ours() -> None:
-    """modcom_sign() gives exactly moderation.signing.sign() for text, unicode, queries, empty and binary bodies."""
+    """modcom_sign() gives exactly delivery.signing.sign() for text, unicode, queries, empty and binary bodies."""
     payload = json.dumps([{"secret": s, "ts": t, "method": m, "path": p, "body": base64.b64encode(b).decode()}
                           for s, t, m, p, b in SIGN_CASES])
     out = php("""foreach (json_decode(getenv('STDIN_DATA'), true) as $c) {
@@ -137,7 +137,7 @@ def _verify(secret: str, headers: dict[str, str], path: str, body: bytes, expect
 
 
 def test_our_callback_verifies_and_tampered_ones_do_not() -> None:
-    """A callback signed by moderation.signing verifies in PHP; changed body, path, site, secret or age do not."""
+    """A callback signed by delivery.signing verifies in PHP; changed body, path, site, secret or age do not."""
     secret, path = secrets.token_hex(32), "/index.php?rest_route=/moderation/v1/callback"
     body = json.dumps({"event": "comment.decided", "comment": {"id": "abc", "external_id": "7",
                                                               "status": "spam"}}).encode()

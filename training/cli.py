@@ -14,18 +14,18 @@ from typing import Any
 
 import click
 
-from moderation.fingerprint import CURRENT, STALE, reading_status
-from moderation.scoring import (
+from moderation.model.registry import (
     ModelIntegrityError,
     ModelNotFound,
-    ModelScorer,
     active_version,
-    load_scorer,
+    list_models,
     read_card,
+    save_model,
 )
-from training.ops import count_rows, evaluate_csv, score_csv
+from moderation.model.scoring import ModelScorer, load_scorer
+from moderation.reading.fingerprint import CURRENT, STALE, reading_status
+from training.csv_scoring import count_rows, evaluate_csv, score_csv
 from training.promotion import GateRefused, gated_promote, record_activation, rollback
-from training.registry import list_models, save_model
 from training.train import TRAIN_STEPS, train_model
 
 __all__ = ["ensure_model", "model"]

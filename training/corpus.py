@@ -25,8 +25,8 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
-from moderation.features import CommentDoc, CommentFeatures, FastTfidfVectorizer, split_docs
-from moderation.model import FeatureParams, build_features
+from moderation.model.estimator import FeatureParams, build_features
+from moderation.reading.features import CommentDoc, CommentFeatures, FastTfidfVectorizer, split_docs
 
 __all__ = ["Corpus", "FittedFeatures"]
 

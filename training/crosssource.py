@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from moderation.fingerprint import reading_fingerprint
-from moderation.model import ABUSIVE, LEGACY_PARAMS, SPAM, FeatureParams
-from moderation.signals import ALL_SIGNAL_NAMES, DISGUISED_BRAND
+from moderation.model.estimator import ABUSIVE, LEGACY_PARAMS, SPAM, FeatureParams
+from moderation.reading.fingerprint import reading_fingerprint
+from moderation.reading.signals import ALL_SIGNAL_NAMES, DISGUISED_BRAND
 from training.datasets import find_word_map, load_eval_sources, load_sources
 from training.evaluate import SklearnRecipe, yardstick_svm
 from training.metrics import curve_metrics, decision_rates

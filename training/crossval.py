@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from moderation.model import ABUSIVE
+from moderation.model.estimator import ABUSIVE
 from training.crosssource import cross_source_markdown, run_cross_source, verdict
 from training.datasets import find_word_map
-from training.errors import hardest_errors, markdown_section
+from training.error_analysis import hardest_errors, markdown_section
 from training.evaluate import (
     OURS,
     YARDSTICK,

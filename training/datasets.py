@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from moderation.features import CommentDoc
+from moderation.reading.features import CommentDoc
 from training.loaders import read_rows
 
 __all__ = [

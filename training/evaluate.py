@@ -43,9 +43,9 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
-from moderation.features import CommentDoc
-from moderation.model import LEGACY_PARAMS, SPAM, FeatureParams, ModerationModel
-from moderation.text import BRAND, normalize
+from moderation.model.estimator import LEGACY_PARAMS, SPAM, FeatureParams, ModerationModel
+from moderation.reading.features import CommentDoc
+from moderation.reading.text import BRAND, normalize
 from training.datasets import load_manifest
 from training.metrics import curve_metrics, rates
 from training.obfuscation import check_by_style, obfuscate_as, obfuscation_check

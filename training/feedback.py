@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from moderation.features import CommentDoc
+from moderation.model.scoring import ModelScorer
 from moderation.privacy import is_pseudonym
-from moderation.scoring import ModelScorer
+from moderation.reading.features import CommentDoc
 from moderation.store.labels import latest_labels
 from moderation.store.models import Comment, TrainingLabel
 from training.datasets import LabeledSource

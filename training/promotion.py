@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from moderation.features import CommentDoc
-from moderation.scoring import ModelScorer, active_version, load_scorer
+from moderation.model.registry import active_version, promote
+from moderation.model.scoring import ModelScorer, load_scorer
+from moderation.reading.features import CommentDoc
 from training.datasets import load_sources
 from training.metrics import recall_at_fpr
-from training.registry import promote
 
 __all__ = ["GateRefused", "audit_log", "gated_promote", "previous_version", "record_activation", "rollback"]
 

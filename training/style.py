@@ -13,8 +13,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from moderation.features import CommentDoc
-from moderation.text import normalize_many
+from moderation.reading.features import CommentDoc
+from moderation.reading.text import normalize_many
 
 __all__ = ["style_copies", "style_copy"]
 

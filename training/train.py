@@ -28,9 +28,7 @@ import numpy as np
 import sklearn
 from sklearn.model_selection import train_test_split
 
-from moderation.features import CommentDoc
-from moderation.fingerprint import reading_fingerprint
-from moderation.model import (
+from moderation.model.estimator import (
     ABUSIVE,
     SPAM,
     FeatureParams,
@@ -41,7 +39,9 @@ from moderation.model import (
     compact,
     pinned_columns,
 )
-from moderation.text import normalize_many
+from moderation.reading.features import CommentDoc
+from moderation.reading.fingerprint import reading_fingerprint
+from moderation.reading.text import normalize_many
 from training.corpus import Corpus
 from training.datasets import LabeledSource, find_word_map, load_sources
 from training.metrics import (

@@ -12,22 +12,12 @@ from functools import cached_property
 import requests
 from requests.adapters import HTTPAdapter
 
-from moderation.rules import Lists, config_lists
-from moderation.scoring import ScorerCache
 from moderation.services import Services
-from moderation.settings import Settings, load_settings
+from moderation.settings import load_settings
 
 
 class WorkerContext(Services):
-    """Services plus the model cache, the list files and an HTTP session for callbacks."""
-
-    def __init__(self, settings: Settings):
-        super().__init__(settings)
-
-    @cached_property
-    def scorers(self) -> ScorerCache:
-        """The active model, loaded once and swapped when ops promote another."""
-        return ScorerCache(self.settings.model_dir)
+    """Services (the decider among them: rules, model, flood, thresholds) plus an HTTP session for callbacks."""
 
     @cached_property
     def http(self) -> requests.Session:
@@ -37,10 +27,6 @@ class WorkerContext(Services):
         for scheme in ("http://", "https://"):
             session.mount(scheme, HTTPAdapter(pool_connections=size, pool_maxsize=size))
         return session
-
-    def global_lists(self) -> Lists:
-        """The lists from config/ (rules.config_lists: re-read at most every few seconds)."""
-        return config_lists(self.settings["lists.dir"])
 
 
 _context: WorkerContext | None = None

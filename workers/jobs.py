@@ -1,4 +1,4 @@
-"""RQ job functions. They stay thin: load rows, call ``moderation``, store, hand over.
+"""RQ job functions. They stay thin: load rows, ask the decider, record through the store, hand over.
 
 Scoring is idempotent: a comment is decided by a compare-and-set on its
 ``queued`` status, so a retried job, a duplicate id on the list, or two
@@ -13,35 +13,29 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from rq import get_current_job
-from sqlalchemy import or_, select
 
 from moderation import metrics
-from moderation.callbacks import AttemptResult, send, send_all
-from moderation.flood import FloodDetector
-from moderation.pipeline import Item, decide
-from moderation.policy import Thresholds
-from moderation.privacy import pseudonymize_expired
-from moderation.queueing import (
+from moderation.decide.decider import Candidate, site_thresholds
+from moderation.decide.rules import CommentInput
+from moderation.decide.states import Decision, Status
+from moderation.delivery.callbacks import AttemptResult, send, send_all
+from moderation.delivery.queueing import (
     DELIVER_BATCH,
     enqueue_deliveries,
     enqueue_retry,
     ensure_callback_drain,
     ensure_drain,
+    hand_over,
     restart_drains,
     submit_for_scoring,
 )
-from moderation.rules import CommentInput, Lists, lists_from_rows
-from moderation.states import Status
+from moderation.privacy import pseudonymize_expired
 from moderation.store import callbacks as outbox
-from moderation.store.comments import Decision, apply_decisions, public_view, queued_comments, stale_queued_ids
-from moderation.store.models import Comment, ListEntry, Site
-from workers.context import WorkerContext, get_context
+from moderation.store.comments import queued_comments, stale_queued_ids
+from moderation.store.decisions import Event, record
+from workers.context import get_context
 
 log = logging.getLogger(__name__)
-
-DECIDED_EVENT = "comment.decided"
-"""The callback event sent when a comment leaves ``queued``."""
-
 
 def drain_pending() -> int:
     """Score what is on the pending list, batch by batch; returns how many comments were decided."""
@@ -60,74 +54,32 @@ def drain_pending() -> int:
     return decided
 
 
-def _site_lists(ctx: WorkerContext, site_ids: set[int]) -> dict[int, Lists]:
-    """Each site's lists: config/ files merged with global and per-site database entries."""
-    with ctx.db.session() as session:
-        rows = session.execute(
-            select(ListEntry.site_id, ListEntry.action, ListEntry.kind, ListEntry.value)
-            .where(or_(ListEntry.site_id.is_(None), ListEntry.site_id.in_(site_ids)))
-        ).all()
-    base = ctx.global_lists().merged(lists_from_rows(r._asdict() for r in rows if r.site_id is None))
-    return {sid: base.merged(lists_from_rows(r._asdict() for r in rows if r.site_id == sid)) for sid in site_ids}
-
-
-def _thresholds(ctx: WorkerContext, site: Site, card: dict | None) -> Thresholds:
-    """Site columns, then the model card, then the settings."""
-    own = {"approve_below": site.approve_below, "spam_above": site.spam_above, "abusive_above": site.abusive_above}
-    return Thresholds.for_site(own, card, ctx.settings)
-
-
 def score_comments(comment_ids: Sequence[str]) -> int:
     """Decide the still-queued comments among these ids; returns how many this call decided."""
     ctx = get_context()
     started = time.perf_counter()
-    scorer = ctx.scorers.get()
     with ctx.db.session() as session:
         pairs = queued_comments(session, comment_ids)
     if not pairs:
         return 0
-    lists = _site_lists(ctx, {site.id for _, site in pairs})
-    card = getattr(scorer, "card", None)
-    items = [Item(c.id, site.id, CommentInput.of(c), lists[site.id], _thresholds(ctx, site, card)) for c, site in pairs]
-    decisions = decide(items, scorer, FloodDetector.from_settings(ctx.redis, ctx.settings))
-    delivery_ids = _apply(ctx, pairs, decisions)
+    decisions = ctx.decider.decide([Candidate(c.id, site.id, CommentInput.of(c), site_thresholds(site))
+                                    for c, site in pairs])
+    received = {comment.id: comment.received_at for comment, _ in pairs}
+    with ctx.db.session() as session:
+        recorded = record(session, decisions, Status.QUEUED, event=Event.DECIDED)
+    for decision in recorded.applied:
+        _count(decision, received[decision.comment_id])
     metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
-    enqueue_deliveries(ctx.redis, ctx.names, delivery_ids)
+    hand_over(ctx.redis, ctx.names, recorded.delivery_ids)
     return len(decisions)
 
 
-def _apply(ctx: WorkerContext, pairs: list[tuple[Comment, Site]], decisions: list[Decision]) -> list[int]:
-    """Apply every decision in one transaction, with its audit event and callback owed; returns delivery ids."""
-    now = datetime.now(UTC)
-    by_id = {comment.id: (comment, site) for comment, site in pairs}
-    with ctx.db.session() as session:
-        applied = apply_decisions(session, decisions, Status.QUEUED)
-        owed = []
-        for decision in applied:
-            comment, site = by_id[decision.comment_id]
-            _mirror(comment, decision, now)
-            _count(decision, comment)
-            if site.callback_url:
-                payload = {"event": DECIDED_EVENT, "comment": public_view(comment)}
-                owed.append((site.id, comment.id, DECIDED_EVENT, payload))
-        return outbox.add_deliveries(session, owed)
-
-
-def _count(decision: Decision, comment: Comment) -> None:
+def _count(decision: Decision, received_at: datetime) -> None:
     """Metrics for one decision."""
     metrics.DECISIONS.labels(decision.status.value, decision.actor).inc()
     if decision.actor == "rule":
         metrics.RULE_HITS.labels(decision.reasons[0]["code"]).inc()
-    metrics.observe_latency(comment.received_at.timestamp())
-
-
-def _mirror(comment: Comment, decision: Decision, now: datetime) -> None:
-    """Copy the decision onto the detached row so the callback shows the comment as it now stands."""
-    comment.status = decision.status.value
-    comment.decided_by, comment.decided_at, comment.reasons = decision.actor, now, decision.reasons
-    if decision.spam is not None:
-        comment.spam_score, comment.abusive_score = decision.spam, decision.abusive
-        comment.model_version = decision.model_version
+    metrics.observe_latency(received_at.timestamp())
 
 
 def _retryable(result: AttemptResult) -> bool:

@@ -12,7 +12,7 @@ import logging
 from rq.cron import CronScheduler
 from rq.worker import SimpleWorker
 
-from moderation.scoring import ModelNotFound
+from moderation.model.registry import ModelNotFound
 from moderation.settings import Settings
 from workers import jobs
 from workers.context import WorkerContext, install
@@ -33,7 +33,7 @@ def run_worker(settings: Settings, burst: bool = False, name: str | None = None)
     ctx = WorkerContext(settings)
     install(ctx)
     try:
-        version = ctx.scorers.get().version
+        version = ctx.decider.scorers.get().version
         log.info("worker loaded model", extra={"model_version": version})
     except ModelNotFound:
         log.warning("no active model yet; scoring jobs will fail until one is promoted")

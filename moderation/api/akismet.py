@@ -3,9 +3,9 @@
 ``POST /1.1/verify-key``, ``/1.1/comment-check``, ``/1.1/submit-spam``,
 ``/1.1/submit-ham`` and ``GET /1.2/usage-limit``, form-encoded, answering like
 Akismet's REST API (HTTP 200 with ``true``/``false``/``valid``/``invalid`` bodies).
-``api_key`` is the site's API key. comment-check scores in-process with the
-same rules, model, flood detector and thresholds as the workers, and records
-the comment already decided, with its audit event, like an intake would.
+``api_key`` is the site's API key. comment-check decides in-process with the
+process's decider (the workers' rules, model, flood detector and thresholds),
+and records the comment already decided through the store's one write path.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from moderation import limits
 from moderation.api.akismet_record import (
     Checked,
     KeySite,
-    enqueue_after_commit,
     find_submitted,
     label_submitted,
     lookup_key,
@@ -33,14 +32,13 @@ from moderation.api.akismet_record import (
     usage_this_month,
 )
 from moderation.api.schemas import NUL_MESSAGE, has_nul
-from moderation.batcher import Batcher
-from moderation.flood import FloodDetector
-from moderation.pipeline import Item, decide
-from moderation.policy import Thresholds
-from moderation.rules import CommentInput, Lists, config_lists
-from moderation.scoring import ScorerCache
-from moderation.states import Status
-from moderation.store.comments import Decision, new_comment_id
+from moderation.decide.decider import Candidate
+from moderation.decide.rules import CommentInput
+from moderation.decide.states import Decision, Status
+from moderation.delivery.queueing import hand_over
+from moderation.leader_follower import Batcher
+from moderation.services import Services, get_services
+from moderation.store.comments import new_comment_id
 from moderation.store.db import NulCharacter
 
 log = logging.getLogger(__name__)
@@ -116,9 +114,9 @@ def _params() -> dict[str, str]:
     return params
 
 
-def _services() -> Any:
-    """The app's database, Redis and settings."""
-    return current_app.extensions["moderation"]
+def _services() -> Services:
+    """The app's database, Redis, settings and decider."""
+    return get_services()
 
 
 def _site(params: dict[str, str], asked: str = "api_key") -> KeySite | None:
@@ -217,46 +215,33 @@ class Pending(NamedTuple):
 
 
 class _Engine:
-    """What comment-check needs beyond the request: the model, the lists and the flood detector (lazy)."""
+    """comment-check's batching: concurrent checks in this process are decided together and recorded in one
+    transaction (one model call and one fsync for the group instead of one each; see leader_follower)."""
 
-    def __init__(self, services: Any):
+    def __init__(self, services: Services):
         self.services = services
-        self.scorers = ScorerCache(services.settings.model_dir)
-        self.flood = FloodDetector.from_settings(services.redis, services.settings)
-        # Concurrent checks in this process are scored together and recorded in one transaction:
-        # one sklearn call and one fsync for the group instead of one each (moderation.batcher).
         self._batch: Batcher[Pending, Decision] = Batcher(self._decide_and_record)
-
-    def lists(self, site: KeySite) -> Lists:
-        """config/ list files (re-read every few seconds) merged with the site's and the global database entries."""
-        return config_lists(self.services.settings["lists.dir"]).merged(site.lists)
-
-    def thresholds(self, site: KeySite, card: dict[str, Any] | None) -> Thresholds:
-        """Site columns, then the model card, then the settings: the workers' order."""
-        return Thresholds.for_site(site.thresholds, card, self.services.settings)
 
     def check(self, pending: Pending) -> Decision:
         """Decide (unless a test trigger already did) and record durably; returns after the commit."""
         return self._batch.submit(pending)
 
     def _decide_and_record(self, group: list[Pending]) -> list[Decision]:
-        """Rules → model → flood → policy for every undecided check, exactly as a worker would; then record all."""
+        """The process's decider for every undecided check (exactly as a worker decides); then record all."""
         undecided = [p for p in group if p.fixed is None]
-        made = iter(self._decide(undecided) if undecided else [])
+        made = iter(self.services.decider.decide([_candidate(p) for p in undecided]))
         decisions = [p.fixed or next(made) for p in group]
         checked = [(p.site, Checked(p.row, d, p.is_test)) for p, d in zip(group, decisions, strict=True)]
         record_checked(self.services, checked)
         return decisions
 
-    def _decide(self, group: list[Pending]) -> list[Decision]:
-        """The pipeline's decisions for a group of rows about to be stored, in one scorer call."""
-        scorer = self.scorers.get()
-        card = getattr(scorer, "card", None)
-        items = [Item(p.row["id"], p.site.id, CommentInput(p.row["content"], p.row["author_name"],
-                                                           p.row["author_email"], p.row["author_url"],
-                                                           p.row["author_ip"]),
-                      self.lists(p.site), self.thresholds(p.site, card)) for p in group]
-        return decide(items, scorer, self.flood)
+
+def _candidate(pending: Pending) -> Candidate:
+    """What the decider reads of a comment-check."""
+    row = pending.row
+    comment = CommentInput(row["content"], row["author_name"], row["author_email"], row["author_url"],
+                           row["author_ip"])
+    return Candidate(row["id"], pending.site.id, comment, pending.site.thresholds)
 
 
 _engine_lock = threading.Lock()
@@ -268,7 +253,8 @@ def _engine() -> _Engine:
         engine = current_app.extensions.get("akismet")
         if engine is None:
             engine = current_app.extensions["akismet"] = _Engine(_services())
-        return engine  # type: ignore[no-any-return]
+        assert isinstance(engine, _Engine)
+        return engine
 
 
 def _limit(site: KeySite, user_ip: str) -> None:
@@ -317,8 +303,8 @@ def _submit(label: str) -> Response:
         with services.db.session() as session:
             found = find_submitted(session, services.settings, site, params)
             row = None if found else _row(site, params, f"akismet:{uuid.uuid4().hex}")
-            owed = label_submitted(services, session, site, label, found, row)
-        enqueue_after_commit(services, owed)
+            owed = label_submitted(session, site, label, found, row)
+        hand_over(services.redis, services.names, owed)
     return _text(THANKS)
 
 

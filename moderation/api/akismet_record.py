@@ -7,22 +7,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.exceptions import RedisError
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from moderation.decide.decider import site_thresholds
+from moderation.decide.states import ALLOWED, Decision, Status
+from moderation.delivery.queueing import hand_over
 from moderation.privacy import Pseudonymizer
-from moderation.queueing import enqueue_deliveries
-from moderation.rules import Lists, lists_from_rows
-from moderation.states import ALLOWED, Status
-from moderation.store import callbacks as outbox
-from moderation.store.comments import Decision, apply_decision, get_by_external, public_view
+from moderation.services import Services
+from moderation.settings import Settings
+from moderation.store.comments import get_by_external
+from moderation.store.decisions import Event, record
 from moderation.store.labels import add_label
-from moderation.store.models import Comment, DecisionEvent, ListEntry
+from moderation.store.models import Comment
 from moderation.store.sites import site_by_api_key
 from moderation.ttlcache import TtlCache
 
@@ -30,9 +31,6 @@ log = logging.getLogger(__name__)
 
 KEY_CACHE_SECONDS = 5.0
 """How long a process trusts what it read about an API key (unknown keys included: guessing stays cheap for us)."""
-
-DECIDED, MODERATED = "comment.decided", "comment.moderated"
-"""The callback events (see the contract)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,6 @@ class KeySite:
     slug: str
     callback_url: str | None
     thresholds: dict[str, float | None]
-    lists: Lists = field(default_factory=Lists)
 
 
 @dataclass(frozen=True)
@@ -59,18 +56,14 @@ _keys: TtlCache[tuple[str, str], KeySite | None] = TtlCache(KEY_CACHE_SECONDS)
 
 
 def _load(session: Session, api_key: str) -> KeySite | None:
-    """The site of a key with its database lists (global and its own)."""
+    """The site of a key, detached from the session."""
     site = site_by_api_key(session, api_key)
     if site is None:
         return None
-    rows = session.execute(select(ListEntry.action, ListEntry.kind, ListEntry.value)
-                           .where(or_(ListEntry.site_id.is_(None), ListEntry.site_id == site.id))).all()
-    thresholds = {"approve_below": site.approve_below, "spam_above": site.spam_above,
-                  "abusive_above": site.abusive_above}
-    return KeySite(site.id, site.slug, site.callback_url, thresholds, lists_from_rows(r._asdict() for r in rows))
+    return KeySite(site.id, site.slug, site.callback_url, site_thresholds(site))
 
 
-def lookup_key(services: Any, api_key: str) -> KeySite | None:
+def lookup_key(services: Services, api_key: str) -> KeySite | None:
     """The site owning this API key (cached per process for a few seconds), or None."""
     if not api_key or len(api_key) > 128:
         return None
@@ -84,47 +77,19 @@ def lookup_key(services: Any, api_key: str) -> KeySite | None:
     return _keys.get(key, load)
 
 
-def _event(row: dict[str, Any], decision: Decision, note: str, now: datetime) -> dict[str, Any]:
-    """The audit row of a decision on a just-stored comment."""
-    return {"comment_id": row["id"], "site_id": row["site_id"], "actor": decision.actor,
-            "from_status": Status.QUEUED.value, "to_status": decision.status.value, "reasons": decision.reasons,
-            "note": note, "created_at": now}
-
-
-def _decided_row(row: dict[str, Any], decision: Decision, now: datetime) -> dict[str, Any]:
-    """The row as stored: already decided."""
-    return {**row, "status": decision.status.value, "decided_by": decision.actor, "decided_at": now,
-            "reasons": decision.reasons, "spam_score": decision.spam, "abusive_score": decision.abusive,
-            "model_version": decision.model_version}
-
-
-def enqueue_after_commit(services: Any, delivery_ids: list[int]) -> None:
-    """Hand callbacks to the workers after the commit; if Redis is down the sweeper sends them later."""
-    if not delivery_ids:
-        return
-    try:
-        enqueue_deliveries(services.redis, services.names, delivery_ids)
-    except RedisError as exc:
-        log.warning("callbacks left for the sweeper, Redis unavailable: %s", exc.__class__.__name__)
-
-
-def record_checked(services: Any, checks: list[tuple[KeySite, Checked]]) -> None:
-    """Store checked comments with their decisions, audit events and the callbacks owed, in one transaction."""
-    now = datetime.now(UTC)
-    rows, events, owed = [], [], []
-    for site, checked in checks:
-        row = _decided_row(checked.row, checked.decision, now)
+def record_checked(services: Services, checks: list[tuple[KeySite, Checked]]) -> None:
+    """Store checked comments already decided, with audit events and the callbacks owed, in one transaction."""
+    decisions = []
+    for _, checked in checks:
         note = "akismet comment-check" + (" (is_test)" if checked.is_test else "")
-        rows.append(row)
-        events.append(_event(row, checked.decision, note, now))
-        if site.callback_url:
-            owed.append((site.id, row["id"], DECIDED, {"event": DECIDED, "comment": public_view(Comment(**row))}))
+        decisions.append(replace(checked.decision, note=note))
     with services.db.session() as session:
-        session.execute(insert(Comment), rows)
-        session.execute(insert(DecisionEvent), events)
-        ids = outbox.add_deliveries(session, owed) if owed else []
-    enqueue_after_commit(services, ids)
-def find_submitted(session: Session, settings: Any, site: KeySite, params: dict[str, str]) -> Comment | None:
+        recorded = record(session, decisions, Status.QUEUED, event=Event.DECIDED,
+                          new_rows=[checked.row for _, checked in checks])
+    hand_over(services.redis, services.names, recorded.delivery_ids)
+
+
+def find_submitted(session: Session, settings: Settings, site: KeySite, params: dict[str, str]) -> Comment | None:
     """The site's comment a submit-spam/ham is about: by ``guid``, else by content + author + IP (newest first)."""
     guid = params.get("guid", "").strip()
     if guid:
@@ -141,44 +106,38 @@ def find_submitted(session: Session, settings: Any, site: KeySite, params: dict[
     return None
 
 
-def _moderate(session: Session, site: KeySite, comment: Comment, target: Status, actor: str) -> list[int]:
-    """Move our copy to what the site decided (when the state machine allows); returns the callback owed."""
-    current = Status(comment.status)
-    if current == target or target not in ALLOWED[current]:
-        return []
-    decision = Decision(comment.id, site.id, target, actor, [{"code": f"akismet.submit_{target.value}",
-                                                               "detail": "the site reported it through Akismet"}])
-    if not apply_decision(session, decision, current):
-        return []
-    session.refresh(comment)
-    if not site.callback_url:
-        return []
-    return outbox.add_deliveries(session, [(site.id, comment.id, MODERATED,
-                                            {"event": MODERATED, "comment": public_view(comment)})])
+def _reported(label: str, detail: str) -> list[dict[str, Any]]:
+    """The reason a site's submit-spam/ham records."""
+    return [{"code": f"akismet.submit_{label}", "detail": detail}]
 
 
-def label_submitted(services: Any, session: Session, site: KeySite, label: str, found: Comment | None,
+def label_submitted(session: Session, site: KeySite, label: str, found: Comment | None,
                     row: dict[str, Any] | None) -> list[int]:
-    """Record the label on the found comment (moving its status), or store ``row`` as a new labelled comment."""
+    """Label the found comment and move our copy to what the site decided (when the state machine allows), or
+    store ``row`` as a new comment labelled and decided; returns the callbacks owed."""
     target = Status.SPAM if label == "spam" else Status.APPROVED
     actor = f"moderator:{site.slug}@akismet"
-    if found is not None:
-        add_label(session, text=found.content, head="spam", label=label, source="akismet", site_id=site.id,
-                  comment_id=found.id, actor=actor)
-        return _moderate(session, site, found, target, actor)
-    assert row is not None
-    now = datetime.now(UTC)
-    decision = Decision(row["id"], site.id, target, actor, [{"code": f"akismet.submit_{label}",
-                                                              "detail": "reported by the site, never checked"}])
-    stored = _decided_row(row, decision, now)
-    session.execute(insert(Comment), [stored])
-    session.execute(insert(DecisionEvent), [_event(stored, decision, f"akismet submit-{label}", now)])
-    add_label(session, text=stored["content"], head="spam", label=label, source="akismet", site_id=site.id,
-              comment_id=stored["id"], actor=actor)
+    teaches = (("spam", label),)
+    if found is None:
+        assert row is not None
+        decision = Decision(row["id"], site.id, target, actor, _reported(label, "reported by the site, never checked"),
+                            note=f"akismet submit-{label}", labels=teaches)
+        record(session, [decision], Status.QUEUED, event=None, label_source="akismet", new_rows=[row])
+        return []
+    current = Status(found.status)
+    decision = Decision(found.id, site.id, target, actor, _reported(label, "the site reported it through Akismet"),
+                        labels=teaches)
+    if current != target and target in ALLOWED[current]:
+        recorded = record(session, [decision], current, event=Event.MODERATED, label_source="akismet")
+        if recorded.applied:
+            return recorded.delivery_ids
+    # Our copy already says so (or moved meanwhile): the site's word is still a label.
+    add_label(session, text=found.content, head="spam", label=label, source="akismet", site_id=site.id,
+              comment_id=found.id, actor=actor)
     return []
 
 
-def usage_this_month(services: Any, site: KeySite) -> int:
+def usage_this_month(services: Services, site: KeySite) -> int:
     """Comments this site sent through the Akismet API since the first of the month (UTC)."""
     start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     with services.db.session() as session:

@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
-from moderation import limits, signing
+from moderation import limits
 from moderation.api.errors import ApiError
+from moderation.delivery import signing
 from moderation.store.sites import SiteAuth, site_auth
 from moderation.ttlcache import TtlCache
 

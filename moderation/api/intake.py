@@ -19,7 +19,7 @@ from moderation.api import bp
 from moderation.api.auth import signed
 from moderation.api.errors import ApiError
 from moderation.api.schemas import parse_item
-from moderation.queueing import submit_for_scoring
+from moderation.delivery.queueing import submit_for_scoring
 from moderation.store.comments import existing_by_external, get_by_external, insert_comments, new_row, public_view
 from moderation.store.models import Comment
 

@@ -15,12 +15,12 @@ from typing import Any
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from moderation import signing
 from moderation.api import bp
-from moderation.api.review import PAGE_MAX
 from moderation.api.schemas import NO_NUL, NON_BLANK, CommentIn
-from moderation.rules import KINDS
-from moderation.states import Status
+from moderation.console.api import PAGE_MAX
+from moderation.decide.rules import KINDS
+from moderation.decide.states import Status
+from moderation.delivery import signing
 from moderation.store.models import MAX_ID
 from moderation.store.review import FLAG_REASONS
 

@@ -30,7 +30,7 @@ def _headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the console pages, the review API, CSRF and the security headers."""
-    from moderation.api.review import bp as review_bp
+    from moderation.console.api import bp as review_bp
     from moderation.console.views import bp as console_bp
 
     auth.init_app(app)

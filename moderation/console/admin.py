@@ -18,14 +18,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from moderation.api.auth import forget_site
 from moderation.console.actions import ActionError, Outcome, moderate, refuse_nul
-from moderation.policy import Thresholds
+from moderation.decide.policy import Thresholds
+from moderation.decide.rules import ACTIONS, KINDS, name_key
+from moderation.decide.states import Status
 from moderation.privacy import Pseudonymizer
-from moderation.rules import ACTIONS, KINDS, name_key
-from moderation.states import Status
+from moderation.reading.text import normalize
 from moderation.store import sites as sites_store
 from moderation.store.models import Comment, ListEntry, Site, is_row_id
 from moderation.store.users import Account
-from moderation.text import normalize
 
 AUTHOR_KINDS = ("email", "ip", "name")
 """How an author is recognised (each is a list kind: a ban or trust also applies to their next comments)."""

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from moderation.console import svg
-from moderation.states import Status
+from moderation.decide.states import Status
 from moderation.store.models import Comment, DecisionEvent
 from moderation.store.review import window_start_id
 from moderation.ttlcache import TtlCache

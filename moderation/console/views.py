@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from moderation.console import admin, present, stats
+from moderation.console import admin, queue_view, stats
 from moderation.console.actions import ActionError
 from moderation.console.auth import (
     current_account,
@@ -21,7 +21,7 @@ from moderation.console.auth import (
     require,
     safe_next,
 )
-from moderation.policy import setting_defaults
+from moderation.decide.policy import setting_defaults
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import (
@@ -121,15 +121,15 @@ def queue() -> ResponseReturnValue:
     services = _services()
     settings = services.settings
     with services.db.read() as session:
-        sites = present.site_ids(session)
+        sites = queue_view.site_ids(session)
         try:
-            f = present.parse_filter(request.args, sites, settings["flags.review_after"])
+            f = queue_view.parse_filter(request.args, sites, settings["flags.review_after"])
             page = queue_page(session, f, settings["console.page_size"], request.args.get("cursor"), COUNT_CAP,
                               count=not f.q)
         except FilterError as exc:
             return render_template("error.html", message=str(exc)), 400
         similar = identical_counts(session, [c for c, _, _ in page.rows], settings["console.similar_window_hours"])
-        items = [present.item(c, slug, n, similar.get(c.id)) for c, slug, n in page.rows]
+        items = [queue_view.item(c, slug, n, similar.get(c.id)) for c, slug, n in page.rows]
         counts = _tab_counts(session, f, COUNT_CAP, f"{page.total}+" if page.total_capped else str(page.total))
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     keep: dict[str, Any] = {k: v for k, v in args.items() if k not in ("queue", "sort")}
@@ -166,7 +166,7 @@ def stats_chart(name: str) -> ResponseReturnValue:
 def teach() -> ResponseReturnValue:
     """'Help the model': the comments whose label would teach the model most (it is least sure of them)."""
     with _services().db.read() as session:
-        items = [present.item(c, slug) for c, slug in suggestions(session, 50)]
+        items = [queue_view.item(c, slug) for c, slug in suggestions(session, 50)]
     return render_template("teach.html", items=items)
 
 
@@ -176,7 +176,7 @@ def admin_page() -> ResponseReturnValue:
     """Sites (thresholds, callback URL, secret rotation) and allow/deny lists."""
     with _services().db.read() as session:
         sites = [admin.site_view(s) for s in session.scalars(select(Site).order_by(Site.slug))]
-        ids = present.site_ids(session)
+        ids = queue_view.site_ids(session)
         entries = [(e, slug) for e, slug in admin.list_entries(session, None)]
         for sid in ids.values():
             entries += [(e, slug) for e, slug in admin.list_entries(session, sid, global_too=False)]
@@ -222,7 +222,7 @@ def admin_add_entry() -> ResponseReturnValue:
     services = _services()
     try:
         with services.db.session() as session:
-            ids = present.site_ids(session)
+            ids = queue_view.site_ids(session)
             slug = request.form.get("site") or None
             if slug is not None and slug not in ids:
                 raise ActionError("no such site")

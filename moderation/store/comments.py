@@ -1,18 +1,17 @@
-"""Queries about comments: intake inserts, reads scoped to a site, decisions through the state machine."""
+"""Queries about comments: intake inserts, reads scoped to a site, the public view (decisions: ``decisions.py``)."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from moderation.states import Status, check_transition
+from moderation.decide.states import Status
 from moderation.store.models import Comment, DecisionEvent, Site
 
 COMMENT_FIELDS = (
@@ -87,73 +86,6 @@ def stale_queued_ids(session: Session, older_than: timedelta, limit: int = 10_00
         .limit(limit)
     )
     return list(session.scalars(stmt))
-
-
-@dataclass
-class Decision:
-    """A status change to apply to one comment, with what justifies it."""
-
-    comment_id: str
-    site_id: int
-    status: Status
-    actor: str
-    reasons: list[dict[str, Any]] = field(default_factory=list)
-    spam: float | None = None
-    abusive: float | None = None
-    model_version: str | None = None
-    note: str | None = None
-
-
-def apply_decisions(session: Session, decisions: Sequence[Decision], expected: Status) -> list[Decision]:
-    """Move comments from ``expected`` to their decisions' statuses, with audit events; returns those applied.
-
-    Only rows still in ``expected`` are touched (locked first on PostgreSQL, and
-    SQLite's BEGIN IMMEDIATE already holds the single write lock), and the
-    UPDATE repeats the condition, so two workers or a retried job can never
-    decide one comment twice. Bulk statements: one round trip per table.
-    """
-    for decision in decisions:
-        check_transition(expected, decision.status)
-    wanted = {d.comment_id for d in decisions}
-    if not wanted:
-        return []
-    stmt = select(Comment.id).where(Comment.id.in_(wanted), Comment.status == expected.value)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update(skip_locked=True)
-    live = set(session.scalars(stmt))
-    todo, seen = [], set()
-    for decision in decisions:
-        if decision.comment_id in live and decision.comment_id not in seen:
-            todo.append(decision)
-            seen.add(decision.comment_id)
-    if todo:
-        _write(session, todo, expected)
-    return todo
-
-
-def _write(session: Session, decisions: list[Decision], expected: Status) -> None:
-    """The UPDATE (executemany) and the audit INSERT for decisions known to be applicable."""
-    now = datetime.now(UTC)
-    table = Comment.__table__
-    assert isinstance(table, Table)
-    session.execute(
-        update(table).where(table.c.id == bindparam("b_id"), table.c.status == expected.value).values(
-            status=bindparam("b_status"), decided_by=bindparam("b_actor"), decided_at=bindparam("b_now"),
-            reasons=bindparam("b_reasons"), spam_score=func.coalesce(bindparam("b_spam"), table.c.spam_score),
-            abusive_score=func.coalesce(bindparam("b_abusive"), table.c.abusive_score),
-            model_version=func.coalesce(bindparam("b_model"), table.c.model_version)),
-        [{"b_id": d.comment_id, "b_status": d.status.value, "b_actor": d.actor, "b_now": now, "b_reasons": d.reasons,
-          "b_spam": d.spam, "b_abusive": d.abusive, "b_model": d.model_version} for d in decisions],
-    )
-    session.execute(insert(DecisionEvent), [
-        {"comment_id": d.comment_id, "site_id": d.site_id, "actor": d.actor, "from_status": expected.value,
-         "to_status": d.status.value, "reasons": d.reasons, "note": d.note, "created_at": now} for d in decisions
-    ])
-
-
-def apply_decision(session: Session, decision: Decision, expected: Status) -> bool:
-    """Apply one decision (see :func:`apply_decisions`); False when the comment was no longer ``expected``."""
-    return bool(apply_decisions(session, [decision], expected))
 
 
 def decision_events(session: Session, comment_id: str) -> list[DecisionEvent]:

@@ -3,7 +3,7 @@
 A durable commit costs one fsync (about 0.8 ms on this kind of disk with
 SQLite ``synchronous=FULL``), and SQLite has a single writer, so committing
 each comment alone caps intake near 1,300/s however many threads wait.
-:class:`moderation.batcher.Batcher` lets the first waiting thread insert every
+:class:`moderation.leader_follower.Batcher` lets the first waiting thread insert every
 row queued so far in one transaction while the others wait for it.
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from moderation.batcher import Batcher
+from moderation.leader_follower import Batcher
 from moderation.store.db import NulCharacter
 from moderation.store.models import Comment
 

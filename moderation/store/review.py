@@ -22,7 +22,7 @@ from sqlalchemy import Select, Text, cast, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from moderation.states import Status
+from moderation.decide.states import Status
 from moderation.store.models import MAX_ID, Comment, DecisionEvent, Flag, Site, TrainingLabel
 
 QUEUES: dict[str, Status] = {

@@ -8,8 +8,9 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from moderation.states import Status
-from moderation.store.comments import Decision, apply_decision, insert_comments
+from moderation.decide.states import Decision, Status
+from moderation.store.comments import insert_comments
+from moderation.store.decisions import record
 from moderation.store.users import create_user
 
 PASSWORD = "correct horse battery"
@@ -48,6 +49,7 @@ def held_comment(services: Any, site_id: int, content: str, spam: float = 0.6, a
     reasons = reasons if reasons is not None else [{"code": "policy.uncertain", "detail": f"spam {spam:.3f}"}]
     with services.db.session() as session:
         row = insert_comments(session, site_id, [item])[0]
-        assert apply_decision(session, Decision(row["id"], site_id, status, "model", reasons, spam=spam,
-                                                abusive=abusive, model_version="test-model"), Status.QUEUED)
+        decision = Decision(row["id"], site_id, status, "model", reasons, spam=spam, abusive=abusive,
+                            model_version="test-model")
+        assert record(session, [decision], Status.QUEUED, event=None).applied
     return str(row["id"])

@@ -27,7 +27,7 @@ import numpy as np
 from redis import Redis
 from redis.exceptions import RedisError
 
-from moderation.text import normalize
+from moderation.reading.text import normalize
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 signals, author fields, lexicon) into one feature row; ``SparseRows`` holds rows for the scoring fast path.
 
 It lives in the runtime package because a saved model imports it when loaded.  The n-gram vectorizer is
-``moderation.vectorizers.FastTfidfVectorizer`` (re-exported here: models saved before the split name it here).
+``moderation.reading.vectorizers.FastTfidfVectorizer`` (re-exported here: models saved before the split name it here).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from moderation.lexicon import LEXICON_NAMES, Lexicon, apply_word_map, mask_brands
-from moderation.signals import (
+from moderation.reading.lexicon import LEXICON_NAMES, Lexicon, apply_word_map, mask_brands
+from moderation.reading.signals import (
     AUTHOR_SIGNAL_NAMES,
     SIGNAL_NAMES,
     CommentDoc,
@@ -25,8 +25,8 @@ from moderation.signals import (
     signal_values,
     split_docs,
 )
-from moderation.text import normalize_many
-from moderation.vectorizers import FastTfidfVectorizer, char_wb_ngrams, word_ngrams
+from moderation.reading.text import normalize_many
+from moderation.reading.vectorizers import FastTfidfVectorizer, char_wb_ngrams, word_ngrams
 
 __all__ = [
     "AUTHOR_SIGNAL_NAMES", "SIGNAL_NAMES", "CommentDoc", "CommentFeatures", "FastTfidfVectorizer", "SparseRows",
@@ -98,7 +98,7 @@ class CommentFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     plain text has empty author fields.  ``char_analyzer`` is ``char`` (n-grams
     across word boundaries) or ``char_wb`` (within words, models before the
     cross-source recipe); ``word`` switches the word n-grams; ``signal_names``
-    selects signals from ``moderation.signals.ALL_SIGNAL_NAMES`` (None: the
+    selects signals from ``moderation.reading.signals.ALL_SIGNAL_NAMES`` (None: the
     eleven of ``signal_row``, as older models read them); ``map_ngrams`` has the
     n-grams read the word-mapped text (the lexicon always does).
     """

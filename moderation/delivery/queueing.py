@@ -101,6 +101,20 @@ def enqueue_deliveries(redis: Redis, names: Names, delivery_ids: Sequence[int]) 
         _enqueue_callback_drain(redis, names)
 
 
+def hand_over(redis: Redis, names: Names, delivery_ids: Sequence[int]) -> None:
+    """After a decision's commit: enqueue its callbacks; if Redis is down the sweeper sends them later.
+
+    The one after-commit hand-over of every writer (workers, Akismet, console actions and undo): the outbox
+    rows are already durable, so a Redis failure here only delays delivery, it never loses a callback.
+    """
+    if not delivery_ids:
+        return
+    try:
+        enqueue_deliveries(redis, names, delivery_ids)
+    except RedisError as exc:
+        log.warning("callbacks left for the sweeper, Redis unavailable: %s", exc.__class__.__name__)
+
+
 def _enqueue_callback_drain(redis: Redis, names: Names) -> None:
     """Enqueue one callbacks drain job (the caller has just taken the flag)."""
     Queue(names.callback_queue, connection=redis).enqueue(DELIVER_DRAIN_JOB, result_ttl=0, failure_ttl=86400)

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from moderation.signals import SIGNAL_NAMES, signal_row
-from moderation.text import normalize
+from moderation.reading.signals import SIGNAL_NAMES, signal_row
+from moderation.reading.text import normalize
 from training.evaluate import EvalData
 from training.metrics import fold_thresholds
 

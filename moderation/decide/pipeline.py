@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from moderation.features import CommentDoc
-from moderation.flood import FloodDetector, raise_score
-from moderation.policy import Thresholds, status_for
-from moderation.rules import CommentInput, Lists, check
-from moderation.scoring import Scorer
-from moderation.states import Status
-from moderation.store.comments import Decision
+from moderation.decide.flood import FloodDetector, raise_score
+from moderation.decide.policy import Thresholds, status_for
+from moderation.decide.rules import CommentInput, Lists, check
+from moderation.decide.states import Decision, Status
+from moderation.model.scoring import Scorer
+from moderation.reading.features import CommentDoc
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Structural signals of a comment: links, contacts, brand tokens, capitals, emoji, and its author's fields.
 
-Each is a number in 0..1 beside the n-grams in ``moderation.features.CommentFeatures``,
+Each is a number in 0..1 beside the n-grams in ``moderation.reading.features.CommentFeatures``,
 computed by this same code when training and when scoring.
 """
 
@@ -11,8 +11,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from moderation.lexicon import BRAND_TOKEN, is_brand
-from moderation.text import BRAND, EMOJI_RANGES, normalize, separating_emoji
+from moderation.reading.lexicon import BRAND_TOKEN, is_brand
+from moderation.reading.text import BRAND, EMOJI_RANGES, normalize, separating_emoji
 
 _CONTACT_TOKENS = ("xurlx", "xemailx", "xphonex")
 SIGNAL_NAMES = (
@@ -46,7 +46,7 @@ _UPPER = re.compile(r"[A-Z]")
 def signal_row(raw: str, normalized: str, masked: str | None = None, capitals: bool = True) -> list[float]:
     """The structural signals of one comment, each scaled to 0..1 (order: SIGNAL_NAMES).
 
-    ``masked`` is the model's text with brands masked (``moderation.lexicon.mask_brands``); given, the brand
+    ``masked`` is the model's text with brands masked (``moderation.reading.lexicon.mask_brands``); given, the brand
     signal fires only for a masked brand, so jkt48 or pemilu2024 are not brands.  ``capitals=False`` (models
     trained since this stop) leaves the capitals ratio at 0: it reads how a comment is typed, not what it says.
     """

@@ -2,7 +2,7 @@
 
 Both are read from files when a model is trained and stored inside it (a saved
 model never changes under a worker).  Matching happens on normalised text
-(``moderation.text.normalize``: lower-case, look-alikes folded, runs squeezed
+(``moderation.reading.text.normalize``: lower-case, look-alikes folded, runs squeezed
 to two letters), so every lookup here is a set or dict probe; what cannot be
 decided by one probe (masked, vowel-less or affixed spellings) is cached per
 word, because comment words repeat a lot.
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from moderation.text import BRAND, normalize
+from moderation.reading.text import BRAND, normalize
 
 __all__ = [
     "BRAND_TOKEN",

@@ -14,12 +14,12 @@ from flask.typing import ResponseReturnValue
 
 from moderation.api.errors import ApiError
 from moderation.api.schemas import has_nul
-from moderation.console import admin, present, stats
+from moderation.console import admin, queue_view, stats
 from moderation.console.actions import ActionError, NulInText, moderate, undo
 from moderation.console.admin import NoSuchSite
 from moderation.console.auth import current_account, protect_api, require
-from moderation.policy import setting_defaults
-from moderation.states import Status
+from moderation.decide.policy import setting_defaults
+from moderation.decide.states import Status
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import FilterError, get_comment, identical_counts, matching_ids, queue_page, suggestions
@@ -111,10 +111,10 @@ def queue() -> ResponseReturnValue:
     settings = services.settings
     limit = _whole_number("limit", min(settings["console.page_size"], PAGE_MAX), 1, PAGE_MAX)
     with services.db.read() as session:
-        f = present.parse_filter(request.args, present.site_ids(session), settings["flags.review_after"])
+        f = queue_view.parse_filter(request.args, queue_view.site_ids(session), settings["flags.review_after"])
         page = queue_page(session, f, limit, request.args.get("cursor"), COUNT_CAP, count=not f.q)
         similar = identical_counts(session, [c for c, _, _ in page.rows], settings["console.similar_window_hours"])
-        items = [present.item(c, slug, n, similar.get(c.id)) for c, slug, n in page.rows]
+        items = [queue_view.item(c, slug, n, similar.get(c.id)) for c, slug, n in page.rows]
     return jsonify(items=items, next_cursor=page.next_cursor, total=page.total, total_capped=page.total_capped,
                    queue=f.queue, sort=f.order)
 
@@ -132,7 +132,7 @@ def comment(comment_id: str) -> ResponseReturnValue:
             raise ApiError(404, "not_found", "no such comment")
         c, slug = found
         similar = identical_counts(session, [c], services.settings["console.similar_window_hours"])[c.id]
-        return jsonify(present.detail(session, c, slug, similar))
+        return jsonify(queue_view.detail(session, c, slug, similar))
 
 
 @bp.post("/actions")
@@ -147,7 +147,8 @@ def actions() -> ResponseReturnValue:
         if not isinstance(body["filter"], dict):
             raise ApiError(400, "invalid_request", "filter must be an object")
         with services.db.session() as session:
-            f = present.parse_filter(body["filter"], present.site_ids(session), services.settings["flags.review_after"])
+            sites = queue_view.site_ids(session)
+            f = queue_view.parse_filter(body["filter"], sites, services.settings["flags.review_after"])
             ids = matching_ids(session, f, services.settings["console.bulk_max"])
         expected = f.status
     else:
@@ -190,7 +191,7 @@ def authors() -> ResponseReturnValue:
     """Ban or trust an author: {"site", "verdict": ban|trust, "kind": email|ip|name, "value", "apply_to_queue"}."""
     body, services = _body(), _services()
     with services.db.session() as session:
-        sites = present.site_ids(session)
+        sites = queue_view.site_ids(session)
     site = body.get("site")
     if not isinstance(site, str) or site not in sites:
         raise ApiError(400, "invalid_request", "site must be a registered site")
@@ -207,7 +208,7 @@ def suggested() -> ResponseReturnValue:
     """The comments most worth labelling (model least sure), for the 'help the model' view."""
     limit = _whole_number("limit", 50, 1, PAGE_MAX)
     with _services().db.read() as session:
-        return jsonify(items=[present.item(c, slug) for c, slug in suggestions(session, limit)])
+        return jsonify(items=[queue_view.item(c, slug) for c, slug in suggestions(session, limit)])
 
 
 @bp.get("/stats")
@@ -257,7 +258,7 @@ def lists() -> ResponseReturnValue:
     """Allow/deny entries: ?site=SLUG for a site's (and the global ones), none for the global ones (admins)."""
     services = _services()
     with services.db.read() as session:
-        sites = present.site_ids(session)
+        sites = queue_view.site_ids(session)
         slug = request.args.get("site")
         if slug and slug not in sites:
             raise ApiError(404, "not_found", "no such site")
@@ -272,7 +273,7 @@ def add_list_entry() -> ResponseReturnValue:
     """Add {"site": SLUG|null, "action": allow|deny, "kind": word|domain|email|ip, "value"} (admins)."""
     body, services = _body(), _services()
     with services.db.session() as session:
-        sites = present.site_ids(session)
+        sites = queue_view.site_ids(session)
         slug = body.get("site")
         if slug is not None and (not isinstance(slug, str) or slug not in sites):
             raise ApiError(400, "invalid_request", "site must be a registered site's slug or null")

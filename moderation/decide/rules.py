@@ -14,8 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from moderation.states import Status
-from moderation.text import normalize
+from moderation.decide.states import Status
+from moderation.reading.text import normalize
 from moderation.ttlcache import TtlCache
 
 ACTIONS = ("allow", "deny")

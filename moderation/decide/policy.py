@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from moderation.states import Status
+from moderation.decide.states import Status
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from moderation import metrics, signing
+from moderation import metrics
+from moderation.delivery import signing
 from moderation.store.callbacks import Outgoing
 
 EVENT_HEADER = "X-Moderation-Event-Id"

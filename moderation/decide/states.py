@@ -1,13 +1,16 @@
-"""Comment moderation states and the transitions allowed between them.
+"""Comment moderation states, the transitions allowed between them, and a decision (one status change).
 
 Nothing else decides whether a status change is legal; the store applies a
-transition only through :func:`check_transition` and writes its audit event
-in the same transaction.
+transition only through :func:`check_transition`, in its one write path
+(``moderation.store.decisions.record``), and writes the audit event in the
+same transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -32,6 +35,10 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 Back to held from spam or rejected is how a moderator's undo returns a comment to the review queue
 (every decided status can go back to held; nothing goes back to queued)."""
 
+CONFIRMABLE: frozenset[Status] = frozenset({Status.APPROVED})
+"""Statuses a moderator may confirm without moving the comment (keeping a reported comment published, and the
+undo of that): the audit trail records the confirmation, the comment's own decision stays as it was."""
+
 DECIDED: frozenset[Status] = frozenset(set(Status) - {Status.QUEUED})
 """Statuses that mean a decision has been made."""
 
@@ -43,6 +50,23 @@ class IllegalTransition(ValueError):
 def check_transition(current: Status | str, target: Status | str) -> tuple[Status, Status]:
     """Return (from, to) as Status values, or raise IllegalTransition."""
     before, after = Status(current), Status(target)
-    if after not in ALLOWED[before]:
+    if after not in ALLOWED[before] and not (after == before and before in CONFIRMABLE):
         raise IllegalTransition(f"cannot move a comment from {before} to {after}")
     return before, after
+
+
+@dataclass
+class Decision:
+    """A status change to apply to one comment, with what justifies it and what it teaches."""
+
+    comment_id: str
+    site_id: int
+    status: Status
+    actor: str
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    spam: float | None = None
+    abusive: float | None = None
+    model_version: str | None = None
+    note: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    """Training labels this decision teaches, as (head, label) pairs (moderators and site reports only)."""

@@ -1,26 +1,13 @@
-"""Scoring: the Scorer protocol, the loaded model, and the model registry reader.
+"""Scoring: the Scorer protocol, the loaded model with its reasons, and the per-process cache of the active one.
 
-Registry layout (written by ``training.registry``)::
-
-    MODEL_DIR/<version>/model.joblib   the ModerationModel as a plain pickle (protocol 5;
-                                       joblib.load reads it too, pickle.loads is ~10x faster)
-    MODEL_DIR/<version>/card.json      version, sha256 of model.joblib, metrics, thresholds, ...
-    MODEL_DIR/ACTIVE                   the active version's name
-
-A pickle runs code when loaded, so ``load_scorer`` checks the SHA-256 recorded
-in the card before unpickling, and unpickles exactly the bytes it hashed.
+Where models are kept, and how one is read safely, is ``moderation.model.registry``.
 Nothing here loads a model at import time.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import logging
 import os
-import pickle
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -28,46 +15,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import joblib
+from moderation.model.estimator import ABUSIVE, SPAM, ModerationModel
+from moderation.model.registry import (
+    ModelIntegrityError,
+    ModelNotFound,
+    active_stamp,
+    active_version,
+    load_model,
+)
+from moderation.reading.features import CommentDoc
+from moderation.reading.fingerprint import STALE, reading_status
 
-from moderation.features import CommentDoc
-from moderation.fingerprint import STALE, reading_status
-from moderation.model import ABUSIVE, SPAM, ModerationModel
-
-__all__ = [
-    "ACTIVE_FILE",
-    "CARD_FILE",
-    "MODEL_FILE",
-    "ModelIntegrityError",
-    "ModelNotFound",
-    "ModelScorer",
-    "Reason",
-    "Score",
-    "Scorer",
-    "ScorerCache",
-    "active_version",
-    "load_scorer",
-    "read_card",
-    "sha256_bytes",
-    "valid_version",
-]
+__all__ = ["ModelScorer", "Reason", "Score", "Scorer", "ScorerCache", "load_scorer"]
 
 log = logging.getLogger(__name__)
 
-ACTIVE_FILE = "ACTIVE"
-MODEL_FILE = "model.joblib"
-CARD_FILE = "card.json"
-# Versions become path components: refuse anything that could leave MODEL_DIR.
-_VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 DEFAULT_THRESHOLDS = {"approve_below": 0.5, "spam_above": 0.9, "abusive_above": 0.8}
-
-
-class ModelNotFound(LookupError):
-    """No active model, or the requested version does not exist."""
-
-
-class ModelIntegrityError(RuntimeError):
-    """model.joblib does not match the SHA-256 recorded in its card."""
+"""Thresholds of a card that names none (the settings' defaults are the same; see moderation.settings)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +76,7 @@ class ModelScorer:
         self.model = model
         self.card = card
         self.version: str = str(card.get("version", "unversioned"))
-        self.reading = reading_status(card)  # current / stale / unknown (see moderation.fingerprint)
+        self.reading = reading_status(card)  # current / stale / unknown (see moderation.reading.fingerprint)
         self.thresholds: dict[str, float] = {**DEFAULT_THRESHOLDS, **card.get("thresholds", {})}
         self.reasons_per_head = reasons_per_head
         # Reasons are worth computing only where a moderator may look: spam
@@ -138,60 +102,10 @@ class ModelScorer:
         return scores
 
 
-def valid_version(version: str) -> bool:
-    """Tell whether a version name is safe to use as a folder name."""
-    return bool(_VERSION_RE.match(version)) and version not in {".", ".."}
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Return the lower-case hex SHA-256 of some bytes."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def active_version(model_dir: str | os.PathLike[str]) -> str | None:
-    """Return the version named in MODEL_DIR/ACTIVE, or None when there is none."""
-    try:
-        version = (Path(model_dir) / ACTIVE_FILE).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return version if version and valid_version(version) else None
-
-
-def read_card(model_dir: str | os.PathLike[str], version: str) -> dict[str, Any]:
-    """Read MODEL_DIR/<version>/card.json; ModelNotFound when the version is absent."""
-    if not valid_version(version):
-        raise ModelNotFound(f"invalid model version {version!r}")
-    path = Path(model_dir) / version / CARD_FILE
-    try:
-        card: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelNotFound(f"model {version!r} not found in {model_dir}") from None
-    return card
-
-
 def load_scorer(model_dir: str | os.PathLike[str], version: str | None = None) -> ModelScorer:
     """Load a version (default: the active one) after checking its SHA-256 against the card."""
-    version = version or active_version(model_dir)
-    if version is None:
-        raise ModelNotFound(f"no active model in {model_dir}")
-    card = read_card(model_dir, version)
-    try:
-        data = (Path(model_dir) / version / MODEL_FILE).read_bytes()
-    except FileNotFoundError:
-        raise ModelNotFound(f"model {version!r} has no {MODEL_FILE}") from None
-    expected = str(card.get("sha256", ""))
-    actual = sha256_bytes(data)
-    if not expected or actual != expected:
-        raise ModelIntegrityError(f"model {version!r}: sha256 {actual} does not match card {expected or '-'}")
-    # Unpickle the very bytes that were hashed: no window to swap the file.
-    # joblib's pure-Python unpickler needs ~1 s for a large vocabulary dict;
-    # the C unpickler needs ~0.1 s, so plain pickles are the default format.
-    if card.get("format", "pickle") == "joblib":
-        model = joblib.load(io.BytesIO(data))
-    else:
-        model = pickle.loads(data)  # noqa: S301 - bytes verified against the card above
-    if not isinstance(model, ModerationModel):
-        raise ModelIntegrityError(f"model {version!r} is a {type(model).__name__}, not a ModerationModel")
+    model, card = load_model(model_dir, version)
+    version = str(card.get("version", version))
     # Build the column -> n-gram arrays and the char n-gram index now (~0.3 s) so the first comment does not wait.
     model.warm()
     scorer = ModelScorer(model, card)
@@ -199,15 +113,6 @@ def load_scorer(model_dir: str | os.PathLike[str], version: str | None = None) -
         log.warning("model %s was trained on an older reading of text (normalisation, signals or word matching); "
                     "retrain it with `moderation model train`", version)  # fmt: skip
     return scorer
-
-
-def _active_stamp(model_dir: Path) -> tuple[int, int, int] | None:
-    """Return (inode, mtime_ns, size) of ACTIVE; changes whenever it is replaced."""
-    try:
-        st = (model_dir / ACTIVE_FILE).stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class ScorerCache:
@@ -229,7 +134,7 @@ class ScorerCache:
             if self._scorer is not None and now - self._checked < self.check_interval:
                 return self._scorer
             self._checked = now
-            stamp = _active_stamp(self.model_dir)
+            stamp = active_stamp(self.model_dir)
             if self._scorer is None or stamp != self._stamp:
                 self._refresh(stamp)
             assert self._scorer is not None

@@ -1,9 +1,9 @@
 """Which reading of text a model was trained on: a fingerprint of normalisation, signals and word matching.
 
 A saved model holds its vocabularies and weights, but the code that turns a
-comment into the words and signals it was trained on (``moderation.text``,
-``moderation.signals``, the brand mask, word map and lexicon matching of
-``moderation.lexicon``) runs from the installed package.  When that code reads
+comment into the words and signals it was trained on (``moderation.reading.text``,
+``moderation.reading.signals``, the brand mask, word map and lexicon matching of
+``moderation.reading.lexicon``) runs from the installed package.  When that code reads
 some text differently after an upgrade, an older model sees inputs it never saw
 in training.  ``model train`` records :func:`reading_fingerprint` in the card;
 loading, listing and promoting compare it with the running code's and say
@@ -19,9 +19,9 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from moderation.lexicon import Lexicon, apply_word_map, mask_brands
-from moderation.signals import ALL_SIGNAL_NAMES, signal_row, signal_values
-from moderation.text import normalize
+from moderation.reading.lexicon import Lexicon, apply_word_map, mask_brands
+from moderation.reading.signals import ALL_SIGNAL_NAMES, signal_row, signal_values
+from moderation.reading.text import normalize
 
 __all__ = ["CURRENT", "STALE", "UNKNOWN", "PROBES", "reading_fingerprint", "reading_status"]
 
@@ -63,7 +63,7 @@ PROBES: tuple[str, ...] = (
     '<a href="http://example.com">SUBSCRIBE</a> CHECK MY CHANNEL NOW now now now now',
     "ok",
 )
-"""Probe comments: at least one for every reading rule of moderation.text, .signals and .lexicon."""
+"""Probe comments: at least one for every reading rule of moderation.reading.text, .signals and .lexicon."""
 
 PROBE_LEXICON = ("goblok", "tolol", "dungu", "bangsat")
 """Lexicon words the probes are matched against (a model stores its own list; the matching code is what counts)."""

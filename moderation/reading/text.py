@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from moderation.letters import fold
+from moderation.reading.letters import fold
 
 __all__ = ["BRAND", "EMOJI_RANGES", "join_spaced_letters", "normalize", "normalize_many", "separating_emoji"]
 

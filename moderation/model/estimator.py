@@ -22,11 +22,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from moderation.features import CommentDoc, CommentFeatures, SparseRows
-from moderation.lexicon import BRAND_TOKEN, load_lexicon, load_word_map, load_words
-from moderation.reasons import words_of
-from moderation.signals import DISGUISED_BRAND
-from moderation.text import normalize_many
+from moderation.model.reasons import words_of
+from moderation.reading.features import CommentDoc, CommentFeatures, SparseRows
+from moderation.reading.lexicon import BRAND_TOKEN, load_lexicon, load_word_map, load_words
+from moderation.reading.signals import DISGUISED_BRAND
+from moderation.reading.text import normalize_many
 
 __all__ = [
     "LEGACY_PARAMS",
@@ -45,7 +45,7 @@ ABUSIVE = "abusive"
 HEADS = (SPAM, ABUSIVE)
 
 
-DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "config" / "lexicons" / "abusive_id.txt"
+DEFAULT_LEXICON = Path(__file__).resolve().parents[2] / "config" / "lexicons" / "abusive_id.txt"
 """The project's own Indonesian abusive-word list (a feature of both heads; the abusive head uses it)."""
 
 
@@ -70,7 +70,7 @@ class FeatureParams:
     char_analyzer: str = "char"  # "char": n-grams across word boundaries; "char_wb": within words
     word: bool = False  # word 1-2-grams beside the char n-grams
     signals: bool = True
-    # the signals read, from moderation.signals.ALL_SIGNAL_NAMES; None: the eleven of signal_row (older recipe)
+    # the signals read, from moderation.reading.signals.ALL_SIGNAL_NAMES; None: the eleven of signal_row (older recipe)
     signal_names: tuple[str, ...] | None = ("signal:phone", DISGUISED_BRAND)
     # margin added by a brand-like name written in disguise (spam head), pinned rather than learnt: learnt, it
     # explains away the words around a brand and brandless spam scores lower; 0 learns it like any feature

@@ -17,9 +17,9 @@ from typing import IO, Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from moderation.features import CommentDoc
-from moderation.policy import Thresholds, status_for
-from moderation.scoring import ModelScorer
+from moderation.decide.policy import Thresholds, status_for
+from moderation.model.scoring import ModelScorer
+from moderation.reading.features import CommentDoc
 from training.metrics import rates, recall_at_fpr
 
 __all__ = ["evaluate_csv", "read_labelled", "safe_cell", "score_csv", "scorer_thresholds"]

@@ -1,0 +1,77 @@
+"""The decider: one object per process owning the rules' lists, the flood detector, the scorer cache and the
+threshold layering, used alike by the workers (queued comments) and the Akismet API (comment-check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import or_, select
+
+from moderation.decide.flood import FloodDetector
+from moderation.decide.pipeline import Item, decide
+from moderation.decide.policy import Thresholds
+from moderation.decide.rules import CommentInput, Lists, config_lists, lists_from_rows
+from moderation.decide.states import Decision
+from moderation.model.scoring import ScorerCache
+from moderation.settings import Settings
+from moderation.store.db import Database
+from moderation.store.models import ListEntry
+
+THRESHOLD_COLUMNS = ("approve_below", "spam_above", "abusive_above")
+"""A site's own threshold columns (None: take the model card's, then the settings')."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One comment to decide: who it is, what it says, and its site's own thresholds."""
+
+    comment_id: str
+    site_id: int
+    comment: CommentInput
+    site_thresholds: Mapping[str, float | None]
+
+
+def site_thresholds(site: Any) -> dict[str, float | None]:
+    """A site row's own threshold columns."""
+    return {name: getattr(site, name) for name in THRESHOLD_COLUMNS}
+
+
+class Decider:
+    """Rules → model → flood → policy for a batch, the same way wherever a comment is decided."""
+
+    def __init__(self, settings: Settings, db: Database, redis: Redis) -> None:
+        """Built once per process (the model is loaded on the first batch, never here)."""
+        self.settings = settings
+        self.db = db
+        self.scorers = ScorerCache(settings.model_dir)
+        self.flood = FloodDetector.from_settings(redis, settings)
+
+    def decide(self, candidates: Sequence[Candidate]) -> list[Decision]:
+        """One decision per candidate, in order: a rule that fires wins, the rest go to the model in one call."""
+        if not candidates:
+            return []
+        scorer = self.scorers.get()
+        card = getattr(scorer, "card", None)
+        lists = self.lists({c.site_id for c in candidates})
+        items = [Item(c.comment_id, c.site_id, c.comment, lists[c.site_id], self.thresholds(c.site_thresholds, card))
+                 for c in candidates]
+        return decide(items, scorer, self.flood)
+
+    def thresholds(self, own: Mapping[str, float | None], card: Mapping[str, Any] | None) -> Thresholds:
+        """The site's own values, then the model card's, then the settings'."""
+        return Thresholds.for_site(own, card, self.settings)
+
+    def lists(self, site_ids: Collection[int]) -> dict[int, Lists]:
+        """Each site's lists: config/ files, then global database entries, then its own (read fresh every batch)."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(ListEntry.site_id, ListEntry.action, ListEntry.kind, ListEntry.value)
+                .where(or_(ListEntry.site_id.is_(None), ListEntry.site_id.in_(site_ids)))
+            ).all()
+        base = config_lists(self.settings["lists.dir"]).merged(
+            lists_from_rows(r._asdict() for r in rows if r.site_id is None))
+        return {sid: base.merged(lists_from_rows(r._asdict() for r in rows if r.site_id == sid)) for sid in site_ids}

@@ -1,0 +1,1 @@
+"""Handing work on: the Redis queues, signing, and sending callbacks to sites."""
