@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from moderation.logs import configure_logging
-from moderation.settings import SETTINGS, Settings, load_settings
+from moderation.settings import SETTINGS, Settings, load_settings, shown
 
 
 class _Group(click.Group):
@@ -310,18 +310,14 @@ def settings_cmd(ctx: click.Context, markdown: bool) -> None:
         return
     values = _settings(ctx)
     for s in SETTINGS:
-        value = "[set]" if s.name in ("secret_key", "privacy.hash_key") and values[s.name] else values[s.name]
-        click.echo(f"{s.name} = {value}")
+        click.echo(f"{s.name} = {shown(s.name, values[s.name])}")
 
 
 def settings_markdown() -> str:
     """The settings table in Markdown, generated from the one table."""
-    from moderation.settings import DEFAULTS_FILE, read_toml
-
-    defaults = read_toml(DEFAULTS_FILE)
     lines = ["| setting | environment variable | default | what it does |", "| --- | --- | --- | --- |"]
     for s in SETTINGS:
-        lines.append(f"| `{s.name}` | `{s.env_var}` | `{json.dumps(defaults[s.name])}` | {s.help} |")
+        lines.append(f"| `{s.name}` | `{s.env_var}` | `{json.dumps(s.default)}` | {s.help} |")
     return "\n".join(lines)
 
 

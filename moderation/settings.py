@@ -2,13 +2,15 @@
 
 Values are layered: the defaults in ``config/defaults.toml`` → an optional site
 file named by ``MODERATION_CONFIG`` → ``MODERATION_*`` environment variables.
-The same table drives validation, the CLI's ``settings`` listing and the README
-(a test fails when the README misses a setting).
+The same table carries each default and whether a value is secret, and drives
+validation, the CLI's ``settings`` listing and the README (tests fail when the
+README misses a setting or ``config/defaults.toml`` disagrees with a default).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The checkout (or installed tree) holding ``config/``."""
 
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
-"""The shipped defaults; every setting in the table has its default here."""
+"""The shipped config file: every setting with the table's default (a test holds the two equal)."""
 
 ENV_PREFIX = "MODERATION_"
 """Environment variables with this prefix override the files."""
@@ -51,11 +53,14 @@ def _as_int_list(value: Any) -> list[int]:
 
 @dataclass(frozen=True)
 class Setting:
-    """One row of the settings table."""
+    """One row of the settings table: name, parser, default, help line, and whether its value is secret."""
 
     name: str
     parse: Callable[[Any], Any]
+    default: Any
     help: str
+    secret: bool = False
+    """Never printed or logged (keys, and URLs that may carry a password)."""
 
     @property
     def env_var(self) -> str:
@@ -64,54 +69,63 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("data_dir", str, "Where SQLite, the embedded Redis, models and logs live (relative to the working directory)."),
-    Setting("database_url", str, "SQLAlchemy URL of the database; empty means SQLite at DATA_DIR/moderation.db."),
-    Setting("redis_url", str, "Redis URL (redis://, rediss://, unix://, redis+sentinel://h1:26379,h2:26379/SERVICE/DB); empty means the embedded Redis under DATA_DIR."),
-    Setting("model_dir", str, "Model registry folder (one sub-folder per version, ACTIVE names the live one); empty means DATA_DIR/models."),
-    Setting("training_data", _as_list, "Default training sources (CSV files or folders laid out like shared/data); empty means the shipped seed set."),
-    Setting("secret_key", str, "Flask session key; empty means one generated once and kept in DATA_DIR/secret_key."),
-    Setting("log_level", str, "Logging level of every process (DEBUG, INFO, WARNING, ERROR)."),
-    Setting("database.sqlite_synchronous", str, "SQLite PRAGMA synchronous (FULL survives power loss; NORMAL survives process crashes)."),
-    Setting("intake.signature_max_age", int, "Seconds a request's X-Moderation-Timestamp may differ from the server clock."),
-    Setting("intake.max_body_bytes", int, "Largest request body accepted (413 above it)."),
-    Setting("intake.max_content_chars", int, "Longest comment content accepted (422 above it)."),
-    Setting("intake.batch_max_items", int, "Most comments accepted in one /batch request."),
-    Setting("intake.rate_limit_per_minute", int, "Requests one site may make to /api/v1 per minute (429 above it; 0 disables)."),
-    Setting("intake.ip_rate_limit_per_minute", int, "Comments one commenter IP may send per minute through one site (intake and Akismet comment-check; 429 above it; 0 disables)."),
-    Setting("policy.approve_below", float, "Spam score under which a comment is approved, unless the site or the model card sets its own."),
-    Setting("policy.spam_above", float, "Spam score above which a comment is marked spam, unless the site or the model card sets its own."),
-    Setting("policy.abusive_above", float, "Abusive score above which a comment is held for a moderator."),
-    Setting("lists.dir", str, "Folder of global allow/deny lists (words, domains, emails, IPs, names), one value per line."),
-    Setting("queue.prefix", str, "Prefix of the RQ queue names (score, callbacks, maintenance) and of the service's Redis keys."),
-    Setting("scoring.batch_size", int, "Most queued comments one scoring job takes per model call."),
-    Setting("scoring.max_batches_per_job", int, "Batches one scoring job drains before handing over to a fresh job."),
-    Setting("sweeper.interval", int, "Seconds between sweeps that re-enqueue stranded comments and callbacks."),
-    Setting("sweeper.stale_after", int, "Seconds a comment may stay queued (or a callback pending) before the sweeper re-enqueues it."),
-    Setting("callbacks.timeout", float, "Seconds to wait for a site's callback endpoint."),
-    Setting("callbacks.concurrency", int, "Callbacks a worker sends at once from one batch (a slow site must not hold up the others)."),
-    Setting("callbacks.retry_intervals", _as_int_list, "Back-off in seconds before each callback retry; its length is the number of retries."),
-    Setting("serve.host", str, "Address `moderation serve` and `moderation web` bind to."),
-    Setting("serve.port", int, "Port `moderation serve` and `moderation web` bind to."),
-    Setting("serve.web_processes", int, "Gunicorn worker processes of the web app."),
-    Setting("serve.web_threads", int, "Threads per gunicorn worker process (gthread)."),
-    Setting("serve.workers", int, "RQ worker processes `moderation serve` starts."),
-    Setting("flood.window", int, "Seconds over which near-identical comments to one site are counted as a flood."),
-    Setting("flood.threshold", int, "Near-identical comments within flood.window from which the spam score is raised (0 disables)."),
-    Setting("privacy.retain_days", int, "Days commenters' raw IPs and e-mails are kept before the retention job replaces them with keyed hashes."),
-    Setting("privacy.hash_key", str, "Key of those hashes (set the same value on every machine); empty means one generated once and kept in DATA_DIR/privacy_key."),
-    Setting("console.session_hours", int, "Hours a moderator's console login lasts before they must log in again."),
-    Setting("console.secure_cookies", _as_bool, "Send the console's session cookie only over HTTPS (browsers also accept it from http://127.0.0.1 and localhost)."),
-    Setting("console.login_max_failures", int, "Failed console logins allowed per user name and IP within console.login_window before further attempts are refused."),
-    Setting("console.login_window", int, "Seconds over which failed console logins are counted."),
-    Setting("console.page_size", int, "Comments per console queue page."),
-    Setting("console.bulk_max", int, "Most comments one 'select all matching the filter' action may change."),
-    Setting("console.similar_window_hours", int, "Hours back the console looks for identical comments (same site, same text ignoring case)."),
-    Setting("console.secret_grace_hours", int, "Hours a site's previous secret still verifies signatures after an admin rotates it."),
-    Setting("flags.review_after", int, "Distinct reader reports that put a published comment in the console's reported queue."),
+    Setting("data_dir", str, "./var", "Where SQLite, the embedded Redis, models and logs live (relative to the working directory)."),
+    Setting("database_url", str, "", "SQLAlchemy URL of the database; empty means SQLite at DATA_DIR/moderation.db.", secret=True),
+    Setting("redis_url", str, "", "Redis URL (redis://, rediss://, unix://, redis+sentinel://h1:26379,h2:26379/SERVICE/DB); empty means the embedded Redis under DATA_DIR.", secret=True),
+    Setting("model_dir", str, "", "Model registry folder (one sub-folder per version, ACTIVE names the live one); empty means DATA_DIR/models."),
+    Setting("training_data", _as_list, [], "Default training sources (CSV files or folders laid out like shared/data); empty means the shipped seed set."),
+    Setting("secret_key", str, "", "Flask session key; empty means one generated once and kept in DATA_DIR/secret_key.", secret=True),
+    Setting("log_level", str, "INFO", "Logging level of every process (DEBUG, INFO, WARNING, ERROR)."),
+    Setting("database.sqlite_synchronous", str, "FULL", "SQLite PRAGMA synchronous (FULL survives power loss; NORMAL survives process crashes)."),
+    Setting("intake.signature_max_age", int, 300, "Seconds a request's X-Moderation-Timestamp may differ from the server clock."),
+    Setting("intake.max_body_bytes", int, 262144, "Largest request body accepted (413 above it)."),
+    Setting("intake.max_content_chars", int, 20000, "Longest comment content accepted (422 above it)."),
+    Setting("intake.batch_max_items", int, 500, "Most comments accepted in one /batch request."),
+    Setting("intake.rate_limit_per_minute", int, 12000, "Requests one site may make to /api/v1 per minute (429 above it; 0 disables)."),
+    Setting("intake.ip_rate_limit_per_minute", int, 30, "Comments one commenter IP may send per minute through one site (intake and Akismet comment-check; 429 above it; 0 disables)."),
+    Setting("policy.approve_below", float, 0.5, "Spam score under which a comment is approved, unless the site or the model card sets its own."),
+    Setting("policy.spam_above", float, 0.9, "Spam score above which a comment is marked spam, unless the site or the model card sets its own."),
+    Setting("policy.abusive_above", float, 0.8, "Abusive score above which a comment is held for a moderator."),
+    Setting("lists.dir", str, "", "Folder of global allow/deny lists (words, domains, emails, IPs, names), one value per line."),
+    Setting("queue.prefix", str, "moderation", "Prefix of the RQ queue names (score, callbacks, maintenance) and of the service's Redis keys."),
+    Setting("scoring.batch_size", int, 256, "Most queued comments one scoring job takes per model call."),
+    Setting("scoring.max_batches_per_job", int, 20, "Batches one scoring job drains before handing over to a fresh job."),
+    Setting("sweeper.interval", int, 15, "Seconds between sweeps that re-enqueue stranded comments and callbacks."),
+    Setting("sweeper.stale_after", int, 60, "Seconds a comment may stay queued (or a callback pending) before the sweeper re-enqueues it."),
+    Setting("callbacks.timeout", float, 5.0, "Seconds to wait for a site's callback endpoint."),
+    Setting("callbacks.concurrency", int, 16, "Callbacks a worker sends at once from one batch (a slow site must not hold up the others)."),
+    Setting("callbacks.retry_intervals", _as_int_list, [5, 30, 120, 600, 1800, 7200], "Back-off in seconds before each callback retry; its length is the number of retries."),
+    Setting("serve.host", str, "127.0.0.1", "Address `moderation serve` and `moderation web` bind to."),
+    Setting("serve.port", int, 8000, "Port `moderation serve` and `moderation web` bind to."),
+    Setting("serve.web_processes", int, 2, "Gunicorn worker processes of the web app."),
+    Setting("serve.web_threads", int, 8, "Threads per gunicorn worker process (gthread)."),
+    Setting("serve.workers", int, 2, "RQ worker processes `moderation serve` starts."),
+    Setting("flood.window", int, 600, "Seconds over which near-identical comments to one site are counted as a flood."),
+    Setting("flood.threshold", int, 5, "Near-identical comments within flood.window from which the spam score is raised (0 disables)."),
+    Setting("privacy.retain_days", int, 90, "Days commenters' raw IPs and e-mails are kept before the retention job replaces them with keyed hashes."),
+    Setting("privacy.hash_key", str, "", "Key of those hashes (set the same value on every machine); empty means one generated once and kept in DATA_DIR/privacy_key.", secret=True),
+    Setting("console.session_hours", int, 12, "Hours a moderator's console login lasts before they must log in again."),
+    Setting("console.secure_cookies", _as_bool, True, "Send the console's session cookie only over HTTPS (browsers also accept it from http://127.0.0.1 and localhost)."),
+    Setting("console.login_max_failures", int, 5, "Failed console logins allowed per user name and IP within console.login_window before further attempts are refused."),
+    Setting("console.login_window", int, 900, "Seconds over which failed console logins are counted."),
+    Setting("console.page_size", int, 50, "Comments per console queue page."),
+    Setting("console.bulk_max", int, 10000, "Most comments one 'select all matching the filter' action may change."),
+    Setting("console.similar_window_hours", int, 24, "Hours back the console looks for identical comments (same site, same text ignoring case)."),
+    Setting("console.secret_grace_hours", int, 24, "Hours a site's previous secret still verifies signatures after an admin rotates it."),
+    Setting("flags.review_after", int, 1, "Distinct reader reports that put a published comment in the console's reported queue."),
 )
 """Every setting the service reads, in the order the README lists them."""
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def shown(name: str, value: Any) -> Any:
+    """A value as it may be printed: secret keys as ``[set]``, a URL's password as ``***``."""
+    if not BY_NAME[name].secret or not value:
+        return value
+    if name.endswith("_url"):
+        return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", str(value))
+    return "[set]"
 
 
 class SettingsError(ValueError):
@@ -205,15 +219,13 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, str]:
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Load defaults → MODERATION_CONFIG file → environment → explicit overrides."""
+    """Load the table's defaults → config/defaults.toml → MODERATION_CONFIG file → environment → overrides."""
     env = os.environ if environ is None else environ
-    values = _parse_all(read_toml(DEFAULTS_FILE), str(DEFAULTS_FILE))
+    values = {s.name: s.parse(s.default) for s in SETTINGS}
+    values.update(_parse_all(read_toml(DEFAULTS_FILE), str(DEFAULTS_FILE)))
     site_file = env.get(ENV_PREFIX + "CONFIG")
     if site_file:
         values.update(_parse_all(read_toml(Path(site_file)), site_file))
     values.update(_parse_all(_from_env(env), "environment"))
     values.update(_parse_all(overrides or {}, "overrides"))
-    missing = sorted(set(BY_NAME) - set(values))
-    if missing:
-        raise SettingsError(f"no default for {', '.join(missing)}")
     return Settings(_derive(values))

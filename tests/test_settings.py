@@ -8,14 +8,26 @@ from pathlib import Path
 import pytest
 
 from moderation.cli import settings_markdown
-from moderation.settings import DEFAULTS_FILE, SETTINGS, SettingsError, load_settings, read_toml
+from moderation.settings import BY_NAME, DEFAULTS_FILE, SETTINGS, SettingsError, load_settings, read_toml, shown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_every_setting_has_a_shipped_default() -> None:
-    """config/defaults.toml and the table name exactly the same settings."""
-    assert set(read_toml(DEFAULTS_FILE)) == {s.name for s in SETTINGS}
+    """config/defaults.toml and the table name exactly the same settings, with the same default values."""
+    shipped = read_toml(DEFAULTS_FILE)
+    assert set(shipped) == {s.name for s in SETTINGS}
+    assert {name: BY_NAME[name].parse(v) for name, v in shipped.items()} == {s.name: s.parse(s.default)
+                                                                              for s in SETTINGS}
+
+
+def test_secret_settings_are_never_shown() -> None:
+    """Keys print as [set] and a URL's password as ***: `moderation settings` can be pasted into a bug report."""
+    assert {s.name for s in SETTINGS if s.secret} == {"secret_key", "privacy.hash_key", "database_url", "redis_url"}
+    assert shown("secret_key", "abc123") == "[set]" and shown("secret_key", "") == ""
+    assert shown("database_url", "postgresql+psycopg://app:hunter2@db:5432/m") == "postgresql+psycopg://app:***@db:5432/m"
+    assert shown("redis_url", "redis://:hunter2@cache:6379/0") == "redis://:***@cache:6379/0"
+    assert shown("log_level", "INFO") == "INFO"
 
 
 def test_every_setting_has_help() -> None:
