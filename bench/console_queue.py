@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import insert, select  # noqa: E402
 
 from moderation.app import create_app  # noqa: E402
+from moderation.services import get_services  # noqa: E402
 from moderation.store.migrate import upgrade  # noqa: E402
 from moderation.store.models import Comment, Flag  # noqa: E402
 from moderation.store.review import QueueFilter  # noqa: E402
@@ -67,7 +68,7 @@ def _rows(n: int, site_ids: list[int], rng: random.Random) -> list[dict[str, Any
 
 def seed(app: Any, n: int) -> tuple[int, str]:
     """Fill the database; returns (moderator id, a held comment id deep in the queue)."""
-    services = app.extensions["moderation"]
+    services = get_services(app)
     rng = random.Random(4)
     with services.db.session() as session:
         sites = [create_site(session, "news").id, create_site(session, "sport").id]
@@ -119,7 +120,7 @@ def _offset_ms(app: Any, offset: int, repeat: int) -> float:
     """Baseline: the same held page fetched with OFFSET (what keyset pagination avoids)."""
     from moderation.store.review import _base
 
-    services = app.extensions["moderation"]
+    services = get_services(app)
     stmt, _ = _base(QueueFilter(queue="held"))
     times = []
     for _ in range(repeat + 1):
@@ -145,7 +146,7 @@ def main() -> None:
     uid, deep_id = seed(app, args.comments)
     print(f"seeded {args.comments} comments into {url.split('://')[0]} in {time.perf_counter() - started:.1f} s")
     client = app.test_client()
-    with app.app_context(), app.extensions["moderation"].db.session() as session:
+    with app.app_context(), get_services(app).db.session() as session:
         account = get_account(session, uid)
     with client.session_transaction() as sess:
         sess["uid"], sess["fp"] = uid, account.fingerprint  # type: ignore[union-attr]
@@ -172,7 +173,7 @@ def main() -> None:
         print(f"  {label:<48} {ms:8.1f} ms   (HTTP {status})")
     print(f"  {'baseline: held page 201 with OFFSET 10000':<48} {_offset_ms(app, 10_000, args.repeat):8.1f} ms"
           "   (query only)")
-    app.extensions["moderation"].db.dispose()
+    get_services(app).db.dispose()
 
 
 if __name__ == "__main__":

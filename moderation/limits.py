@@ -16,10 +16,11 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
+
+from moderation.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +147,13 @@ class RateLimiter:
         return math.ceil(float(wait_ms) / 1000)
 
 
-def check_commenters(services: Any, site_id: int, ips: list[str]) -> list[RateDecision]:
+def check_commenters(services: Services, site_id: int, ips: list[str]) -> list[RateDecision]:
     """The per-(site, commenter IP) limit for each comment of a batch, in one round trip."""
     limit = services.settings["intake.ip_rate_limit_per_minute"]
     return limiter_for(services).hit_each("ip", [f"{site_id}:{ip}" for ip in ips], limit)
 
 
-def limiter_for(services: Any) -> RateLimiter:
+def limiter_for(services: Services) -> RateLimiter:
     """The process's limiter for these services (made on first use, never at import)."""
     limiter = services.__dict__.get("_rate_limiter")
     if limiter is None:
@@ -172,7 +173,7 @@ def commenter_ip(body: bytes) -> str | None:
     return ip.strip()[:64] if isinstance(ip, str) and ip.strip() else None
 
 
-def check_site_request(services: Any, site_id: int, commenter: str | None = None) -> RateDecision:
+def check_site_request(services: Services, site_id: int, commenter: str | None = None) -> RateDecision:
     """The per-site and per-(site, commenter IP) limits in one Redis round trip; the first refusal wins."""
     settings = services.settings
     checks = [("site", str(site_id), settings["intake.rate_limit_per_minute"])]

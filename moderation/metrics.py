@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,6 +16,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from moderation.services import Services
 
 COMMENTS_RECEIVED = Counter("moderation_comments_received_total", "Comments accepted at intake.", ["site", "outcome"])
 DECISIONS = Counter("moderation_decisions_total", "Decisions made.", ["status", "decided_by"])
@@ -36,7 +37,7 @@ ENQUEUE_FAILURES = Counter("moderation_enqueue_failures_total", "Times Redis was
 class LiveCollector(Collector):
     """Gauges read at scrape time: queue depth and age, active model version."""
 
-    def __init__(self, services: Any):
+    def __init__(self, services: Services):
         self.services = services
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -57,7 +58,7 @@ class LiveCollector(Collector):
         yield model
 
 
-def render(services: Any) -> tuple[bytes, str]:
+def render(services: Services) -> tuple[bytes, str]:
     """The exposition text for /metrics."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -72,7 +73,7 @@ def render(services: Any) -> tuple[bytes, str]:
     return body, CONTENT_TYPE_LATEST
 
 
-def _live_registry(services: Any) -> CollectorRegistry:
+def _live_registry(services: Services) -> CollectorRegistry:
     """A throwaway registry holding only the scrape-time gauges."""
     registry = CollectorRegistry()
     registry.register(LiveCollector(services))

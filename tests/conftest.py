@@ -24,6 +24,7 @@ from rq.worker import SimpleWorker
 from sqlalchemy import create_engine, text
 
 from moderation.app import create_app
+from moderation.services import Services, get_services
 from moderation.settings import Settings, load_settings
 from moderation.store.migrate import upgrade
 from moderation.store.sites import create_site
@@ -106,7 +107,7 @@ def app(config: dict[str, Any]) -> Iterator[Flask]:
     """The Flask app built by the factory with the test's settings."""
     application = create_app(config)
     yield application
-    services = application.extensions["moderation"]
+    services = get_services(application)
     services.db.dispose()
 
 
@@ -119,7 +120,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def services(app: Flask) -> Any:
     """The app's database, Redis and names."""
-    return app.extensions["moderation"]
+    return get_services(app)
 
 
 @pytest.fixture
@@ -144,7 +145,7 @@ def run_worker(worker_context: WorkerContext) -> Callable[[], bool]:
 
 
 @pytest.fixture
-def make_site(services: Any) -> Callable[..., Site]:
+def make_site(services: Services) -> Callable[..., Site]:
     """Register a site in the test database."""
 
     def make(slug: str | None = None, callback_url: str | None = None) -> Site:
@@ -195,6 +196,6 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def redis_client(services: Any) -> Redis:
+def redis_client(services: Services) -> Redis:
     """The Redis client the app uses."""
     return services.redis  # type: ignore[no-any-return]

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from moderation.services import Services
 from moderation.store.models import Comment, TrainingLabel
 from tests.support import Site, serve_app
 
@@ -65,13 +66,13 @@ def _sync_client(base: str, key: str) -> akismet.SyncClient:
     return akismet.SyncClient.validated_client(config=akismet.Config(key=key, url=BLOG), http_client=http)
 
 
-def _labels(services: Any) -> list[tuple[str | None, str, str]]:
+def _labels(services: Services) -> list[tuple[str | None, str, str]]:
     """(comment id, label, source) of every training label."""
     with services.db.session() as session:
         return [(r.comment_id, r.label, r.source) for r in session.scalars(select(TrainingLabel))]
 
 
-def _comment(services: Any, content: str) -> Comment:
+def _comment(services: Services, content: str) -> Comment:
     """The stored comment with this content."""
     with services.db.session() as session:
         found = session.scalar(select(Comment).where(Comment.content == content))
@@ -79,7 +80,7 @@ def _comment(services: Any, content: str) -> Comment:
         return found
 
 
-def test_sync_client_verifies_checks_and_submits(live_server: str, site: Site, services: Any) -> None:
+def test_sync_client_verifies_checks_and_submits(live_server: str, site: Site, services: Services) -> None:
     """SyncClient: key verified, SPAM/DISCARD/HAM right on real examples, submit-spam/ham accepted and learned."""
     with _sync_client(live_server, site.api_key) as client:
         assert client.verify_key()
@@ -107,7 +108,7 @@ def test_sync_client_with_a_wrong_key_is_refused(live_server: str, site: Site) -
         _sync_client(live_server, "0" * 32)
 
 
-def test_async_client_verifies_checks_and_submits(live_server: str, site: Site, services: Any) -> None:
+def test_async_client_verifies_checks_and_submits(live_server: str, site: Site, services: Services) -> None:
     """AsyncClient: the same round trip over asyncio."""
 
     async def walk() -> list[Any]:

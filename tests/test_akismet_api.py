@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select, update
 
+from moderation.services import Services
 from moderation.store.models import CallbackDelivery, Comment, DecisionEvent, Site, TrainingLabel
 from tests.support import Receiver
 from tests.support import Site as SiteCreds
@@ -23,13 +24,13 @@ def check(client: Any, site: SiteCreds, **fields: str) -> Any:
                                                    "user_ip": "203.0.113.7", **fields})
 
 
-def count(services: Any, model: Any) -> int:
+def count(services: Services, model: Any) -> int:
     """Rows in a table."""
     with services.db.session() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def only_comment(services: Any) -> Comment:
+def only_comment(services: Services) -> Comment:
     """The one stored comment."""
     with services.db.session() as session:
         rows = list(session.scalars(select(Comment)))
@@ -37,7 +38,8 @@ def only_comment(services: Any) -> Comment:
     return rows[0]
 
 
-def test_check_records_the_comment_decided_with_audit_and_guid(client: Any, site: SiteCreds, services: Any) -> None:
+def test_check_records_the_comment_decided_with_audit_and_guid(client: Any, site: SiteCreds,
+                                                                services: Services) -> None:
     """A check answers at once, with X-akismet-guid, and the comment is stored decided with its audit event."""
     resp = check(client, site, comment_content=HAM, comment_author="Andi", comment_author_email="andi@example.id",
                  permalink="https://news.example.id/a", comment_date_gmt="2026-11-27 10:00:00")
@@ -53,7 +55,7 @@ def test_check_records_the_comment_decided_with_audit_and_guid(client: Any, site
     assert [(e.from_status, e.to_status) for e in events] == [("queued", "approved")]
 
 
-def test_blatant_spam_is_true_with_discard(client: Any, site: SiteCreds, services: Any) -> None:
+def test_blatant_spam_is_true_with_discard(client: Any, site: SiteCreds, services: Services) -> None:
     """A score over the site's spam_above answers true plus X-akismet-pro-tip: discard."""
     resp = check(client, site, comment_content=JUDOL)
     assert resp.get_data(as_text=True) == "true" and resp.headers["X-akismet-pro-tip"] == "discard"
@@ -61,7 +63,7 @@ def test_blatant_spam_is_true_with_discard(client: Any, site: SiteCreds, service
     assert only_comment(services).status == "spam"
 
 
-def test_held_is_true_without_discard_and_stays_for_review(client: Any, site: SiteCreds, services: Any) -> None:
+def test_held_is_true_without_discard_and_stays_for_review(client: Any, site: SiteCreds, services: Services) -> None:
     """Between the thresholds the answer is true (keep it unpublished) and the comment waits for a moderator."""
     with services.db.session() as session:
         session.execute(update(Site).where(Site.id == site.id).values(approve_below=0.0, spam_above=0.999))
@@ -78,7 +80,7 @@ def test_held_is_true_without_discard_and_stays_for_review(client: Any, site: Si
     ({"honeypot_field_name": "hp_url", "hp_url": "http://x.example", "comment_content": HAM}, "true", "spam",
      "akismet.honeypot"),
 ])
-def test_documented_triggers(client: Any, site: SiteCreds, services: Any, fields: dict[str, str], answer: str,
+def test_documented_triggers(client: Any, site: SiteCreds, services: Services, fields: dict[str, str], answer: str,
                              status: str, code: str) -> None:
     """Akismet's test author and e-mail, the administrator role, and a filled honeypot decide without the model."""
     resp = check(client, site, **fields)
@@ -95,7 +97,7 @@ def test_empty_honeypot_is_scored_normally(client: Any, site: SiteCreds) -> None
     assert resp.get_data(as_text=True) == "false"
 
 
-def test_is_test_never_trains(client: Any, site: SiteCreds, services: Any) -> None:
+def test_is_test_never_trains(client: Any, site: SiteCreds, services: Services) -> None:
     """is_test=1 submissions are thanked but leave no label and no comment."""
     resp = client.post("/1.1/submit-spam", data={"api_key": site.api_key, "user_ip": "203.0.113.7",
                                                  "comment_content": HAM, "is_test": "1"})
@@ -103,7 +105,7 @@ def test_is_test_never_trains(client: Any, site: SiteCreds, services: Any) -> No
     assert count(services, TrainingLabel) == 0 and count(services, Comment) == 0
 
 
-def test_submit_by_guid_labels_that_comment(client: Any, site: SiteCreds, services: Any) -> None:
+def test_submit_by_guid_labels_that_comment(client: Any, site: SiteCreds, services: Services) -> None:
     """submit-spam naming the check's guid labels exactly that comment and moves it to spam."""
     guid = check(client, site, comment_content=HAM, comment_author="Andi").headers["X-akismet-guid"]
     resp = client.post("/1.1/submit-spam", data={"api_key": site.api_key, "user_ip": "198.51.100.99",
@@ -115,7 +117,7 @@ def test_submit_by_guid_labels_that_comment(client: Any, site: SiteCreds, servic
     assert labels == [(row.id, "spam", HAM)] and row.status == "spam"
 
 
-def test_submit_of_an_unknown_comment_stores_a_labelled_one(client: Any, site: SiteCreds, services: Any) -> None:
+def test_submit_of_an_unknown_comment_stores_a_labelled_one(client: Any, site: SiteCreds, services: Services) -> None:
     """Spam the site caught on its own is kept as a new labelled comment."""
     client.post("/1.1/submit-spam", data={"api_key": site.api_key, "user_ip": "203.0.113.7", "comment_content": JUDOL})
     row = only_comment(services)
@@ -124,7 +126,7 @@ def test_submit_of_an_unknown_comment_stores_a_labelled_one(client: Any, site: S
 
 
 @pytest.mark.parametrize("path", ["/1.1/comment-check", "/1.1/submit-spam", "/1.1/submit-ham", "/1.1/verify-key"])
-def test_bad_key_is_invalid_with_debug_help(client: Any, site: SiteCreds, services: Any, path: str) -> None:
+def test_bad_key_is_invalid_with_debug_help(client: Any, site: SiteCreds, services: Services, path: str) -> None:
     """A key we never issued answers 'invalid' with X-akismet-debug-help, and nothing is stored."""
     resp = client.post(path, data={"api_key": "0" * 32, "key": "0" * 32, "user_ip": "203.0.113.7",
                                    "comment_content": JUDOL})
@@ -155,7 +157,7 @@ def test_verify_key_answers_about_the_key_asked_not_the_configured_one(client: A
     ({"comment_date_gmt": "yesterday"}, "comment_date_gmt is not"),
     ({"blog_charset": "no-such-charset", "comment_content": "x"}, "cannot be decoded"),
 ])
-def test_bad_input_is_400_and_changes_nothing(client: Any, site: SiteCreds, services: Any, fields: dict[str, str],
+def test_bad_input_is_400_and_changes_nothing(client: Any, site: SiteCreds, services: Services, fields: dict[str, str],
                                               message: str) -> None:
     """Missing or oversized fields, a bad date or charset: 400 with the reason, nothing stored."""
     resp = check(client, site, **fields)
@@ -164,7 +166,7 @@ def test_bad_input_is_400_and_changes_nothing(client: Any, site: SiteCreds, serv
     assert count(services, Comment) == 0
 
 
-def test_blog_charset_is_honoured(client: Any, site: SiteCreds, services: Any) -> None:
+def test_blog_charset_is_honoured(client: Any, site: SiteCreds, services: Services) -> None:
     """A body percent-encoded in ISO-8859-1 (blog_charset) is decoded as such."""
     body = urlencode({"api_key": site.api_key, "user_ip": "203.0.113.7", "blog_charset": "ISO-8859-1",
                       "comment_content": "Très bien, café"}, encoding="iso-8859-1")
@@ -181,7 +183,7 @@ def test_usage_limit(client: Any, site: SiteCreds) -> None:
 
 
 def test_check_sends_the_decided_callback(client: Any, site: SiteCreds, receiver: Receiver,
-                                          run_worker: Callable[[], bool], services: Any) -> None:
+                                          run_worker: Callable[[], bool], services: Services) -> None:
     """A site with a callback URL gets comment.decided for a checked comment, like for an intake."""
     guid = check(client, site, comment_content=JUDOL).headers["X-akismet-guid"]
     run_worker()
@@ -191,7 +193,7 @@ def test_check_sends_the_decided_callback(client: Any, site: SiteCreds, receiver
         assert session.scalar(select(CallbackDelivery.status)) == "delivered"
 
 
-def test_concurrent_checks_each_get_their_own_recorded_decision(app: Any, site: SiteCreds, services: Any) -> None:
+def test_concurrent_checks_each_get_their_own_recorded_decision(app: Any, site: SiteCreds, services: Services) -> None:
     """Checks arriving together are scored and committed as a group; each answer matches its own stored row."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -222,7 +224,7 @@ def test_concurrent_checks_each_get_their_own_recorded_decision(app: Any, site: 
 @pytest.mark.parametrize("field", ["comment_content", "comment_author", "comment_author_email", "user_ip",
                                    "permalink", "user_agent", "guid"])
 @pytest.mark.parametrize("path", ["/1.1/comment-check", "/1.1/submit-spam"])
-def test_nul_in_a_field_is_400_and_changes_nothing(client: Any, site: SiteCreds, services: Any, path: str,
+def test_nul_in_a_field_is_400_and_changes_nothing(client: Any, site: SiteCreds, services: Services, path: str,
                                                    field: str) -> None:
     """A NUL (U+0000) in any stored or searched field is Akismet's 400 with a debug header, on every backend."""
     fields = {"api_key": site.api_key, "user_ip": "203.0.113.7", "comment_content": HAM}

@@ -11,6 +11,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from moderation.cli import main
+from moderation.services import Services
 from moderation.store.models import CallbackAttempt, CallbackDelivery
 from tests.support import Receiver, Site, signed_request
 from workers.jobs import sweep
@@ -18,20 +19,20 @@ from workers.jobs import sweep
 HAM = "Terima kasih infonya, semoga jalan provinsi segera diperbaiki"
 
 
-def deliveries(services: Any) -> list[CallbackDelivery]:
+def deliveries(services: Services) -> list[CallbackDelivery]:
     """Every delivery row."""
     with services.db.session() as session:
         return list(session.scalars(select(CallbackDelivery)))
 
 
-def attempts(services: Any) -> list[CallbackAttempt]:
+def attempts(services: Services) -> list[CallbackAttempt]:
     """Every attempt row, oldest first."""
     with services.db.session() as session:
         return list(session.scalars(select(CallbackAttempt).order_by(CallbackAttempt.id)))
 
 
 def test_500_twice_then_200_is_delivered_once_with_three_attempts(
-    client: Any, site: Site, receiver: Receiver, run_worker: Callable[[], bool], services: Any
+    client: Any, site: Site, receiver: Receiver, run_worker: Callable[[], bool], services: Services
 ) -> None:
     """The receiver answers 500, 500, 200: the event arrives, is acknowledged once, and three attempts are stored."""
     receiver.script = [500, 500]
@@ -46,7 +47,7 @@ def test_500_twice_then_200_is_delivered_once_with_three_attempts(
 
 
 def test_refused_connection_is_retried_and_recorded(
-    client: Any, make_site: Callable[..., Site], run_worker: Callable[[], bool], services: Any
+    client: Any, make_site: Callable[..., Site], run_worker: Callable[[], bool], services: Services
 ) -> None:
     """A site that does not answer at all: every attempt is recorded, then the delivery is failed and listed."""
     dead = make_site("dead", "http://127.0.0.1:9/hook")  # discard port: connection refused
@@ -59,7 +60,7 @@ def test_refused_connection_is_retried_and_recorded(
 
 def test_failed_deliveries_are_listed_and_resent(
     config: dict[str, Any], client: Any, site: Site, receiver: Receiver, run_worker: Callable[[], bool],
-    services: Any, monkeypatch: Any
+    services: Services, monkeypatch: Any
 ) -> None:
     """`moderation callbacks list` shows exhausted deliveries; `callbacks retry` sends them again."""
     receiver.script = [503, 503, 503]
@@ -81,7 +82,7 @@ def test_failed_deliveries_are_listed_and_resent(
 
 
 def test_retries_are_scheduled_with_backoff(
-    config: dict[str, Any], client: Any, site: Site, receiver: Receiver, services: Any
+    config: dict[str, Any], client: Any, site: Site, receiver: Receiver, services: Services
 ) -> None:
     """With real intervals a failed first attempt is scheduled for later in RQ's scheduler, not retried at once."""
     from moderation.settings import load_settings
@@ -110,7 +111,7 @@ def test_retries_are_scheduled_with_backoff(
 
 
 def test_site_without_callback_url_gets_no_delivery(
-    client: Any, make_site: Callable[..., Site], run_worker: Callable[[], bool], services: Any
+    client: Any, make_site: Callable[..., Site], run_worker: Callable[[], bool], services: Services
 ) -> None:
     """A site with no callback URL learns decisions by reading; no outbox row is made."""
     quiet = make_site("quiet")
@@ -121,7 +122,7 @@ def test_site_without_callback_url_gets_no_delivery(
 
 
 def test_a_batch_of_callbacks_is_sent_concurrently(
-    client: Any, site: Site, receiver: Receiver, run_worker: Callable[[], bool], services: Any
+    client: Any, site: Site, receiver: Receiver, run_worker: Callable[[], bool], services: Services
 ) -> None:
     """Four decisions in one batch reach a site together: its endpoint only answers once all four are in flight."""
     import threading

@@ -9,11 +9,12 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from moderation.services import Services
 from moderation.store.models import User
 from tests.browser.support import PASSWORD, add_user, csrf_from, login, page_token
 
 
-def test_password_is_stored_as_a_scrypt_hash(services: Any) -> None:
+def test_password_is_stored_as_a_scrypt_hash(services: Services) -> None:
     """The database holds a salted scrypt hash, never the password."""
     add_user(services, "ani")
     add_user(services, "budi")
@@ -23,7 +24,7 @@ def test_password_is_stored_as_a_scrypt_hash(services: Any) -> None:
     assert hashes["ani"] != hashes["budi"]  # per-user salt
 
 
-def test_login_sets_a_secure_httponly_cookie_and_logout_ends_it(client: FlaskClient, services: Any) -> None:
+def test_login_sets_a_secure_httponly_cookie_and_logout_ends_it(client: FlaskClient, services: Services) -> None:
     """A good login redirects to the queue with a Secure, HttpOnly, SameSite cookie; logout ends the session."""
     add_user(services, "ani")
     resp = login(client, "ani")
@@ -36,7 +37,7 @@ def test_login_sets_a_secure_httponly_cookie_and_logout_ends_it(client: FlaskCli
     assert client.get("/").status_code == 302
 
 
-def test_wrong_password_and_unknown_user_look_the_same(client: FlaskClient, services: Any) -> None:
+def test_wrong_password_and_unknown_user_look_the_same(client: FlaskClient, services: Services) -> None:
     """Both answer 401 with the same message, so names cannot be probed."""
     add_user(services, "ani")
     wrong = login(client, "ani", "not the password")
@@ -46,7 +47,7 @@ def test_wrong_password_and_unknown_user_look_the_same(client: FlaskClient, serv
     assert client.get("/").status_code == 302
 
 
-def test_login_attempts_are_rate_limited_per_name_and_ip(client: FlaskClient, services: Any) -> None:
+def test_login_attempts_are_rate_limited_per_name_and_ip(client: FlaskClient, services: Services) -> None:
     """After console.login_max_failures failures even the right password is refused (429 with Retry-After)."""
     add_user(services, "ani")
     limit = services.settings["console.login_max_failures"]
@@ -59,7 +60,7 @@ def test_login_attempts_are_rate_limited_per_name_and_ip(client: FlaskClient, se
     assert login(client, "budi").status_code == 302  # another name from the same IP is not locked out
 
 
-def test_login_form_needs_its_csrf_token(client: FlaskClient, services: Any) -> None:
+def test_login_form_needs_its_csrf_token(client: FlaskClient, services: Services) -> None:
     """A login POST without the token is refused (no login CSRF) and logs nobody in."""
     add_user(services, "ani")
     resp = client.post("/login", data={"name": "ani", "password": PASSWORD})
@@ -67,7 +68,7 @@ def test_login_form_needs_its_csrf_token(client: FlaskClient, services: Any) -> 
     assert client.get("/").status_code == 302
 
 
-def test_state_changing_requests_without_csrf_are_refused(client: FlaskClient, services: Any) -> None:
+def test_state_changing_requests_without_csrf_are_refused(client: FlaskClient, services: Services) -> None:
     """Logged in, a POST to the review API or a console form without the token is a 400 and changes nothing."""
     add_user(services, "ani", "admin")
     login(client, "ani")
@@ -82,7 +83,7 @@ def test_state_changing_requests_without_csrf_are_refused(client: FlaskClient, s
     assert wrong.status_code == 400
 
 
-def test_open_redirects_are_refused(client: FlaskClient, services: Any) -> None:
+def test_open_redirects_are_refused(client: FlaskClient, services: Services) -> None:
     """?next= only ever leads to a path on this site."""
     add_user(services, "ani")
     for target, expected in (("https://evil.example/", "/"), ("//evil.example/", "/"), ("/\\evil.example", "/"),
@@ -92,7 +93,7 @@ def test_open_redirects_are_refused(client: FlaskClient, services: Any) -> None:
         assert resp.status_code == 302 and resp.headers["Location"] == expected
 
 
-def test_deleted_user_loses_the_session(client: FlaskClient, services: Any) -> None:
+def test_deleted_user_loses_the_session(client: FlaskClient, services: Services) -> None:
     """Every request checks the account still exists."""
     add_user(services, "ani")
     login(client, "ani")
@@ -101,7 +102,7 @@ def test_deleted_user_loses_the_session(client: FlaskClient, services: Any) -> N
     assert client.get("/").status_code == 302
 
 
-def test_users_cli_reads_the_password_from_stdin(config: dict[str, Any], services: Any) -> None:
+def test_users_cli_reads_the_password_from_stdin(config: dict[str, Any], services: Services) -> None:
     """`moderation users add NAME --role admin` takes the password on stdin; bad input changes nothing."""
     env = {"PATH": "/usr/bin:/bin", "MODERATION_DATABASE_URL": config["database_url"],
            "MODERATION_DATA_DIR": config["data_dir"], "MODERATION_REDIS_URL": config["redis_url"]}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -12,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from moderation.console.highlight import highlight_html, links, segments
+from moderation.services import Services, get_services
 from moderation.store.models import Comment
 from moderation.store.models import Site as SiteRow
 from tests.browser.support import add_user, held_comment, login, page_token
@@ -43,7 +43,7 @@ def _endpoints(app: Flask) -> list[tuple[str, str, str]]:
     return out
 
 
-def _client_as(app: Flask, services: Any, role: str | None) -> tuple[FlaskClient, dict[str, str]]:
+def _client_as(app: Flask, services: Services, role: str | None) -> tuple[FlaskClient, dict[str, str]]:
     """A client logged in with ``role`` (None: anonymous) and its CSRF header."""
     client = app.test_client()
     if role is None:  # a valid CSRF token (from the login page), so what is tested is the login check
@@ -54,7 +54,7 @@ def _client_as(app: Flask, services: Any, role: str | None) -> tuple[FlaskClient
 
 
 @pytest.mark.parametrize("role", [None, "moderator", "admin"])
-def test_permissions_matrix(app: Flask, services: Any, site: Site, role: str | None) -> None:
+def test_permissions_matrix(app: Flask, services: Services, site: Site, role: str | None) -> None:
     """Anonymous: login or 401 everywhere but /login and assets; moderators: 403 on admin routes; admins: let in."""
     client, headers = _client_as(app, services, role)
     endpoints = _endpoints(app)
@@ -82,7 +82,7 @@ def test_permissions_matrix(app: Flask, services: Any, site: Site, role: str | N
                 headers = {"X-CSRFToken": page_token(client)}
 
 
-def test_hostile_comment_is_inert_in_the_page(client: FlaskClient, services: Any, site: Site) -> None:
+def test_hostile_comment_is_inert_in_the_page(client: FlaskClient, services: Services, site: Site) -> None:
     """Escaped text, no live markup, links shown as text only, and a CSP that forbids inline script."""
     held_comment(services, site.id, HOSTILE, author_name='<b onmouseover="x()">Andi</b>',
                  author_url="javascript:alert(4)", post_title="<i>Judul</i>")
@@ -109,7 +109,7 @@ def test_highlight_escapes_first_then_marks() -> None:
                                                                                       "www.y.example"]
 
 
-def test_reasons_are_highlighted_in_the_queue(client: FlaskClient, services: Any, site: Site) -> None:
+def test_reasons_are_highlighted_in_the_queue(client: FlaskClient, services: Services, site: Site) -> None:
     """The model's n-grams are marked in the rendered text."""
     held_comment(services, site.id, "Daftar SLOT gacor <hari> ini", reasons=[
         {"code": "model.spam", "detail": "'slot gacor' +2.1", "feature": "slot gacor", "weight": 2.1}])
@@ -119,7 +119,7 @@ def test_reasons_are_highlighted_in_the_queue(client: FlaskClient, services: Any
     assert "Daftar <mark>SLOT gacor</mark> &lt;hari&gt; ini" in html
 
 
-def test_stats_page_and_svg_charts(client: FlaskClient, services: Any, site: Site) -> None:
+def test_stats_page_and_svg_charts(client: FlaskClient, services: Services, site: Site) -> None:
     """The stats page embeds four SVG charts; each is well-formed XML with escaped labels."""
     cid = held_comment(services, site.id, "k")
     with services.db.session() as session:
@@ -139,14 +139,14 @@ def test_stats_page_and_svg_charts(client: FlaskClient, services: Any, site: Sit
     assert client.get("/stats/nope.svg").status_code == 404
 
 
-def test_queue_page_filters_tabs_and_next_page(client: FlaskClient, services: Any, site: Site) -> None:
+def test_queue_page_filters_tabs_and_next_page(client: FlaskClient, services: Services, site: Site) -> None:
     """Tabs show counts, the pager link carries the filter, a bad filter is a 400 page."""
     for i in range(3):
         held_comment(services, site.id, f"berita {i}", lang="id")
     add_user(services, "ani")
     login(client, "ani")
     app = client.application
-    app.extensions["moderation"].settings = services.settings.with_overrides({"console.page_size": 2})
+    get_services(app).settings = services.settings.with_overrides({"console.page_size": 2})
     html = client.get("/?lang=id").get_data(as_text=True)
     assert html.count('class="comment"') == 2
     assert re.search(r'data-queue="held">Held <span class="count">3</span>', html)
@@ -156,7 +156,7 @@ def test_queue_page_filters_tabs_and_next_page(client: FlaskClient, services: An
     assert client.get("/?site=nope").status_code == 400
 
 
-def test_admin_forms(client: FlaskClient, services: Any, site: Site) -> None:
+def test_admin_forms(client: FlaskClient, services: Services, site: Site) -> None:
     """Thresholds save through the form; an invalid set is refused whole; lists add and remove; rotation shows once."""
     add_user(services, "root", "admin")
     login(client, "root")
@@ -182,7 +182,8 @@ def test_admin_forms(client: FlaskClient, services: Any, site: Site) -> None:
     assert secret != site.secret and secret not in client.get("/admin").get_data(as_text=True)
 
 
-def test_nul_in_console_forms_is_refused_and_changes_nothing(client: FlaskClient, services: Any, site: Site) -> None:
+def test_nul_in_console_forms_is_refused_and_changes_nothing(client: FlaskClient, services: Services,
+                                                              site: Site) -> None:
     """U+0000 in a search, a list value, a callback URL or a login name: a clear refusal on every backend."""
     add_user(services, "root", "admin")
     login(client, "root")
@@ -202,13 +203,13 @@ def test_nul_in_console_forms_is_refused_and_changes_nothing(client: FlaskClient
     assert refused.status_code == 401
 
 
-def site_callback(services: Any) -> str | None:
+def site_callback(services: Services) -> str | None:
     """The news site's callback URL as stored."""
     with services.db.session() as session:
         return session.query(SiteRow).filter_by(slug="news").one().callback_url
 
 
-def test_admin_lists_take_author_names(client: FlaskClient, services: Any, site: Site) -> None:
+def test_admin_lists_take_author_names(client: FlaskClient, services: Services, site: Site) -> None:
     """The list form offers the name kind; a name is stored in the form rules compare (spacing and case folded)."""
     add_user(services, "root", "admin")
     login(client, "root")

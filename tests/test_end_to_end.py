@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from moderation.delivery import signing
+from moderation.services import Services
 from moderation.store.models import CallbackAttempt, DecisionEvent
 from tests.support import Receiver, Site, signed_request
 
@@ -28,7 +29,7 @@ def verify_callback(request: dict[str, Any], site: Site, receiver: Receiver) -> 
 
 
 def test_signed_post_to_signed_callback(client: Any, site: Site, receiver: Receiver, run_worker: Callable[[], bool],
-                                        services: Any) -> None:
+                                        services: Services) -> None:
     """Ham is approved, judol spam is marked spam, each site gets one signed comment.decided callback per comment."""
     ham = signed_request(client, site, "POST", "/api/v1/comments", {"id": "h1", "content": HAM}).get_json()
     spam = signed_request(client, site, "POST", "/api/v1/comments", {"id": "s1", "content": SPAM}).get_json()
@@ -62,7 +63,7 @@ def test_spam_reasons_name_what_pushed_the_score(client: Any, site: Site, run_wo
 
 
 def test_deny_list_rule_decides_before_the_model(client: Any, site: Site, run_worker: Callable[[], bool],
-                                                 services: Any) -> None:
+                                                 services: Services) -> None:
     """A per-site deny entry in the database marks spam with a rule reason, even written in math letters."""
     from datetime import UTC, datetime
 

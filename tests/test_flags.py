@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from moderation.decide.states import Status
+from moderation.services import Services, get_services
 from moderation.store.models import Flag, TrainingLabel
 from tests.browser.support import add_user, held_comment, login, page_token
 from tests.support import Site, signed_request
@@ -21,14 +22,14 @@ def _flag(client: FlaskClient, site: Site, comment_id: str, reporter: Any = "r1"
                           {"reason": reason, "reporter": reporter, **extra})
 
 
-def _open_flags(services: Any, comment_id: str) -> int:
+def _open_flags(services: Services, comment_id: str) -> int:
     """How many unresolved reports a comment has."""
     with services.db.session() as session:
         return int(session.scalar(select(func.count()).select_from(Flag)
                                   .where(Flag.comment_id == comment_id, Flag.resolved_at.is_(None))) or 0)
 
 
-def test_a_report_is_recorded_once_per_reporter(client: FlaskClient, services: Any, site: Site) -> None:
+def test_a_report_is_recorded_once_per_reporter(client: FlaskClient, services: Services, site: Site) -> None:
     """202 for every report; the same reporter twice counts once; anonymous reports count as one reporter."""
     cid = held_comment(services, site.id, "Komentar yang dilaporkan", status=Status.APPROVED)
     first = _flag(client, site, cid, note="iklan judi")
@@ -42,7 +43,7 @@ def test_a_report_is_recorded_once_per_reporter(client: FlaskClient, services: A
     assert _open_flags(services, cid) == 3
 
 
-def test_bad_reports_are_refused_and_change_nothing(client: FlaskClient, services: Any, site: Site,
+def test_bad_reports_are_refused_and_change_nothing(client: FlaskClient, services: Services, site: Site,
                                                     make_site: Callable[..., Site]) -> None:
     """Unsigned 401, another site's comment 404, bad fields 422, bad JSON 400, wrong type 415."""
     cid = held_comment(services, site.id, "Komentar", status=Status.APPROVED)
@@ -64,7 +65,7 @@ def test_bad_reports_are_refused_and_change_nothing(client: FlaskClient, service
     assert _open_flags(services, cid) == 0
 
 
-def test_reported_queue_is_most_reported_first_and_keep_clears_it(client: FlaskClient, services: Any, site: Site,
+def test_reported_queue_is_most_reported_first_and_keep_clears_it(client: FlaskClient, services: Services, site: Site,
                                                                   config: dict[str, Any]) -> None:
     """Published comments with reports show up most-reported first; 'keep' closes the reports, undo reopens them."""
     once = held_comment(services, site.id, "Sekali dilaporkan", status=Status.APPROVED)
@@ -95,9 +96,9 @@ def test_reported_queue_is_most_reported_first_and_keep_clears_it(client: FlaskC
     assert spam.get_json()["applied"] == [once] and _open_flags(services, once) == 0
 
 
-def test_review_after_setting_sets_the_bar(app: Any, client: FlaskClient, services: Any, site: Site) -> None:
+def test_review_after_setting_sets_the_bar(app: Any, client: FlaskClient, services: Services, site: Site) -> None:
     """With flags.review_after = 2 a single report does not put a comment in the reported queue."""
-    app.extensions["moderation"].settings = services.settings.with_overrides({"flags.review_after": 2})
+    get_services(app).settings = services.settings.with_overrides({"flags.review_after": 2})
     one, two = (held_comment(services, site.id, t, status=Status.APPROVED) for t in ("satu", "dua"))
     _flag(client, site, one)
     _flag(client, site, two, reporter="a")
@@ -107,7 +108,7 @@ def test_review_after_setting_sets_the_bar(app: Any, client: FlaskClient, servic
     assert [i["id"] for i in client.get("/api/v1/review/queue?queue=reported").get_json()["items"]] == [two]
 
 
-def test_nul_in_a_report_is_refused(client: FlaskClient, services: Any, site: Site) -> None:
+def test_nul_in_a_report_is_refused(client: FlaskClient, services: Services, site: Site) -> None:
     """A NUL (U+0000) in the reporter or note is a 422 naming it; in the comment id a 404; nothing recorded."""
     cid = held_comment(services, site.id, "Komentar", status=Status.APPROVED)
     for field, extra in (("reporter", {"reporter": "r\u00001"}), ("note", {"note": "iklan\u0000"})):

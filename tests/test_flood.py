@@ -11,6 +11,7 @@ from redis import Redis
 from sqlalchemy import select
 
 from moderation.decide.flood import REASON_CODE, FloodDetector, band_keys, raise_score
+from moderation.services import Services
 from moderation.store.models import Comment
 from tests.support import Site, signed_request
 
@@ -58,7 +59,7 @@ def test_raise_score_grows_with_the_count() -> None:
     assert raise_score(0.1, 50, 0) == (0.1, None)
 
 
-def test_a_flood_through_intake_and_workers_is_held_then_spam(client: Any, site: Site, services: Any,
+def test_a_flood_through_intake_and_workers_is_held_then_spam(client: Any, site: Site, services: Services,
                                                               run_worker: Callable[[], bool]) -> None:
     """Twelve near-identical, individually clean comments: the first four approved, then held, then spam."""
     for i in range(12):

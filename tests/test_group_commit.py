@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from sqlalchemy import event, func, select
 
+from moderation.services import Services
 from moderation.store.comments import new_row
 from moderation.store.group_commit import GroupCommitter
 from moderation.store.models import Comment
 from tests.support import Site
 
 
-def test_concurrent_inserts_share_commits(services: Any, site: Site) -> None:
+def test_concurrent_inserts_share_commits(services: Services, site: Site) -> None:
     """64 threads inserting 20 rows each: all stored, far fewer commits than rows, repeats answered False."""
     committer = GroupCommitter(services.db.engine)
     commits = []
@@ -39,7 +39,7 @@ def test_concurrent_inserts_share_commits(services: Any, site: Site) -> None:
     assert len(commits) < 64 * 20
 
 
-def test_a_repeat_inside_a_group_does_not_sink_the_others(services: Any, site: Site) -> None:
+def test_a_repeat_inside_a_group_does_not_sink_the_others(services: Services, site: Site) -> None:
     """When one row of a group repeats an id, the others are still inserted and only it answers False."""
     committer = GroupCommitter(services.db.engine)
     committer.insert(new_row(site.id, {"external_id": "dup", "content": "a"}))
@@ -58,7 +58,7 @@ def test_a_repeat_inside_a_group_does_not_sink_the_others(services: Any, site: S
     assert results.pop("dup") is False and all(results.values())
 
 
-def test_a_database_error_reaches_the_caller(services: Any, site: Site) -> None:
+def test_a_database_error_reaches_the_caller(services: Services, site: Site) -> None:
     """A row the database refuses for another reason raises in the thread that sent it."""
     committer = GroupCommitter(services.db.engine)
     bad = new_row(site.id, {"external_id": "x", "content": "c"})

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moderation.app import create_app
+from moderation.services import get_services
 from tests.support import Site, signed_request
 
 
@@ -26,7 +27,7 @@ def test_readyz_names_what_is_missing(config: dict[str, Any], tmp_path: Any) -> 
     resp = app.test_client().get("/readyz")
     assert resp.status_code == 503
     assert set(resp.get_json()["missing"]) == {"redis", "model"}
-    app.extensions["moderation"].db.dispose()
+    get_services(app).db.dispose()
 
 
 def test_metrics_count_the_walk(client: Any, site: Site, run_worker: Callable[[], bool]) -> None:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from moderation.delivery import signing
+from moderation.services import Services, get_services
 from moderation.store.models import Comment
 from tests.support import Site, signed_request
 
@@ -24,24 +25,24 @@ COMMENT = {
 }
 
 
-def stored(services: Any) -> int:
+def stored(services: Services) -> int:
     """How many comments the database holds."""
     with services.db.session() as session:
         return int(session.scalar(select(func.count()).select_from(Comment)) or 0)
 
 
-def queued(services: Any) -> int:
+def queued(services: Services) -> int:
     """How many ids wait on the Redis pending list."""
     return int(services.redis.llen(services.names.pending))
 
 
-def assert_nothing_changed(services: Any) -> None:
+def assert_nothing_changed(services: Services) -> None:
     """A refused request stored nothing and queued nothing."""
     assert stored(services) == 0
     assert queued(services) == 0
 
 
-def test_new_comment_is_stored_then_queued(client: Any, site: Site, services: Any) -> None:
+def test_new_comment_is_stored_then_queued(client: Any, site: Site, services: Services) -> None:
     """A valid signed comment answers 202 with its service id, is in the database as queued, and on the list."""
     resp = signed_request(client, site, "POST", "/api/v1/comments", COMMENT)
     assert resp.status_code == 202
@@ -62,7 +63,7 @@ def test_only_id_and_content_are_required(client: Any, site: Site) -> None:
     assert resp.get_json()["external_id"] == "77"
 
 
-def test_repeat_answers_200_and_is_not_queued_twice(client: Any, site: Site, services: Any) -> None:
+def test_repeat_answers_200_and_is_not_queued_twice(client: Any, site: Site, services: Services) -> None:
     """The same site sending the same id again gets 200 with the comment as it stands, and nothing new is queued."""
     first = signed_request(client, site, "POST", "/api/v1/comments", COMMENT).get_json()
     again = signed_request(client, site, "POST", "/api/v1/comments", {**COMMENT, "content": "changed"})
@@ -89,7 +90,7 @@ def test_repeat_answers_200_and_is_not_queued_twice(client: Any, site: Site, ser
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(
-    client: Any, site: Site, services: Any, raw: bytes, content_type: str, status: int, code: str
+    client: Any, site: Site, services: Services, raw: bytes, content_type: str, status: int, code: str
 ) -> None:
     """Malformed JSON, missing or wrong-typed fields, over-long content and wrong content types are refused."""
     resp = signed_request(client, site, "POST", "/api/v1/comments", raw=raw, content_type=content_type)
@@ -105,7 +106,7 @@ def test_wrong_field_is_named(client: Any, site: Site) -> None:
     assert "author.ip" in resp.get_json()["error"]["fields"]
 
 
-def test_body_over_256_kib_is_413(client: Any, site: Site, services: Any) -> None:
+def test_body_over_256_kib_is_413(client: Any, site: Site, services: Services) -> None:
     """A body over the limit answers 413 in the error shape and stores nothing."""
     raw = json.dumps({"id": "1", "content": "a" * 300_000}).encode()
     resp = signed_request(client, site, "POST", "/api/v1/comments", raw=raw)
@@ -120,14 +121,14 @@ def _post_with(client: Any, headers: dict[str, str]) -> Any:
                        "Content-Type": "application/json"})
 
 
-def test_missing_signature_is_401(client: Any, site: Site, services: Any) -> None:
+def test_missing_signature_is_401(client: Any, site: Site, services: Services) -> None:
     """No signature headers at all: 401, nothing stored."""
     resp = _post_with(client, {signing.SITE_HEADER: site.slug})
     assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "unauthorized"
     assert_nothing_changed(services)
 
 
-def test_wrong_signature_is_401(client: Any, site: Site, services: Any) -> None:
+def test_wrong_signature_is_401(client: Any, site: Site, services: Services) -> None:
     """A signature made with another secret: 401, nothing stored."""
     body = json.dumps(COMMENT).encode()
     headers = signing.signed_headers(site.slug, "not-the-secret", "POST", "/api/v1/comments", body)
@@ -136,7 +137,7 @@ def test_wrong_signature_is_401(client: Any, site: Site, services: Any) -> None:
     assert_nothing_changed(services)
 
 
-def test_tampered_body_is_401(client: Any, site: Site, services: Any) -> None:
+def test_tampered_body_is_401(client: Any, site: Site, services: Services) -> None:
     """A body changed after signing no longer verifies."""
     body = json.dumps(COMMENT).encode()
     headers = signing.signed_headers(site.slug, site.secret, "POST", "/api/v1/comments", body)
@@ -147,7 +148,7 @@ def test_tampered_body_is_401(client: Any, site: Site, services: Any) -> None:
 
 
 @pytest.mark.parametrize("skew", [-301, 301, 3600])
-def test_stale_timestamp_is_401(client: Any, site: Site, services: Any, skew: int) -> None:
+def test_stale_timestamp_is_401(client: Any, site: Site, services: Services, skew: int) -> None:
     """A correctly signed request more than 300 s from the server clock is refused (replay protection)."""
     body = json.dumps(COMMENT).encode()
     headers = signing.signed_headers(site.slug, site.secret, "POST", "/api/v1/comments", body, now=time.time() + skew)
@@ -156,7 +157,7 @@ def test_stale_timestamp_is_401(client: Any, site: Site, services: Any, skew: in
     assert_nothing_changed(services)
 
 
-def test_unknown_site_is_401(client: Any, site: Site, services: Any) -> None:
+def test_unknown_site_is_401(client: Any, site: Site, services: Services) -> None:
     """A slug nobody registered is refused like a bad signature."""
     body = json.dumps(COMMENT).encode()
     headers = signing.signed_headers("nobody", site.secret, "POST", "/api/v1/comments", body)
@@ -170,7 +171,7 @@ def test_over_rate_limit_is_429_with_retry_after(config: dict[str, Any], site: S
     from moderation.app import create_app
 
     app = create_app({**config, "intake.rate_limit_per_minute": "2"})
-    client, services = app.test_client(), app.extensions["moderation"]
+    client, services = app.test_client(), get_services(app)
     for n in range(2):
         assert signed_request(client, site, "POST", "/api/v1/comments", {"id": str(n), "content": "ok"}
                               ).status_code == 202
@@ -182,7 +183,7 @@ def test_over_rate_limit_is_429_with_retry_after(config: dict[str, Any], site: S
     services.db.dispose()
 
 
-def test_batch_mixed_outcomes_answer_207(client: Any, site: Site, services: Any) -> None:
+def test_batch_mixed_outcomes_answer_207(client: Any, site: Site, services: Services) -> None:
     """A batch answers one result per item in order: new 202, repeats 200, refused items their own 4xx."""
     signed_request(client, site, "POST", "/api/v1/comments", {"id": "old", "content": "sudah ada"})
     items = [{"id": "a", "content": "satu"}, {"id": "old", "content": "lagi"}, {"id": "b"},
@@ -197,7 +198,7 @@ def test_batch_mixed_outcomes_answer_207(client: Any, site: Site, services: Any)
     assert stored(services) == 2 and queued(services) == 2
 
 
-def test_batch_all_new_answers_202(client: Any, site: Site, services: Any) -> None:
+def test_batch_all_new_answers_202(client: Any, site: Site, services: Services) -> None:
     """When every item is new the batch answers 202 and queues them all."""
     items = [{"id": str(i), "content": f"komentar {i}"} for i in range(50)]
     resp = signed_request(client, site, "POST", "/api/v1/comments/batch", {"comments": items})
@@ -207,7 +208,7 @@ def test_batch_all_new_answers_202(client: Any, site: Site, services: Any) -> No
 
 @pytest.mark.parametrize("payload", [{"comments": "nope"}, {"items": []}, {"comments": []}, [1],
                                      {"comments": [{"id": str(i), "content": "x"} for i in range(501)]}])
-def test_malformed_batch_envelope_is_400(client: Any, site: Site, services: Any, payload: Any) -> None:
+def test_malformed_batch_envelope_is_400(client: Any, site: Site, services: Services, payload: Any) -> None:
     """A batch whose envelope is wrong (or holds over 500 items) is a plain 400 and stores nothing."""
     resp = signed_request(client, site, "POST", "/api/v1/comments/batch", payload)
     assert resp.status_code == 400
@@ -219,7 +220,7 @@ def test_redis_down_at_intake_still_answers_202(config: dict[str, Any], site: Si
     from moderation.app import create_app
 
     app = create_app({**config, "redis_url": f"unix://{tmp_path}/nothing-listens.sock"})
-    client, services = app.test_client(), app.extensions["moderation"]
+    client, services = app.test_client(), get_services(app)
     resp = signed_request(client, site, "POST", "/api/v1/comments", COMMENT)
     assert resp.status_code == 202
     with services.db.session() as session:
@@ -227,7 +228,7 @@ def test_redis_down_at_intake_still_answers_202(config: dict[str, Any], site: Si
     services.db.dispose()
 
 
-def test_created_at_must_be_an_iso_string(client: Any, site: Site, services: Any) -> None:
+def test_created_at_must_be_an_iso_string(client: Any, site: Site, services: Services) -> None:
     """A number as created_at is refused (found by schemathesis), not read as unix time."""
     resp = signed_request(client, site, "POST", "/api/v1/comments", {"id": "t", "content": "x", "created_at": 0.0})
     assert resp.status_code == 422 and "created_at" in resp.get_json()["error"]["fields"]

@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from moderation.delivery import signing
+from moderation.services import Services
 from moderation.store.models import Comment, TrainingLabel
 from moderation.store.sites import create_site
 from tests.support import Site, signed_request
@@ -19,7 +20,7 @@ SECRET_TEXT = "Komentar rahasia situs A, jangan bocor ke situs B ya teman teman"
 
 
 @pytest.fixture
-def two_sites(services: Any) -> tuple[Site, Site]:
+def two_sites(services: Services) -> tuple[Site, Site]:
     """Sites A and B."""
     with services.db.session() as session:
         made = [create_site(session, slug) for slug in ("site-a", "site-b")]
@@ -45,7 +46,7 @@ def _site_routes(app: Flask) -> list[tuple[str, str]]:
 
 
 def test_every_comment_route_answers_404_for_another_sites_id(app: Flask, client: Any, two_sites: tuple[Site, Site],
-                                                              a_comment: dict[str, Any], services: Any) -> None:
+                                                              a_comment: dict[str, Any], services: Services) -> None:
     """Site B naming site A's comment id on any comment route gets 404, and A's comment is unchanged."""
     _, b = two_sites
     routes = _site_routes(app)
@@ -89,7 +90,7 @@ def test_one_sites_signature_cannot_speak_for_another(client: Any, two_sites: tu
 
 
 def test_akismet_key_of_a_cannot_label_or_move_bs_comments(client: Any, two_sites: tuple[Site, Site],
-                                                           services: Any) -> None:
+                                                           services: Services) -> None:
     """A's api_key submitting B's checked comment (by guid or by content+author+IP) never touches B's comment."""
     a, b = two_sites
     form = {"user_ip": "203.0.113.7", "comment_author": "Budi", "comment_content": SECRET_TEXT}
@@ -112,7 +113,7 @@ def test_usage_limit_counts_only_the_callers_checks(client: Any, two_sites: tupl
     assert client.get(f"/1.2/usage-limit?api_key={b.api_key}").get_json()["usage"] == 1
 
 
-def test_flood_counts_are_per_site(client: Any, two_sites: tuple[Site, Site], services: Any) -> None:
+def test_flood_counts_are_per_site(client: Any, two_sites: tuple[Site, Site], services: Services) -> None:
     """A campaign on site B does not make site A's first copy look like a flood."""
     a, b = two_sites
     text = "Menurut saya pemerintah daerah harus segera memperbaiki jalan rusak di kampung nomor {n}"

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import update
 
+from moderation.services import Services
 from moderation.store.comments import insert_comments
 from moderation.store.labels import LabelAuthor, add_label, latest_labels
 from moderation.store.models import Comment
 from moderation.store.sites import create_site
 
 
-def test_latest_label_per_comment_wins(services: Any) -> None:
+def test_latest_label_per_comment_wins(services: Services) -> None:
     """A moderator who changes their mind leaves one label: the last."""
     with services.db.session() as session:
         site = create_site(session, "lbl")
@@ -26,7 +25,7 @@ def test_latest_label_per_comment_wins(services: Any) -> None:
         assert list(latest_labels(session, "abusive")) == [("kasar", "abusive", "import", LabelAuthor())]
 
 
-def test_latest_label_carries_its_comments_author_fields(services: Any) -> None:
+def test_latest_label_carries_its_comments_author_fields(services: Services) -> None:
     """The winning label of a comment comes with the name, URL and e-mail its comments row holds."""
     author = {"author_name": "GARUDA138", "author_url": "https://garuda138.vip", "author_email": "cs@garuda138.vip"}
     with services.db.session() as session:
@@ -39,7 +38,7 @@ def test_latest_label_carries_its_comments_author_fields(services: Any) -> None:
     assert only.label == "spam" and only.author == LabelAuthor(*author.values())
 
 
-def test_labels_of_an_erased_comment_are_not_training_data(services: Any) -> None:
+def test_labels_of_an_erased_comment_are_not_training_data(services: Services) -> None:
     """Once a comment is erased its labels are skipped: neither its author nor its placeholder text trains."""
     with services.db.session() as session:
         site = create_site(session, "lbe")
@@ -50,7 +49,7 @@ def test_labels_of_an_erased_comment_are_not_training_data(services: Any) -> Non
         assert list(latest_labels(session, "spam")) == []
 
 
-def test_unknown_label_is_refused(services: Any) -> None:
+def test_unknown_label_is_refused(services: Services) -> None:
     """A head only takes its own labels."""
     with services.db.session() as session, pytest.raises(ValueError):
         add_label(session, text="x", head="spam", label="abusive", source="import")

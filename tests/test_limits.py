@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from moderation.app import create_app
 from moderation.limits import RateLimiter, commenter_ip
+from moderation.services import Services, get_services
 from moderation.store.models import Comment
 from moderation.store.sites import create_site
 from tests.support import Site, signed_request
@@ -20,7 +21,7 @@ def _comment(i: int, ip: str | None = None) -> dict[str, Any]:
     return {"id": f"c{i}", "content": f"komentar nomor {i}", **({"author": {"ip": ip}} if ip else {})}
 
 
-def _stored(services: Any) -> int:
+def _stored(services: Services) -> int:
     """Comments in the database."""
     with services.db.session() as session:
         return int(session.scalar(select(func.count()).select_from(Comment)) or 0)
@@ -70,7 +71,7 @@ def test_commenter_ip_is_read_leniently() -> None:
 def test_per_commenter_ip_limit_is_429_and_per_site(config: dict[str, Any]) -> None:
     """One IP over its limit gets 429 + Retry-After; another IP, and the same IP on another site, still pass."""
     app = create_app({**config, "intake.ip_rate_limit_per_minute": "3"})
-    client, services = app.test_client(), app.extensions["moderation"]
+    client, services = app.test_client(), get_services(app)
     with services.db.session() as session:
         raw = [create_site(session, slug) for slug in ("a-news", "b-news")]
         a, b = (Site(s.id, s.slug, s.secret, s.api_key) for s in raw)
@@ -88,7 +89,7 @@ def test_per_commenter_ip_limit_is_429_and_per_site(config: dict[str, Any]) -> N
 def test_batch_items_meet_the_per_commenter_ip_limit(config: dict[str, Any]) -> None:
     """A batch is no way around the IP limit: items over it are refused in their slots (429); all over -> 429."""
     app = create_app({**config, "intake.ip_rate_limit_per_minute": "2"})
-    client, services = app.test_client(), app.extensions["moderation"]
+    client, services = app.test_client(), get_services(app)
     with services.db.session() as session:
         raw = create_site(session, "batch-news")
         site = Site(raw.id, raw.slug, raw.secret, raw.api_key)
@@ -108,7 +109,7 @@ def test_batch_items_meet_the_per_commenter_ip_limit(config: dict[str, Any]) -> 
 def test_akismet_check_is_limited_per_commenter_ip(config: dict[str, Any]) -> None:
     """comment-check obeys the same per-IP limit, in Akismet's plain-text style."""
     app = create_app({**config, "intake.ip_rate_limit_per_minute": "2"})
-    client, services = app.test_client(), app.extensions["moderation"]
+    client, services = app.test_client(), get_services(app)
     with services.db.session() as session:
         key = create_site(session, "ak-news").api_key
     form = {"api_key": key, "user_ip": "203.0.113.7", "comment_content": "Setuju sekali dengan berita ini"}
@@ -138,4 +139,4 @@ def test_site_limit_still_429_with_redis_up_and_202_with_redis_down(config: dict
                        "redis_url": f"unix://{tmp_path}/nothing.sock"})
     assert signed_request(down.test_client(), site, "POST", "/api/v1/comments", _comment(3)).status_code == 202
     for each in (app, down):
-        each.extensions["moderation"].db.dispose()
+        get_services(each).db.dispose()

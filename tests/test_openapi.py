@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
+from moderation.services import get_services
 from tests.support import Site, signed_request
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -63,7 +64,7 @@ def test_signing_and_request_limits_come_from_the_code(app: Flask, document: dic
         "X-Moderation-Site", "X-Moderation-Timestamp", "X-Moderation-Signature"}
     assert document["security"] == [{"site": [], "timestamp": [], "signature": []}]
     comment_in = document["components"]["schemas"]["CommentIn"]
-    settings = app.extensions["moderation"].settings
+    settings = get_services(app).settings
     assert set(comment_in["required"]) == {"id", "content"}
     assert comment_in["properties"]["content"]["maxLength"] == settings["intake.max_content_chars"] == 20000
     batch = document["components"]["schemas"]["BatchIn"]["properties"]["comments"]
@@ -81,7 +82,7 @@ def test_limits_follow_the_running_settings(config: dict[str, Any]) -> None:
     try:
         schemas = app.test_client().get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     finally:
-        app.extensions["moderation"].db.dispose()
+        get_services(app).db.dispose()
     assert schemas["CommentIn"]["properties"]["content"]["maxLength"] == 500
     assert schemas["BatchIn"]["properties"]["comments"]["maxItems"] == 7
 
@@ -147,7 +148,7 @@ def _limited_app(config: dict[str, Any], slug: str, **limits: str) -> Iterator[t
     from moderation.store.sites import create_site
 
     app = create_app({**config, **limits})
-    services = app.extensions["moderation"]
+    services = get_services(app)
     try:
         with services.db.session() as session:
             made = create_site(session, slug)

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from moderation.cli import main
 from moderation.privacy import Pseudonymizer, is_pseudonym, pseudonymize_expired, purge_email
+from moderation.services import Services
 from moderation.store.labels import LabelAuthor, add_label, latest_labels
 from moderation.store.models import Comment, DecisionEvent, PrivacyErasure, TrainingLabel
 from moderation.store.privacy import ERASED_CONTENT
@@ -26,14 +27,14 @@ def _post(client: Any, site: Site, ext: str, email: str, ip: str, content: str =
     return str(signed_request(client, site, "POST", "/api/v1/comments", body).get_json()["id"])
 
 
-def _age(services: Any, comment_id: str, days: int) -> None:
+def _age(services: Services, comment_id: str, days: int) -> None:
     """Pretend a comment arrived ``days`` ago."""
     with services.db.session() as session:
         session.execute(update(Comment).where(Comment.id == comment_id)
                         .values(received_at=datetime.now(UTC) - timedelta(days=days)))
 
 
-def _get(services: Any, comment_id: str) -> Comment:
+def _get(services: Services, comment_id: str) -> Comment:
     """A comment row."""
     with services.db.session() as session:
         row = session.get(Comment, comment_id)
@@ -52,7 +53,7 @@ def test_hash_is_keyed_deterministic_and_canonical() -> None:
     assert one.hash("email", h) == h and one.hash("email", None) is None
 
 
-def test_retention_job_hashes_only_old_rows_and_keeps_authors_linkable(client: Any, site: Site, services: Any,
+def test_retention_job_hashes_only_old_rows_and_keeps_authors_linkable(client: Any, site: Site, services: Services,
                                                                         settings: Any) -> None:
     """Past retain_days IP and e-mail become keyed hashes (user agent dropped); newer rows stay raw; reruns no-op."""
     old1 = _post(client, site, "1", "andi@example.id", "203.0.113.7")
@@ -71,7 +72,7 @@ def test_retention_job_hashes_only_old_rows_and_keeps_authors_linkable(client: A
     assert pseudonymize_expired(services.db, settings) == 0
 
 
-def test_purge_erases_raw_and_hashed_comments_of_one_person(client: Any, site: Site, services: Any,
+def test_purge_erases_raw_and_hashed_comments_of_one_person(client: Any, site: Site, services: Services,
                                                             settings: Any) -> None:
     """Purge finds the person's comments in raw and hashed form, erases content and personal fields, keeps others."""
     mine_old = _post(client, site, "1", "andi@example.id", "203.0.113.7", "Nama saya Andi dari Gowa, rumah no 5")
@@ -99,20 +100,20 @@ def test_purge_erases_raw_and_hashed_comments_of_one_person(client: Any, site: S
         assert proof is not None and proof.comments == 2 and "andi" not in proof.email_hash
 
 
-def _label(services: Any, comment_id: str) -> None:
+def _label(services: Services, comment_id: str) -> None:
     """A moderator's ham label on a comment (the text it holds now)."""
     with services.db.session() as session:
         text = session.scalar(select(Comment.content).where(Comment.id == comment_id)) or ""
         add_label(session, text=text, head="spam", label="ham", source="moderator", comment_id=comment_id)
 
 
-def _label_authors(services: Any) -> tuple[list[LabelAuthor], list[tuple[str, str, str]]]:
+def _label_authors(services: Services) -> tuple[list[LabelAuthor], list[tuple[str, str, str]]]:
     """The spam labels' author fields as stored, and as training reads them."""
     with services.db.session() as session:
         return [item.author for item in latest_labels(session, "spam")], decision_sources(session)[0].authors
 
 
-def test_retention_reaches_label_authors_and_training_never_reads_a_hash(client: Any, site: Site, services: Any,
+def test_retention_reaches_label_authors_and_training_never_reads_a_hash(client: Any, site: Site, services: Services,
                                                                          settings: Any) -> None:
     """After retention a label's e-mail is the comment's keyed hash, never the raw address, and trains as none."""
     cid = _post(client, site, "1", "andi@example.id", "203.0.113.7")
@@ -125,7 +126,7 @@ def test_retention_reaches_label_authors_and_training_never_reads_a_hash(client:
     assert trained == [("Andi", "", "")]
 
 
-def test_erased_comment_labels_never_train(client: Any, site: Site, services: Any, settings: Any) -> None:
+def test_erased_comment_labels_never_train(client: Any, site: Site, services: Services, settings: Any) -> None:
     """Erasure deletes the person's labels; a label given to the erased comment later is not training data."""
     cid = _post(client, site, "1", "andi@example.id", "203.0.113.7")
     _label(services, cid)
@@ -137,13 +138,13 @@ def test_erased_comment_labels_never_train(client: Any, site: Site, services: An
         assert list(latest_labels(session, "spam")) == [] and decision_sources(session) == []
 
 
-def test_purge_refuses_a_non_address(services: Any, settings: Any) -> None:
+def test_purge_refuses_a_non_address(services: Services, settings: Any) -> None:
     """Something that is not one e-mail address is refused and changes nothing."""
     with pytest.raises(ValueError):
         purge_email(services.db, settings, "everyone")
 
 
-def test_cli_purge_and_logs_never_carry_the_address(client: Any, site: Site, services: Any, config: dict[str, Any],
+def test_cli_purge_and_logs_never_carry_the_address(client: Any, site: Site, services: Services, config: dict[str, Any],
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     caplog: pytest.LogCaptureFixture) -> None:
     """`moderation privacy purge --email` erases and prints counts; no log line holds the address."""

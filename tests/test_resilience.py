@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from moderation.model.registry import MODEL_FILE, active_version, read_card, save_model
 from moderation.serve import redis_server_argv
+from moderation.services import Services, get_services
 from moderation.settings import load_settings
 from moderation.store.models import CallbackDelivery, Comment, DecisionEvent
 from tests.slowmodel import SlowModel
@@ -26,13 +27,13 @@ from workers.jobs import score_comments, sweep
 HAM = "Semoga banjir cepat surut, terima kasih tim SAR yang sudah bekerja keras"
 
 
-def status_of(services: Any, comment_id: str) -> str:
+def status_of(services: Services, comment_id: str) -> str:
     """The comment's status in the database."""
     with services.db.session() as session:
         return session.get(Comment, comment_id).status  # type: ignore[union-attr]
 
 
-def event_count(services: Any, comment_id: str) -> int:
+def event_count(services: Services, comment_id: str) -> int:
     """How many decision events the comment has."""
     with services.db.session() as session:
         stmt = select(func.count()).select_from(DecisionEvent).where(DecisionEvent.comment_id == comment_id)
@@ -71,7 +72,7 @@ def test_redis_down_at_intake_then_back_then_swept(
     redis_proc = start_redis(tmp_path, socket)
     own = {**config, "redis_url": f"unix://{socket}"}
     app = create_app(own)
-    services = app.extensions["moderation"]
+    services = get_services(app)
     site = make_site("news", receiver.url + "/hook")
     redis_proc.terminate()
     redis_proc.wait()
@@ -115,7 +116,7 @@ def _env_for(config: dict[str, Any], **extra: str) -> dict[str, str]:
 
 
 def test_worker_killed_mid_job_is_rescored_once(
-    tmp_path: Path, config: dict[str, Any], client: Any, site: Site, services: Any, seed_model_dir: Path,
+    tmp_path: Path, config: dict[str, Any], client: Any, site: Site, services: Services, seed_model_dir: Path,
     run_worker: Callable[[], bool], receiver: Receiver
 ) -> None:
     """A real worker process is SIGKILLed while scoring: the comment stays queued, the sweeper re-queues it,
@@ -144,7 +145,7 @@ def test_worker_killed_mid_job_is_rescored_once(
 
 
 def test_scoring_the_same_ids_twice_decides_once(
-    client: Any, site: Site, services: Any, worker_context: Any
+    client: Any, site: Site, services: Services, worker_context: Any
 ) -> None:
     """A retried or duplicated scoring job is a no-op for comments already decided."""
     posted = signed_request(client, site, "POST", "/api/v1/comments", {"id": "t1", "content": HAM}).get_json()
@@ -156,7 +157,7 @@ def test_scoring_the_same_ids_twice_decides_once(
 
 
 def test_lost_callback_job_is_swept_and_delivered(
-    client: Any, site: Site, services: Any, worker_context: Any, run_worker: Callable[[], bool], receiver: Receiver
+    client: Any, site: Site, services: Services, worker_context: Any, run_worker: Callable[[], bool], receiver: Receiver
 ) -> None:
     """A decision committed whose callback job vanished from Redis is re-enqueued by the sweeper and delivered."""
     posted = signed_request(client, site, "POST", "/api/v1/comments", {"id": "l1", "content": HAM}).get_json()
@@ -169,7 +170,7 @@ def test_lost_callback_job_is_swept_and_delivered(
 
 
 def test_lost_drain_job_is_restarted_by_the_sweeper(
-    client: Any, site: Site, services: Any, worker_context: Any, run_worker: Callable[[], bool]
+    client: Any, site: Site, services: Services, worker_context: Any, run_worker: Callable[[], bool]
 ) -> None:
     """The scoring drain job vanished while its 'waiting' flag lives on: the next sweep enqueues a fresh one."""
     posted = signed_request(client, site, "POST", "/api/v1/comments", {"id": "d1", "content": HAM}).get_json()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from moderation.decide.states import Status
 from moderation.delivery import signing
+from moderation.services import Services
 from moderation.store.models import Comment, DecisionEvent, ListEntry, TrainingLabel
 from moderation.store.review import encode_cursor
 from tests.browser.support import add_user, held_comment, login, page_token
@@ -19,27 +20,27 @@ from tests.support import Receiver, Site, signed_request
 
 
 @pytest.fixture
-def moderator(client: FlaskClient, services: Any) -> dict[str, str]:
+def moderator(client: FlaskClient, services: Services) -> dict[str, str]:
     """A logged-in moderator and the CSRF header the console's JavaScript sends."""
     add_user(services, "ani")
     login(client, "ani")
     return {"X-CSRFToken": page_token(client)}
 
 
-def _status(services: Any, comment_id: str) -> str:
+def _status(services: Services, comment_id: str) -> str:
     """A comment's current status."""
     with services.db.session() as session:
         return str(session.get(Comment, comment_id).status)
 
 
-def _labels(services: Any, comment_id: str) -> set[tuple[str, str]]:
+def _labels(services: Services, comment_id: str) -> set[tuple[str, str]]:
     """(head, label) pairs recorded for a comment."""
     with services.db.session() as session:
         rows = session.scalars(select(TrainingLabel).where(TrainingLabel.comment_id == comment_id))
         return {(r.head, r.label) for r in rows}
 
 
-def test_queue_pages_cover_every_comment_once(client: FlaskClient, moderator: dict[str, str], services: Any,
+def test_queue_pages_cover_every_comment_once(client: FlaskClient, moderator: dict[str, str], services: Services,
                                               site: Site) -> None:
     """Keyset pages by age and by score (ties included, rule-decided comments without scores last) never repeat."""
     ids = [held_comment(services, site.id, f"komentar nomor {i}", spam=0.5 + (i % 3) / 10) for i in range(23)]
@@ -65,7 +66,7 @@ def test_queue_pages_cover_every_comment_once(client: FlaskClient, moderator: di
     assert client.get("/api/v1/review/queue?queue=held").get_json()["total"] == 23
 
 
-def test_filters_and_search(client: FlaskClient, moderator: dict[str, str], services: Any,
+def test_filters_and_search(client: FlaskClient, moderator: dict[str, str], services: Services,
                             make_site: Callable[..., Site]) -> None:
     """Site, language, post, reason and search (text, name, e-mail, IP) each narrow the queue."""
     news, sport = make_site("news"), make_site("sport")
@@ -87,7 +88,7 @@ def test_filters_and_search(client: FlaskClient, moderator: dict[str, str], serv
         assert resp.status_code == 400 and resp.get_json()["error"]["message"]
 
 
-def test_approve_is_audited_labelled_and_called_back(client: FlaskClient, moderator: dict[str, str], services: Any,
+def test_approve_is_audited_labelled_and_called_back(client: FlaskClient, moderator: dict[str, str], services: Services,
                                                      site: Site, receiver: Receiver,
                                                      run_worker: Callable[[], bool]) -> None:
     """One approve: status, audit event (who, from → to, note), ham/clean labels, a signed callback."""
@@ -112,7 +113,7 @@ def test_approve_is_audited_labelled_and_called_back(client: FlaskClient, modera
 
 
 def test_stale_view_never_overwrites_another_moderators_decision(client: FlaskClient, moderator: dict[str, str],
-                                                                services: Any, site: Site) -> None:
+                                                                services: Services, site: Site) -> None:
     """Acting on a comment that moved since the page was loaded skips it and changes nothing."""
     cid = held_comment(services, site.id, "Tulisan bagus")
     client.post("/api/v1/review/actions", headers=moderator,
@@ -123,7 +124,7 @@ def test_stale_view_never_overwrites_another_moderators_decision(client: FlaskCl
     assert _status(services, cid) == "approved"
 
 
-def test_reject_kinds_teach_different_heads(client: FlaskClient, moderator: dict[str, str], services: Any,
+def test_reject_kinds_teach_different_heads(client: FlaskClient, moderator: dict[str, str], services: Services,
                                             site: Site) -> None:
     """Reject-as-abusive labels the abusive head; reject-other says 'not spam'."""
     rude, off_topic = held_comment(services, site.id, "dasar bodoh"), held_comment(services, site.id, "jual motor")
@@ -135,7 +136,8 @@ def test_reject_kinds_teach_different_heads(client: FlaskClient, moderator: dict
     assert _labels(services, rude) == {("abusive", "abusive")} and _labels(services, off_topic) == {("spam", "ham")}
 
 
-def test_bad_actions_change_nothing(client: FlaskClient, moderator: dict[str, str], services: Any, site: Site) -> None:
+def test_bad_actions_change_nothing(client: FlaskClient, moderator: dict[str, str], services: Services,
+                                   site: Site) -> None:
     """Unknown actions, bad ids, a missing expected status or a bad reject kind are 400s."""
     cid = held_comment(services, site.id, "Halo")
     for body in ({"action": "delete", "ids": [cid], "expected": "held"}, {"action": "spam", "ids": cid},
@@ -150,7 +152,7 @@ def test_bad_actions_change_nothing(client: FlaskClient, moderator: dict[str, st
     assert _status(services, cid) == "held" and _labels(services, cid) == set()
 
 
-def test_select_all_matching_the_filter(client: FlaskClient, moderator: dict[str, str], services: Any,
+def test_select_all_matching_the_filter(client: FlaskClient, moderator: dict[str, str], services: Services,
                                         make_site: Callable[..., Site]) -> None:
     """A filter instead of ids acts on every matching comment, and only those."""
     news, sport = make_site("news"), make_site("sport")
@@ -162,7 +164,7 @@ def test_select_all_matching_the_filter(client: FlaskClient, moderator: dict[str
     assert {_status(services, c) for c in mine} == {"approved"} and _status(services, other) == "held"
 
 
-def test_undo_reverses_the_last_action(client: FlaskClient, moderator: dict[str, str], services: Any, site: Site,
+def test_undo_reverses_the_last_action(client: FlaskClient, moderator: dict[str, str], services: Services, site: Site,
                                        receiver: Receiver, run_worker: Callable[[], bool]) -> None:
     """Undo puts the comments back, withdraws the labels, is audited and tells the site again."""
     cids = [held_comment(services, site.id, f"Komentar {i}") for i in range(3)]
@@ -186,7 +188,7 @@ def test_undo_reverses_the_last_action(client: FlaskClient, moderator: dict[str,
 @pytest.mark.parametrize(("action", "status", "labels"), [
     ("spam", "spam", {("spam", "spam")}), ("reject", "rejected", {("abusive", "abusive")})])
 def test_undo_of_spam_or_reject_puts_the_comment_back_in_the_held_queue(
-        client: FlaskClient, moderator: dict[str, str], services: Any, site: Site, receiver: Receiver,
+        client: FlaskClient, moderator: dict[str, str], services: Services, site: Site, receiver: Receiver,
         run_worker: Callable[[], bool], action: str, status: str, labels: set[tuple[str, str]]) -> None:
     """spam → held and rejected → held: the undo is audited, withdraws the label and tells the site again."""
     cid = held_comment(services, site.id, "Promo murah")
@@ -209,7 +211,7 @@ def test_undo_of_spam_or_reject_puts_the_comment_back_in_the_held_queue(
 
 
 def test_one_moderator_cannot_undo_anothers_action(client: FlaskClient, app: Any, moderator: dict[str, str],
-                                                   services: Any, site: Site) -> None:
+                                                   services: Services, site: Site) -> None:
     """Undo is per moderator: someone else's action id is refused."""
     cid = held_comment(services, site.id, "Mantap")
     action_id = client.post("/api/v1/review/actions", headers=moderator,
@@ -222,7 +224,8 @@ def test_one_moderator_cannot_undo_anothers_action(client: FlaskClient, app: Any
 
 
 def test_comment_detail_shows_history_and_identical_comments(client: FlaskClient, moderator: dict[str, str],
-                                                             services: Any, make_site: Callable[..., Site]) -> None:
+                                                             services: Services,
+                                                             make_site: Callable[..., Site]) -> None:
     """Author history by e-mail or IP within the site, the audit trail, and identical recent comments."""
     news, sport = make_site("news"), make_site("sport")
     earlier = held_comment(services, news.id, "Pertama", author_email="x@example.id", status=Status.APPROVED)
@@ -241,7 +244,7 @@ def test_comment_detail_shows_history_and_identical_comments(client: FlaskClient
 
 
 def test_ban_an_author_lists_them_and_clears_their_queue(client: FlaskClient, moderator: dict[str, str],
-                                                         services: Any, site: Site,
+                                                         services: Services, site: Site,
                                                          run_worker: Callable[[], bool]) -> None:
     """Ban by e-mail: a deny entry for the site, their held comments to spam, their next comment spam by rule."""
     theirs = held_comment(services, site.id, "Gabung grup", author_email="Spammer@Example.id".lower())
@@ -263,7 +266,7 @@ def test_ban_an_author_lists_them_and_clears_their_queue(client: FlaskClient, mo
         assert session.scalars(select(ListEntry.value)).all() == ["spammer@example.id"]
 
 
-def test_admin_site_settings_and_secret_rotation(client: FlaskClient, services: Any, site: Site) -> None:
+def test_admin_site_settings_and_secret_rotation(client: FlaskClient, services: Services, site: Site) -> None:
     """Admins change thresholds (validated all-or-nothing) and rotate secrets; both secrets verify in the grace."""
     add_user(services, "root", "admin")
     login(client, "root")
@@ -284,7 +287,7 @@ def test_admin_site_settings_and_secret_rotation(client: FlaskClient, services: 
     assert rotated["secret"] not in listed and site.secret not in listed
 
 
-def test_admin_lists_validate_values(client: FlaskClient, services: Any, site: Site) -> None:
+def test_admin_lists_validate_values(client: FlaskClient, services: Services, site: Site) -> None:
     """Entries are validated per kind, duplicates are not added twice, deletes are by id."""
     add_user(services, "root", "admin")
     login(client, "root")
@@ -306,7 +309,7 @@ def test_admin_lists_validate_values(client: FlaskClient, services: Any, site: S
     assert client.delete(f"/api/v1/review/lists/{entries[0]['id']}", headers=headers).status_code == 404
 
 
-def test_suggestions_put_the_least_certain_first(client: FlaskClient, moderator: dict[str, str], services: Any,
+def test_suggestions_put_the_least_certain_first(client: FlaskClient, moderator: dict[str, str], services: Services,
                                                  site: Site) -> None:
     """'Help the model' orders by |spam - 0.5| and leaves out comments a moderator already labelled."""
     far, near, nearest = (held_comment(services, site.id, t, spam=s) for t, s in
@@ -317,7 +320,7 @@ def test_suggestions_put_the_least_certain_first(client: FlaskClient, moderator:
     assert [i["id"] for i in client.get("/api/v1/review/suggestions").get_json()["items"]] == [near, far]
 
 
-def test_stats_figures(client: FlaskClient, moderator: dict[str, str], services: Any, site: Site) -> None:
+def test_stats_figures(client: FlaskClient, moderator: dict[str, str], services: Services, site: Site) -> None:
     """Per-day counts, first-decision rates, moderator actions and the hold queue figures add up."""
     cids = [held_comment(services, site.id, f"k{i}") for i in range(3)]
     held_comment(services, site.id, "spam", status=Status.SPAM)
@@ -333,7 +336,7 @@ def test_stats_figures(client: FlaskClient, moderator: dict[str, str], services:
 
 
 def test_ban_reaches_held_comments_whatever_case_or_pseudonym(client: FlaskClient, moderator: dict[str, str],
-                                                               services: Any, site: Site) -> None:
+                                                               services: Services, site: Site) -> None:
     """A ban by e-mail or IP applied to the queue finds the author's comments stored in another case, or as
     the keyed hash the privacy job leaves after privacy.retain_days."""
     from moderation.privacy import Pseudonymizer
@@ -351,7 +354,7 @@ def test_ban_reaches_held_comments_whatever_case_or_pseudonym(client: FlaskClien
     assert _status(services, other) == "held"
 
 
-def test_ban_by_name_matches_any_spelling_of_it(client: FlaskClient, moderator: dict[str, str], services: Any,
+def test_ban_by_name_matches_any_spelling_of_it(client: FlaskClient, moderator: dict[str, str], services: Services,
                                                site: Site, run_worker: Callable[[], bool]) -> None:
     """A name ban is a list entry matched case-insensitively after whitespace normalisation, queue included."""
     theirs = [held_comment(services, site.id, f"Promo {i}", author_name=name)
@@ -370,7 +373,7 @@ def test_ban_by_name_matches_any_spelling_of_it(client: FlaskClient, moderator: 
     assert read["status"] == "spam" and read["reasons"][0]["code"] == "rule.deny.name"
 
 
-def test_trust_by_name_without_touching_the_queue(client: FlaskClient, moderator: dict[str, str], services: Any,
+def test_trust_by_name_without_touching_the_queue(client: FlaskClient, moderator: dict[str, str], services: Services,
                                                  site: Site) -> None:
     """Trusting a name adds an allow entry; without apply_to_queue their held comments stay held."""
     held = held_comment(services, site.id, "Opini saya", author_name="Siti Aminah")
@@ -383,7 +386,8 @@ def test_trust_by_name_without_touching_the_queue(client: FlaskClient, moderator
             ("allow", "name", "siti aminah")]
 
 
-def test_state_changes_without_a_session_are_401_before_csrf(client: FlaskClient, services: Any, site: Site) -> None:
+def test_state_changes_without_a_session_are_401_before_csrf(client: FlaskClient, services: Services,
+                                                              site: Site) -> None:
     """No session: 401 'log in first' for every state-changing review request (CSRF is checked only after)."""
     cid = held_comment(services, site.id, "Halo")
     for method, path, body in (("post", "/api/v1/review/actions", {"action": "approve", "ids": [cid],
@@ -395,7 +399,7 @@ def test_state_changes_without_a_session_are_401_before_csrf(client: FlaskClient
     assert _status(services, cid) == "held"
 
 
-def test_unknown_site_slug_is_404(client: FlaskClient, services: Any, site: Site) -> None:
+def test_unknown_site_slug_is_404(client: FlaskClient, services: Services, site: Site) -> None:
     """PATCH or rotating the secret of a site that does not exist is a 404, not a 400."""
     add_user(services, "root", "admin")
     login(client, "root")
@@ -405,7 +409,8 @@ def test_unknown_site_slug_is_404(client: FlaskClient, services: Any, site: Site
         assert client.post(f"/api/v1/review/sites/{slug}/rotate-secret", headers=headers).status_code == 404
 
 
-def test_nul_in_review_input_is_refused_and_changes_nothing(client: FlaskClient, services: Any, site: Site) -> None:
+def test_nul_in_review_input_is_refused_and_changes_nothing(client: FlaskClient, services: Services,
+                                                            site: Site) -> None:
     """U+0000 in a body field is a 422 naming it, in a query a 400, in a path id a 404; on every backend."""
     add_user(services, "root", "admin")
     login(client, "root")

@@ -13,11 +13,12 @@ from click.testing import CliRunner
 from moderation.api.auth import forget_site
 from moderation.cli import main
 from moderation.delivery import signing
+from moderation.services import Services
 from moderation.store.sites import rotate_secret
 from tests.support import Site, signed_request
 
 
-def _rotate(services: Any, site: Site, grace: timedelta, now: datetime | None = None) -> Site:
+def _rotate(services: Services, site: Site, grace: timedelta, now: datetime | None = None) -> Site:
     """Rotate in the database and drop this process's 5-second cache; returns the site with its new secret."""
     with services.db.session() as session:
         secret = rotate_secret(session, site.slug, grace, now).secret
@@ -30,14 +31,14 @@ def _post(client: Any, site: Site, ext: str) -> int:
     return int(signed_request(client, site, "POST", "/api/v1/comments", {"id": ext, "content": "isi"}).status_code)
 
 
-def test_both_secrets_verify_during_grace(client: Any, site: Site, services: Any) -> None:
+def test_both_secrets_verify_during_grace(client: Any, site: Site, services: Services) -> None:
     """Old and new secrets both sign valid requests while the grace window is open."""
     new = _rotate(services, site, timedelta(hours=1))
     assert new.secret != site.secret
     assert _post(client, site, "old") == 202 and _post(client, new, "new") == 202
 
 
-def test_old_secret_refused_after_grace(client: Any, site: Site, services: Any) -> None:
+def test_old_secret_refused_after_grace(client: Any, site: Site, services: Services) -> None:
     """A window that has closed (or none at all) leaves only the new secret."""
     new = _rotate(services, site, timedelta(hours=1), now=datetime.now(UTC) - timedelta(hours=2))
     assert _post(client, site, "old") == 401 and _post(client, new, "new") == 202
@@ -45,14 +46,14 @@ def test_old_secret_refused_after_grace(client: Any, site: Site, services: Any) 
     assert _post(client, new, "mid") == 401 and _post(client, newer, "newest") == 202
 
 
-def test_rotating_twice_never_revives_an_older_secret(client: Any, site: Site, services: Any) -> None:
+def test_rotating_twice_never_revives_an_older_secret(client: Any, site: Site, services: Services) -> None:
     """Only the secret in use at rotation time is carried over."""
     first = _rotate(services, site, timedelta(hours=1))
     second = _rotate(services, first, timedelta(hours=1))
     assert _post(client, site, "a") == 401 and _post(client, first, "b") == 202 and _post(client, second, "c") == 202
 
 
-def test_callbacks_are_signed_with_the_new_secret(client: Any, site: Site, services: Any, receiver: Any,
+def test_callbacks_are_signed_with_the_new_secret(client: Any, site: Site, services: Services, receiver: Any,
                                                   run_worker: Any) -> None:
     """After a rotation our callbacks carry signatures the site verifies with its new secret."""
     new = _rotate(services, site, timedelta(hours=1))
@@ -64,7 +65,8 @@ def test_callbacks_are_signed_with_the_new_secret(client: Any, site: Site, servi
     assert verdict.ok
 
 
-def test_replay_outside_the_window_is_refused_and_inside_is_harmless(client: Any, site: Site, services: Any) -> None:
+def test_replay_outside_the_window_is_refused_and_inside_is_harmless(client: Any, site: Site,
+                                                                    services: Services) -> None:
     """The same signed bytes replayed after 300 s are refused; replayed within, they change nothing (200 repeat)."""
     body = json.dumps({"id": "r1", "content": "isi komentar"}).encode()
     headers = {**signing.signed_headers(site.slug, site.secret, "POST", "/api/v1/comments", body),

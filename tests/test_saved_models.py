@@ -24,4 +24,4 @@ def test_a_model_saved_by_an_earlier_release_scores_as_it_did(name: str) -> None
     expected = json.loads((registry / "expected_scores.json").read_text(encoding="utf-8"))
     scorer = load_scorer(registry)
     assert [asdict(s) for s in scorer.score(expected["texts"])] == expected["scores"]
-    assert reading_status(scorer.card) in (CURRENT, STALE)  # its card records the reading it was trained on
+    assert reading_status(scorer.card.reading) in (CURRENT, STALE)  # its card records the reading it was trained on

@@ -31,6 +31,7 @@ from moderation.api.openapi import build_document
 from moderation.api.schemas import NUL_MESSAGE
 from moderation.decide.states import Status
 from moderation.delivery import signing
+from moderation.services import Services, get_services
 from moderation.settings import load_settings
 from moderation.store.models import Base, Comment, DecisionEvent
 from tests.browser.support import PASSWORD, add_user, csrf_from, held_comment
@@ -236,7 +237,7 @@ def _orphans(session: Any) -> list[str]:
     return found
 
 
-def _check_store(services: Any, creds: Credentials, seeded: set[str], max_chars: int) -> None:
+def _check_store(services: Services, creds: Credentials, seeded: set[str], max_chars: int) -> None:
     """No partial writes: exactly the accepted comments exist, each complete, with a consistent audit trail."""
     statuses = {s.value for s in Status}
     with services.db.session() as session:
@@ -283,7 +284,7 @@ def _cases() -> list[Any]:
 
 @pytest.mark.parametrize(("method", "path", "mode", "examples"), _cases())
 def test_fuzz_operation(method: str, path: str, mode: GenerationMode, examples: int, app: Flask, live_url: str,
-                        services: Any, make_site: Callable[..., Site]) -> None:
+                        services: Services, make_site: Callable[..., Site]) -> None:
     """Fuzz one documented operation (signed / logged in) against the live server; then no partial writes."""
     site = make_site("fuzz")
     add_user(services, "fuzzadmin", role="admin")
@@ -299,10 +300,10 @@ def test_fuzz_operation(method: str, path: str, mode: GenerationMode, examples: 
     _fuzz(schema[path][method.upper()], mode, examples, creds, live_url, WireSigner(site.secret))
     if method == "post" and path in ("/api/v1/comments", "/api/v1/comments/batch") and mode == GenerationMode.POSITIVE:
         assert creds.accepted, "no generated comment was ever accepted: the signing hook is not working"
-    _check_store(services, creds, seeded, app.extensions["moderation"].settings["intake.max_content_chars"])
+    _check_store(services, creds, seeded, get_services(app).settings["intake.max_content_chars"])
 
 
-def test_nul_byte_is_refused_alike_on_every_backend(client: Any, site: Site, services: Any) -> None:
+def test_nul_byte_is_refused_alike_on_every_backend(client: Any, site: Site, services: Services) -> None:
     """A NUL in any intake text field is a 422 naming the field, in a query a 400; nothing is stored, no 500."""
     from tests.support import signed_request
 
@@ -325,7 +326,7 @@ def test_nul_byte_is_refused_alike_on_every_backend(client: Any, site: Site, ser
         assert list(session.scalars(select(Comment.external_id))) == ["b2"]
 
 
-def test_storage_refuses_nul_before_the_database_sees_it(services: Any, site: Site) -> None:
+def test_storage_refuses_nul_before_the_database_sees_it(services: Services, site: Site) -> None:
     """The store's backstop: a statement carrying U+0000 fails the same way on SQLite and PostgreSQL, and rolls back."""
     from moderation.store.comments import insert_comments
     from moderation.store.db import NulCharacter
@@ -337,7 +338,7 @@ def test_storage_refuses_nul_before_the_database_sees_it(services: Any, site: Si
         assert list(session.scalars(select(Comment))) == []
 
 
-def test_huge_list_entry_id_is_not_a_server_error(client: Any, services: Any) -> None:
+def test_huge_list_entry_id_is_not_a_server_error(client: Any, services: Services) -> None:
     """DELETE of a list entry id beyond the 32-bit id column is a 404 on every backend, through API and form."""
     from tests.browser.support import login, page_token
 

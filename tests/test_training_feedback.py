@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from moderation.model.scoring import ModelScorer, load_scorer
 from moderation.reading.features import CommentDoc
+from moderation.services import Services
 from moderation.store.comments import insert_comments
 from moderation.store.labels import add_label
 from moderation.store.models import Comment
@@ -40,7 +41,7 @@ LINK_SPAM = [
 ]
 
 
-def test_decisions_become_sources_and_override_dataset_labels(services: Any) -> None:
+def test_decisions_become_sources_and_override_dataset_labels(services: Services) -> None:
     """train --include-decisions: the moderator's label for a text wins over the datasets' copies."""
     with services.db.session() as session:
         site = create_site(session, "fb")
@@ -59,7 +60,7 @@ def test_decisions_become_sources_and_override_dataset_labels(services: Any) -> 
     assert card["rows"]["spam"]["positive"] == train_model([])[1]["rows"]["spam"]["positive"] + 1
 
 
-def test_moderator_label_trains_with_the_comments_author(services: Any) -> None:
+def test_moderator_label_trains_with_the_comments_author(services: Services) -> None:
     """A moderator's spam label on a comment with a brand author URL becomes a row with that author."""
     with services.db.session() as session:
         site = create_site(session, "fa")
@@ -73,7 +74,7 @@ def test_moderator_label_trains_with_the_comments_author(services: Any) -> None:
 
 
 def test_akismet_report_of_an_unknown_comment_trains_with_its_author(client: Any, site: Site,
-                                                                     services: Any) -> None:
+                                                                     services: Services) -> None:
     """submit-spam about a comment we never checked trains with the report's comment_author_url and e-mail."""
     resp = client.post("/1.1/submit-spam", data={
         "api_key": site.api_key, "user_ip": "203.0.113.7", "comment_content": LINK_SPAM[1],
@@ -85,7 +86,7 @@ def test_akismet_report_of_an_unknown_comment_trains_with_its_author(client: Any
     assert (src.texts, src.labels, src.authors) == ([LINK_SPAM[1]], [1], [BRAND_FIELDS])
 
 
-def test_suggest_scores_identical_texts_by_their_authors(services: Any) -> None:
+def test_suggest_scores_identical_texts_by_their_authors(services: Services) -> None:
     """Trained on moderators' author-aware labels, suggest tells apart one text from a brand URL and from a reader."""
     with services.db.session() as session:
         site = create_site(session, "fs")
@@ -104,7 +105,7 @@ def test_suggest_scores_identical_texts_by_their_authors(services: Any) -> None:
     assert spam[probes[0]["id"]] > spam[probes[1]["id"]]
 
 
-def test_suggest_ranks_unlabelled_uncertain_comments_first(services: Any, settings: Any) -> None:
+def test_suggest_ranks_unlabelled_uncertain_comments_first(services: Services, settings: Any) -> None:
     """suggest lists held/recent model-decided comments without labels, nearest the boundary first."""
     scorer = load_scorer(settings["model_dir"])
     texts = [
@@ -131,7 +132,7 @@ def test_suggest_ranks_unlabelled_uncertain_comments_first(services: Any, settin
     assert [r["text"] for r in suggest_top(services, scorer)] == [found[0]["text"]]
 
 
-def suggest_top(services: Any, scorer: Any) -> list[dict[str, Any]]:
+def suggest_top(services: Services, scorer: Any) -> list[dict[str, Any]]:
     """The single most uncertain suggestion (limit is honoured)."""
     with services.db.session() as session:
         return suggest(session, scorer, limit=1)

@@ -29,6 +29,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from moderation.delivery import signing
+from moderation.services import Services
 from moderation.store.comments import get_by_external
 from moderation.store.models import Comment, TrainingLabel
 from tests.mariadb_server import MariaDB, binaries, port_open, private_server
@@ -83,7 +84,7 @@ COMMENT_FIELDS = {
 }
 
 
-def test_built_request_is_accepted_and_stored_exactly(live_url: str, site: Site, services: Any) -> None:
+def test_built_request_is_accepted_and_stored_exactly(live_url: str, site: Site, services: Services) -> None:
     """The plugin's body and headers, sent by PHP to the live server: 202, then a repeat 200; every field stored."""
     code = """$d = json_decode(getenv('STDIN_DATA'), true);
     $body = modcom_comment_body($d['fields']);
@@ -109,7 +110,7 @@ def test_built_request_is_accepted_and_stored_exactly(live_url: str, site: Site,
         assert stored.created_at is not None and stored.created_at.isoformat().startswith("2026-11-27T10:00:00")
 
 
-def test_wrong_secret_request_is_refused(live_url: str, site: Site, services: Any) -> None:
+def test_wrong_secret_request_is_refused(live_url: str, site: Site, services: Services) -> None:
     """The same PHP request signed with another secret is a 401 and stores nothing."""
     code = """$d = json_decode(getenv('STDIN_DATA'), true);
     $body = modcom_comment_body($d['fields']);
@@ -194,7 +195,7 @@ NEW_COMMENT = """$id = wp_new_comment(array('comment_post_ID' => 1, 'comment_aut
 echo json_encode(is_wp_error($id) ? array('error' => $id->get_error_message()) : array('id' => $id));"""
 
 
-def _service_comment(services: Any, site: Site, wp_id: int) -> Comment:
+def _service_comment(services: Services, site: Site, wp_id: int) -> Comment:
     """Our stored comment for a WordPress comment id."""
     with services.db.session() as session:
         found = get_by_external(session, site.id, str(wp_id))
@@ -206,7 +207,7 @@ def _service_comment(services: Any, site: Site, wp_id: int) -> Comment:
 WP_STATUS = {"approved": "approved", "held": "unapproved", "spam": "spam", "rejected": "trash"}
 
 
-def test_wordpress_comment_round_trip(wordpress: tuple[WordPress, Site], services: Any, client: Any,
+def test_wordpress_comment_round_trip(wordpress: tuple[WordPress, Site], services: Services, client: Any,
                                       run_worker: Callable[[], bool]) -> None:
     """A visitor's comment is held and sent; the worker's decision and then a moderator's reach WordPress."""
     wp, site = wordpress
@@ -236,7 +237,7 @@ def test_wordpress_comment_round_trip(wordpress: tuple[WordPress, Site], service
     assert wp.comment(made["id"])["status"] == ("spam" if target == "spam" else "approved")
 
 
-def test_wordpress_refuses_forged_callbacks(wordpress: tuple[WordPress, Site], services: Any) -> None:
+def test_wordpress_refuses_forged_callbacks(wordpress: tuple[WordPress, Site], services: Services) -> None:
     """A callback with a wrong signature, a stale timestamp or another site's name is a 401 and changes nothing."""
     wp, site = wordpress
     made = wp.run(NEW_COMMENT, {"author": "Budi", "content": "Komentar yang menunggu keputusan moderator"})
@@ -308,7 +309,7 @@ echo json_encode(is_wp_error($c) ? array('error' => $c->get_error_message()) : a
     'approved' => $c->comment_approved, 'akismet' => get_comment_meta($c->comment_ID, 'akismet_result', true)));"""
 
 
-def _ours(services: Any, site: Site, content: str) -> Comment:
+def _ours(services: Services, site: Site, content: str) -> Comment:
     """Our one stored copy of a comment that came in through the Akismet API."""
     with services.db.session() as session:
         found = list(session.scalars(select(Comment).where(Comment.site_id == site.id, Comment.content == content)))
@@ -318,7 +319,7 @@ def _ours(services: Any, site: Site, content: str) -> Comment:
 
 
 def test_stock_akismet_checks_comments_and_reports_moderation_to_us(wordpress: tuple[WordPress, Site],
-                                                                    services: Any) -> None:
+                                                                    services: Services) -> None:
     """A visitor's comments are checked by us (guaranteed spam lands in spam); a moderator's verdict becomes a label."""
     wp, site = wordpress
     wp.use_akismet()

@@ -119,7 +119,7 @@ def _summary(card: dict[str, Any]) -> dict[str, Any]:
         "cross_source": card.get("cross_source", {}).get("rates", {}).get("macro"),
         "thresholds_from": card.get("thresholds_from", "in-source held-out split"),
         "sources": [s["name"] for s in card.get("sources", [])],
-        "reading": reading_status(card),  # stale: trained on an older reading of text, retrain
+        "reading": reading_status(card.get("reading")),  # stale: trained on an older reading of text, retrain
     }
 
 
@@ -270,7 +270,7 @@ def promote_cmd(version: str, data: tuple[Path, ...], target_fpr: float, force: 
 
 def _warn_if_stale(model_dir: Path, version: str) -> None:
     """Tell ops on stderr when the version just made active reads text as an older release did."""
-    if reading_status(read_card(model_dir, version)) == STALE:
+    if reading_status(read_card(model_dir, version).get("reading")) == STALE:
         click.echo(f"warning: {version} was trained on an older reading of text (normalisation, signals or "
                    "word matching); it scores, but retrain it with `moderation model train`", err=True)  # fmt: skip
 

@@ -38,7 +38,7 @@ def safe_cell(value: str) -> str:
 
 def scorer_thresholds(scorer: ModelScorer, defaults: dict[str, Any] | None = None) -> Thresholds:
     """The thresholds a site without its own would get: the model card's, then the settings'."""
-    return Thresholds.layered(scorer.card.get("thresholds"), defaults)
+    return Thresholds.layered(scorer.card.thresholds, defaults)
 
 
 def _open_rows(path: Path) -> tuple[list[str], Iterator[dict[str, str]], IO[str]]:

@@ -70,7 +70,7 @@ def compare(
         return GateResult(target_fpr, None, None, 0, "no other active model")
     active = load_scorer(model_dir, current)
     if not data:
-        return _from_cards(cand.card, active.card)
+        return _from_cards(cand.card.as_dict(), active.card.as_dict())
     # Only scored here, never trained on: evaluation-only sets are the fairest judges.
     sources = [s for s in load_sources(list(data), allow_noncommercial=True, evaluation=True) if s.kind == "spam"]
     docs = [d for s in sources for d in s.docs()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Flask, Response
 
 from moderation.api.errors import ApiError
 from moderation.store.db import NulCharacter
@@ -22,8 +22,8 @@ def _nul(exc: NulCharacter) -> Response:
     return ApiError(422, "invalid_fields", str(exc)).response()
 
 
-def register() -> Blueprint:
-    """Import the route modules (they attach to ``bp``) and return the blueprint."""
+def init_app(app: Flask) -> None:
+    """Import the route modules (they attach to ``bp``) and register the blueprint."""
     from moderation.api import flags, intake, openapi, read  # noqa: F401
 
-    return bp
+    app.register_blueprint(bp)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from moderation import limits
@@ -328,6 +328,6 @@ def usage_limit() -> ResponseReturnValue:
     return jsonify(limit="none", usage=usage, percentage="0.00", throttled=False)
 
 
-def register() -> Blueprint:
-    """The blueprint (mounted at the root, as Akismet's paths are)."""
-    return bp
+def init_app(app: Flask) -> None:
+    """Register the blueprint (mounted at the root, as Akismet's paths are)."""
+    app.register_blueprint(bp)

@@ -6,11 +6,12 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import g, request
 
 from moderation import limits
 from moderation.api.errors import ApiError
 from moderation.delivery import signing
+from moderation.services import Services, get_services
 from moderation.store.sites import SiteAuth, site_auth
 from moderation.ttlcache import TtlCache
 
@@ -22,7 +23,7 @@ SITE_CACHE_SECONDS = 5.0
 _sites: TtlCache[tuple[str, str], SiteAuth | None] = TtlCache(SITE_CACHE_SECONDS)
 
 
-def _lookup(services: Any, slug: str) -> SiteAuth | None:
+def _lookup(services: Services, slug: str) -> SiteAuth | None:
     """The site's secrets, from a short per-process cache to spare the database a query per request."""
 
     def load() -> SiteAuth | None:
@@ -37,7 +38,7 @@ def forget_site(slug: str) -> None:
     _sites.forget(lambda key: key[1] == slug)
 
 
-def _check_rate(services: Any, site: SiteAuth, body: bytes) -> None:
+def _check_rate(services: Services, site: SiteAuth, body: bytes) -> None:
     """Per-site and per-commenter-IP limits (moderation.limits: GCRA in Redis, fail-open when Redis is down)."""
     ip = limits.commenter_ip(body) if request.method == "POST" and request.path.endswith("/comments") else None
     decision = limits.check_site_request(services, site.id, ip)
@@ -58,7 +59,7 @@ def signed(view: F) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        services = current_app.extensions["moderation"]
+        services = get_services()
         slug = request.headers.get(signing.SITE_HEADER, "")
         site = _lookup(services, slug) if slug else None
         body = request.get_data(cache=True)

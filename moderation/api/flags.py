@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from moderation.api import bp
 from moderation.api.auth import signed
 from moderation.api.errors import ApiError
 from moderation.api.schemas import has_nul, is_blank, nul_fields
+from moderation.services import get_services
 from moderation.store.comments import get_for_site
 from moderation.store.review import FLAG_REASONS, add_flag
 
@@ -55,7 +56,7 @@ def flag_comment(comment_id: str) -> ResponseReturnValue:
     reason, reporter, note = _parse(body)
     if has_nul(comment_id):
         raise ApiError(404, "not_found", "no such comment")
-    with current_app.extensions["moderation"].db.session() as session:
+    with get_services().db.session() as session:
         comment = get_for_site(session, g.site.id, comment_id)
         if comment is None:
             raise ApiError(404, "not_found", "no such comment")

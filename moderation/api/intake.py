@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +20,7 @@ from moderation.api.auth import signed
 from moderation.api.errors import ApiError
 from moderation.api.schemas import parse_item
 from moderation.delivery.queueing import submit_for_scoring
+from moderation.services import get_services
 from moderation.store.comments import existing_by_external, get_by_external, insert_comments, new_row, public_view
 from moderation.store.models import Comment
 
@@ -36,7 +37,7 @@ def _json_body() -> Any:
 
 def _store(site_id: int, items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Comment]]:
     """Insert the new items in one transaction; returns (inserted rows, existing comments by external id)."""
-    services = current_app.extensions["moderation"]
+    services = get_services()
     for attempt in range(2):
         try:
             with services.db.session() as session:
@@ -52,7 +53,7 @@ def _store(site_id: int, items: list[dict[str, Any]]) -> tuple[list[dict[str, An
 
 def _hand_over(rows: list[dict[str, Any]]) -> None:
     """After the commit: queue the new comments for scoring (Redis failure is tolerated)."""
-    services = current_app.extensions["moderation"]
+    services = get_services()
     if rows and not submit_for_scoring(services.redis, services.names, [r["id"] for r in rows]):
         metrics.ENQUEUE_FAILURES.inc()
 
@@ -66,7 +67,7 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
 @signed
 def create_comment() -> ResponseReturnValue:
     """Accept one comment: 202 when new, 200 with its current state when the site sent it before."""
-    services = current_app.extensions["moderation"]
+    services = get_services()
     item = parse_item(_json_body(), services.settings["intake.max_content_chars"])
     row = new_row(g.site.id, item)
     # Insert first and look only on conflict: repeats are rare, and this spares every new comment a SELECT.
@@ -127,7 +128,7 @@ def _limit_commenters(site_id: int, parsed: list[dict[str, Any] | ApiError]) -> 
              if not isinstance(e, ApiError) and e.get("author_ip") and str(e["author_ip"]).strip()]
     if not slots:
         return parsed
-    decisions = limits.check_commenters(current_app.extensions["moderation"], site_id, [ip for _, ip in slots])
+    decisions = limits.check_commenters(get_services(), site_id, [ip for _, ip in slots])
     limited = list(parsed)
     for (n, _), decision in zip(slots, decisions, strict=True):
         if not decision.allowed:
@@ -149,7 +150,7 @@ def _answer(results: list[dict[str, Any]], parsed: list[dict[str, Any] | ApiErro
 @signed
 def create_batch() -> ResponseReturnValue:
     """Accept up to batch_max_items comments; each item gets its own code, the whole 207 when they differ."""
-    settings = current_app.extensions["moderation"].settings
+    settings = get_services().settings
     parsed = _parse_batch(_json_body(), settings["intake.batch_max_items"], settings["intake.max_content_chars"])
     parsed = _limit_commenters(g.site.id, parsed)
     unique: dict[str, dict[str, Any]] = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from moderation.api import bp
@@ -21,6 +21,7 @@ from moderation.console.api import PAGE_MAX
 from moderation.decide.rules import KINDS
 from moderation.decide.states import Status
 from moderation.delivery import signing
+from moderation.services import get_services
 from moderation.store.models import MAX_ID
 from moderation.store.review import FLAG_REASONS
 
@@ -372,7 +373,7 @@ _cache: dict[tuple[int, ...], dict[str, Any]] = {}
 @bp.get("/openapi.json")
 def openapi_document() -> ResponseReturnValue:
     """The OpenAPI document (public: it holds no secrets, and sites' developers need it before they have any)."""
-    settings = current_app.extensions["moderation"].settings
+    settings = get_services().settings
     key = (settings["intake.max_content_chars"], settings["intake.batch_max_items"], settings["intake.max_body_bytes"],
            settings["console.bulk_max"])
     if key not in _cache:

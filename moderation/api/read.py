@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from moderation.api import bp
 from moderation.api.auth import signed
 from moderation.api.errors import ApiError
 from moderation.api.schemas import NUL_MESSAGE, has_nul
+from moderation.services import get_services
 from moderation.store.comments import get_by_external, get_for_site, public_view
 
 
@@ -18,7 +19,7 @@ def get_comment(comment_id: str) -> ResponseReturnValue:
     """One comment by service id."""
     if has_nul(comment_id):  # no id holds one, and PostgreSQL could not even compare it
         raise ApiError(404, "not_found", "no such comment")
-    with current_app.extensions["moderation"].db.read() as session:
+    with get_services().db.read() as session:
         comment = get_for_site(session, g.site.id, comment_id)
         if comment is None:
             raise ApiError(404, "not_found", "no such comment")
@@ -34,7 +35,7 @@ def find_comment() -> ResponseReturnValue:
         raise ApiError(400, "missing_external_id", "pass ?external_id=")
     if has_nul(external_id):
         raise ApiError(400, "invalid_external_id", f"external_id {NUL_MESSAGE}", {"external_id": NUL_MESSAGE})
-    with current_app.extensions["moderation"].db.read() as session:
+    with get_services().db.read() as session:
         comment = get_by_external(session, g.site.id, external_id)
         if comment is None:
             raise ApiError(404, "not_found", "no such comment")

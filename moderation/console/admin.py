@@ -23,6 +23,7 @@ from moderation.decide.rules import ACTIONS, KINDS, name_key
 from moderation.decide.states import Status
 from moderation.privacy import Pseudonymizer
 from moderation.reading.text import normalize
+from moderation.services import Services
 from moderation.store import sites as sites_store
 from moderation.store.models import Comment, ListEntry, Site, is_row_id
 from moderation.store.users import Account
@@ -102,7 +103,7 @@ def remove_entry(session: Session, entry_id: int) -> bool:
     return True
 
 
-def author_action(services: Any, account: Account, site_id: int, verdict: str, kind: str, value: str,
+def author_action(services: Services, account: Account, site_id: int, verdict: str, kind: str, value: str,
                   apply_to_queue: bool) -> tuple[ListEntry | None, Outcome | None]:
     """Ban (deny) or trust (allow) an author by e-mail/IP/name, optionally deciding their held comments too."""
     if verdict not in ("ban", "trust"):

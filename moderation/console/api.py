@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from moderation.api.errors import ApiError
@@ -20,6 +20,7 @@ from moderation.console.admin import NoSuchSite
 from moderation.console.auth import current_account, protect_api, require
 from moderation.decide.policy import setting_defaults
 from moderation.decide.states import Status
+from moderation.services import get_services
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import FilterError, get_comment, identical_counts, matching_ids, queue_page, suggestions
@@ -67,7 +68,7 @@ def _no_site(exc: NoSuchSite) -> Response:
 
 def _services() -> Any:
     """The app's database, Redis and settings."""
-    return current_app.extensions["moderation"]
+    return get_services()
 
 
 def _body() -> dict[str, Any]:

@@ -17,10 +17,11 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, jsonify, redirect, request, session, url_for
+from flask import Flask, g, jsonify, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 from redis.exceptions import RedisError
 
+from moderation.services import Services, get_services
 from moderation.store.users import Account, get_account
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,7 +33,7 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def init_app(app: Flask) -> None:
     """Session cookie flags and CSRF for the console (called by the app factory)."""
-    settings = app.extensions["moderation"].settings
+    settings = get_services(app).settings
     app.config.update(
         SESSION_COOKIE_NAME="moderation_console",
         SESSION_COOKIE_SECURE=settings["console.secure_cookies"],
@@ -71,7 +72,7 @@ def current_account() -> Account | None:
         account = None
         uid = session.get("uid")
         if isinstance(uid, int):
-            with current_app.extensions["moderation"].db.session() as db:
+            with get_services().db.session() as db:
                 account = get_account(db, uid)
             if account is not None and session.get("fp") != account.fingerprint:
                 account = None  # password changed since this session logged in
@@ -131,13 +132,13 @@ def require(admin: bool = False, api: bool = False) -> Callable[[F], F]:
     return decorate
 
 
-def _attempt_key(services: Any, name: str, ip: str) -> str:
+def _attempt_key(services: Services, name: str, ip: str) -> str:
     """Redis key of failed logins for one user name from one IP (hashed: names are user input)."""
     digest = hashlib.sha256(f"{name.lower()}\0{ip}".encode()).hexdigest()[:32]
     return f"{services.settings['queue.prefix']}:login-fail:{digest}"
 
 
-def login_blocked(services: Any, name: str, ip: str) -> int:
+def login_blocked(services: Services, name: str, ip: str) -> int:
     """Seconds until this name+IP may try again (0: go ahead). Fails closed: no Redis, no login."""
     limit = services.settings["console.login_max_failures"]
     try:
@@ -151,7 +152,7 @@ def login_blocked(services: Any, name: str, ip: str) -> int:
         return 60
 
 
-def login_failed(services: Any, name: str, ip: str) -> None:
+def login_failed(services: Services, name: str, ip: str) -> None:
     """Count a failed login (the window starts at the first failure)."""
     key = _attempt_key(services, name, ip)
     try:
@@ -163,7 +164,7 @@ def login_failed(services: Any, name: str, ip: str) -> None:
         pass
 
 
-def login_succeeded(services: Any, name: str, ip: str) -> None:
+def login_succeeded(services: Services, name: str, ip: str) -> None:
     """Forget the failures of a name+IP after a good login."""
     try:
         services.redis.delete(_attempt_key(services, name, ip))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from moderation.console import svg
 from moderation.decide.states import Status
+from moderation.services import Services
 from moderation.store.models import Comment, DecisionEvent
 from moderation.store.review import window_start_id
 from moderation.ttlcache import TtlCache
@@ -88,7 +89,7 @@ CACHE_SECONDS = 30.0
 _figures: TtlCache[tuple[str, int], dict[str, Any]] = TtlCache(CACHE_SECONDS)
 
 
-def cached_figures(services: Any, days: int) -> dict[str, Any]:
+def cached_figures(services: Services, days: int) -> dict[str, Any]:
     """:func:`figures`, computed at most once per CACHE_SECONDS per database and window."""
 
     def load() -> dict[str, Any]:

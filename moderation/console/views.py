@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from moderation.console.auth import (
     safe_next,
 )
 from moderation.decide.policy import setting_defaults
+from moderation.services import get_services
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import (
@@ -56,7 +57,7 @@ REASON_CHOICES = ("policy.uncertain", "policy.abusive_above", "model.spam", "mod
 
 def _services() -> Any:
     """The app's database, Redis and settings."""
-    return current_app.extensions["moderation"]
+    return get_services()
 
 
 @bp.app_context_processor

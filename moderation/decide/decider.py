@@ -16,7 +16,7 @@ from moderation.decide.pipeline import Item, decide
 from moderation.decide.policy import Thresholds
 from moderation.decide.rules import CommentInput, Lists, config_lists, lists_from_rows
 from moderation.decide.states import Decision
-from moderation.model.scoring import ScorerCache
+from moderation.model.scoring import ModelScorer, ScorerCache
 from moderation.settings import Settings
 from moderation.store.db import Database
 from moderation.store.models import ListEntry
@@ -55,13 +55,13 @@ class Decider:
         if not candidates:
             return []
         scorer = self.scorers.get()
-        card = getattr(scorer, "card", None)
+        card = scorer.card.thresholds if isinstance(scorer, ModelScorer) else None
         lists = self.lists({c.site_id for c in candidates})
         items = [Item(c.comment_id, c.site_id, c.comment, lists[c.site_id], self.thresholds(c.site_thresholds, card))
                  for c in candidates]
         return decide(items, scorer, self.flood)
 
-    def thresholds(self, own: Mapping[str, float | None], card: Mapping[str, Any] | None) -> Thresholds:
+    def thresholds(self, own: Mapping[str, float | None], card: Mapping[str, float] | None) -> Thresholds:
         """The site's own values, then the model card's, then the settings'."""
         return Thresholds.for_site(own, card, self.settings)
 

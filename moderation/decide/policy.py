@@ -34,9 +34,9 @@ class Thresholds:
         return cls(**picked)
 
     @classmethod
-    def for_site(cls, site: Mapping[str, Any], card: Mapping[str, Any] | None, settings: Any) -> Thresholds:
-        """A site's thresholds: its own columns, then the model card's, then the settings' (workers and Akismet)."""
-        return cls.layered(site, (card or {}).get("thresholds"), setting_defaults(settings))
+    def for_site(cls, site: Mapping[str, Any], card: Mapping[str, float] | None, settings: Any) -> Thresholds:
+        """A site's thresholds: its own columns, then the model card's, then the settings' (the decider's order)."""
+        return cls.layered(site, card, setting_defaults(settings))
 
 
 def setting_defaults(settings: Any) -> dict[str, float]:

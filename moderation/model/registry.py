@@ -32,6 +32,7 @@ from typing import Any
 
 from joblib.numpy_pickle import NumpyUnpickler
 
+from moderation.model.card import ModelCard
 from moderation.model.estimator import ModerationModel
 
 __all__ = ["ACTIVE_FILE", "CARD_FILE", "MODEL_FILE", "ModelIntegrityError", "ModelNotFound", "active_version",
@@ -123,24 +124,23 @@ def read_card(model_dir: str | os.PathLike[str], version: str) -> dict[str, Any]
     return card
 
 
-def load_model(model_dir: str | os.PathLike[str], version: str | None = None) -> tuple[ModerationModel, dict[str, Any]]:
+def load_model(model_dir: str | os.PathLike[str], version: str | None = None) -> tuple[ModerationModel, ModelCard]:
     """A version (default: the active one) and its card, unpickled only after its SHA-256 matched the card."""
     version = version or active_version(model_dir)
     if version is None:
         raise ModelNotFound(f"no active model in {model_dir}")
-    card = read_card(model_dir, version)
+    card = ModelCard.from_dict(read_card(model_dir, version), version)
     try:
         data = (Path(model_dir) / version / MODEL_FILE).read_bytes()
     except FileNotFoundError:
         raise ModelNotFound(f"model {version!r} has no {MODEL_FILE}") from None
-    expected = str(card.get("sha256", ""))
     actual = sha256_bytes(data)
-    if not expected or actual != expected:
-        raise ModelIntegrityError(f"model {version!r}: sha256 {actual} does not match card {expected or '-'}")
+    if not card.sha256 or actual != card.sha256:
+        raise ModelIntegrityError(f"model {version!r}: sha256 {actual} does not match card {card.sha256 or '-'}")
     # Unpickle the very bytes that were hashed: no window to swap the file.
     # joblib's pure-Python unpickler needs ~1 s for a large vocabulary dict;
     # the C unpickler needs ~0.1 s, so plain pickles are the default format.
-    if card.get("format", "pickle") == "joblib":
+    if card.format == "joblib":
         model = _MovedPathsJoblib.load(data)
     else:
         model = _MovedPathsUnpickler(io.BytesIO(data)).load()  # noqa: S301 - bytes verified above

@@ -10,11 +10,12 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from moderation.model.card import THRESHOLD_NAMES, ModelCard
 from moderation.model.estimator import ABUSIVE, SPAM, ModerationModel
 from moderation.model.registry import (
     ModelIntegrityError,
@@ -25,13 +26,14 @@ from moderation.model.registry import (
 )
 from moderation.reading.features import CommentDoc
 from moderation.reading.fingerprint import STALE, reading_status
+from moderation.settings import BY_NAME
 
 __all__ = ["ModelScorer", "Reason", "Score", "Scorer", "ScorerCache", "load_scorer"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_THRESHOLDS = {"approve_below": 0.5, "spam_above": 0.9, "abusive_above": 0.8}
-"""Thresholds of a card that names none (the settings' defaults are the same; see moderation.settings)."""
+DEFAULT_THRESHOLDS = {name: float(BY_NAME[f"policy.{name}"].default) for name in THRESHOLD_NAMES}
+"""Where a card names no thresholds, reasons are worth computing from the settings table's defaults."""
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,13 @@ class Scorer(Protocol):
 class ModelScorer:
     """A loaded ModerationModel plus its card; scores batches with cheap reasons."""
 
-    def __init__(self, model: ModerationModel, card: dict[str, Any], reasons_per_head: int = 3) -> None:
+    def __init__(self, model: ModerationModel, card: ModelCard | Mapping[str, Any], reasons_per_head: int = 3) -> None:
         """Wrap a model; the card supplies the version and the thresholds."""
         self.model = model
-        self.card = card
-        self.version: str = str(card.get("version", "unversioned"))
-        self.reading = reading_status(card)  # current / stale / unknown (see moderation.reading.fingerprint)
-        self.thresholds: dict[str, float] = {**DEFAULT_THRESHOLDS, **card.get("thresholds", {})}
+        self.card = card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
+        self.version: str = self.card.version
+        self.reading = reading_status(self.card.reading)  # current / stale / unknown (moderation.reading.fingerprint)
+        self.thresholds: dict[str, float] = {**DEFAULT_THRESHOLDS, **self.card.thresholds}
         self.reasons_per_head = reasons_per_head
         # Reasons are worth computing only where a moderator may look: spam
         # scores that are not auto-approved, abusive scores near the line.
@@ -105,7 +107,7 @@ class ModelScorer:
 def load_scorer(model_dir: str | os.PathLike[str], version: str | None = None) -> ModelScorer:
     """Load a version (default: the active one) after checking its SHA-256 against the card."""
     model, card = load_model(model_dir, version)
-    version = str(card.get("version", version))
+    version = card.version
     # Build the column -> n-gram arrays and the char n-gram index now (~0.3 s) so the first comment does not wait.
     model.warm()
     scorer = ModelScorer(model, card)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
-from typing import Any
 
 from moderation.reading.lexicon import Lexicon, apply_word_map, mask_brands
 from moderation.reading.signals import ALL_SIGNAL_NAMES, signal_row, signal_values
@@ -86,9 +85,8 @@ def reading_fingerprint() -> str:
     return hashlib.sha256(json.dumps(readings, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
-def reading_status(card: dict[str, Any]) -> str:
-    """CURRENT, STALE or UNKNOWN: how a card's recorded reading compares with the running code's."""
-    recorded = card.get("reading")
+def reading_status(recorded: str | None) -> str:
+    """CURRENT, STALE or UNKNOWN: how the reading a card recorded compares with the running code's."""
     if not recorded:
         return UNKNOWN
     return CURRENT if recorded == reading_fingerprint() else STALE

@@ -9,6 +9,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from moderation.decide.states import Decision, Status
+from moderation.services import Services
 from moderation.store.comments import insert_comments
 from moderation.store.decisions import record
 from moderation.store.users import create_user
@@ -17,7 +18,7 @@ PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def add_user(services: Any, name: str, role: str = "moderator", password: str = PASSWORD) -> None:
+def add_user(services: Services, name: str, role: str = "moderator", password: str = PASSWORD) -> None:
     """Create a console account in the test database."""
     with services.db.session() as session:
         create_user(session, name, role, password)
@@ -41,7 +42,7 @@ def page_token(client: FlaskClient, path: str = "/") -> str:
     return csrf_from(client.get(path).get_data(as_text=True))
 
 
-def held_comment(services: Any, site_id: int, content: str, spam: float = 0.6, abusive: float = 0.05,
+def held_comment(services: Services, site_id: int, content: str, spam: float = 0.6, abusive: float = 0.05,
                  status: Status = Status.HELD, reasons: list[dict[str, Any]] | None = None, **fields: Any) -> str:
     """A comment taken in by the store and decided by the 'model' (with its audit event); returns its id."""
     item = {"external_id": fields.pop("external_id", None) or f"ext-{uuid.uuid4().hex[:12]}",

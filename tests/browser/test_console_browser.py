@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from moderation.services import Services
 from moderation.store.models import Comment
 from tests.browser.support import PASSWORD, add_user, held_comment
 from tests.support import Site
@@ -14,7 +15,7 @@ HOSTILE = ('<script>alert(1)</script> <img src=x onerror="alert(2)"> <a href="ja
            'javascript:alert(5) =HYPERLINK("http://evil.example/x","y") @SUM(1+1) cek www.judi-online.example/daftar')
 
 
-def _statuses(services: Any, ids: list[str]) -> list[str]:
+def _statuses(services: Services, ids: list[str]) -> list[str]:
     """Current statuses of the given comments, in order."""
     with services.db.session() as session:
         found = {c.id: c.status for c in session.scalars(select(Comment).where(Comment.id.in_(ids)))}
@@ -36,7 +37,7 @@ def _wait_outcome(page: Any, comment_id: str, text: str) -> None:
                            arg=[comment_id, text])
 
 
-def test_keyboard_only_review(page: Any, live_url: str, services: Any, site: Site) -> None:
+def test_keyboard_only_review(page: Any, live_url: str, services: Services, site: Site) -> None:
     """j/k/a/s/r/x/u/? with no mouse: approve, undo, approve, spam, reject-as-abusive with a note."""
     add_user(services, "ani")
     ids = [held_comment(services, site.id, f"Komentar nomor {i}") for i in range(4)]
@@ -69,7 +70,7 @@ def test_keyboard_only_review(page: Any, live_url: str, services: Any, site: Sit
             "code": "moderator.reject.abusive", "detail": "kasar"}
 
 
-def test_bulk_select_and_select_all_matching(page: Any, live_url: str, services: Any, site: Site) -> None:
+def test_bulk_select_and_select_all_matching(page: Any, live_url: str, services: Services, site: Site) -> None:
     """x selects several for one action; 'select all matching the filter' approves beyond the page."""
     add_user(services, "ani")
     first = [held_comment(services, site.id, f"Pilih {i}") for i in range(3)]
@@ -90,7 +91,7 @@ def test_bulk_select_and_select_all_matching(page: Any, live_url: str, services:
     assert _statuses(services, [first[2], *more]) == ["approved"] * 6
 
 
-def test_hostile_comment_renders_as_text_and_fires_nothing(page: Any, live_url: str, services: Any,
+def test_hostile_comment_renders_as_text_and_fires_nothing(page: Any, live_url: str, services: Services,
                                                            site: Site) -> None:
     """Script tags, onerror, javascript: links and CSV formulas show as written; no dialog, console or stray request."""
     add_user(services, "ani")
@@ -116,7 +117,7 @@ def test_hostile_comment_renders_as_text_and_fires_nothing(page: Any, live_url: 
     assert all(url.startswith(live_url) for url in requests), requests
 
 
-def test_post_without_csrf_token_is_refused(page: Any, live_url: str, services: Any, site: Site) -> None:
+def test_post_without_csrf_token_is_refused(page: Any, live_url: str, services: Services, site: Site) -> None:
     """From the logged-in page, a fetch without X-CSRFToken is a 400 and the comment stays held."""
     add_user(services, "ani")
     cid = held_comment(services, site.id, "Tetap ditahan")
