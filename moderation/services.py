@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from redis import Redis
@@ -13,6 +14,7 @@ from moderation.redis_conn import connect
 from moderation.settings import Settings
 from moderation.store.db import Database
 from moderation.store.group_commit import GroupCommitter
+from moderation.store.lists import entries_for
 
 if TYPE_CHECKING:
     from moderation.decide.decider import Decider
@@ -49,7 +51,12 @@ class Services:
         """Rules, flood detector, scorer cache and thresholds: one per process, for workers and Akismet alike."""
         from moderation.decide.decider import Decider  # the model stack is imported only where comments are decided
 
-        return Decider(self.settings, self.db, self.redis)
+        return Decider(self.settings, self.redis, self._list_entries)
+
+    def _list_entries(self, site_ids: Collection[int]) -> list[dict[str, Any]]:
+        """The database's allow/deny entries for these sites and the global ones (read fresh every batch)."""
+        with self.db.session() as session:
+            return entries_for(session, site_ids)
 
     def init_app(self, app: Flask) -> None:
         """Register these services on the app (read back with :func:`get_services`)."""

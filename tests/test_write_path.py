@@ -158,3 +158,4 @@ def test_every_moved_module_path_resolves_where_it_now_lives(old: str) -> None:
     if old != "moderation.model":
         assert importlib.util.find_spec(old) is None
 
+

@@ -16,8 +16,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from moderation.api import bp
-from moderation.api.schemas import NO_NUL, NON_BLANK, CommentIn
-from moderation.console.api import PAGE_MAX
+from moderation.api.schemas import NO_NUL, NON_BLANK, PAGE_MAX, CommentIn
 from moderation.decide.rules import KINDS
 from moderation.decide.states import Status
 from moderation.delivery import signing

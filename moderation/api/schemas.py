@@ -10,6 +10,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from moderation.api.errors import ApiError
 
+PAGE_MAX = 200
+"""The most items one list page of the API (the review queue, suggestions) may ask for (?limit=)."""
+
 
 def _id_text(value: Any) -> Any:
     """Ids may be sent as strings or whole numbers (WordPress ids are numbers); bools are not ids."""

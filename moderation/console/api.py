@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from moderation.api.errors import ApiError
-from moderation.api.schemas import has_nul
+from moderation.api.schemas import PAGE_MAX, has_nul
 from moderation.console import admin, queue_view, stats
 from moderation.console.actions import ActionError, NulInText, moderate, undo
 from moderation.console.admin import NoSuchSite
@@ -26,9 +26,6 @@ from moderation.store.models import Site
 from moderation.store.review import FilterError, get_comment, identical_counts, matching_ids, queue_page, suggestions
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1/review")
-
-PAGE_MAX = 200
-"""The most items one queue or suggestions page may ask for (?limit=)."""
 
 COUNT_CAP = 1000
 """Queue totals are counted up to this (total_capped tells); a text search is not counted (it would scan twice)."""

@@ -1,15 +1,17 @@
 """The decider: one object per process owning the rules' lists, the flood detector, the scorer cache and the
 threshold layering, used alike by the workers (queued comments) and the Akismet API (comment-check).
+
+Domain code: it reads list entries through the function it is given (``Services`` passes the store's), so
+nothing here knows SQL, Flask or RQ.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import or_, select
 
 from moderation.decide.flood import FloodDetector
 from moderation.decide.pipeline import Item, decide
@@ -18,8 +20,9 @@ from moderation.decide.rules import CommentInput, Lists, config_lists, lists_fro
 from moderation.decide.states import Decision
 from moderation.model.scoring import ModelScorer, ScorerCache
 from moderation.settings import Settings
-from moderation.store.db import Database
-from moderation.store.models import ListEntry
+
+ListRows = Callable[[Collection[int]], Iterable[Mapping[str, Any]]]
+"""Reads the database's list entries for some sites: the global ones (site_id None) and theirs."""
 
 THRESHOLD_COLUMNS = ("approve_below", "spam_above", "abusive_above")
 """A site's own threshold columns (None: take the model card's, then the settings')."""
@@ -43,10 +46,10 @@ def site_thresholds(site: Any) -> dict[str, float | None]:
 class Decider:
     """Rules → model → flood → policy for a batch, the same way wherever a comment is decided."""
 
-    def __init__(self, settings: Settings, db: Database, redis: Redis) -> None:
+    def __init__(self, settings: Settings, redis: Redis, list_rows: ListRows) -> None:
         """Built once per process (the model is loaded on the first batch, never here)."""
         self.settings = settings
-        self.db = db
+        self.list_rows = list_rows
         self.scorers = ScorerCache(settings.model_dir)
         self.flood = FloodDetector.from_settings(redis, settings)
 
@@ -67,11 +70,6 @@ class Decider:
 
     def lists(self, site_ids: Collection[int]) -> dict[int, Lists]:
         """Each site's lists: config/ files, then global database entries, then its own (read fresh every batch)."""
-        with self.db.session() as session:
-            rows = session.execute(
-                select(ListEntry.site_id, ListEntry.action, ListEntry.kind, ListEntry.value)
-                .where(or_(ListEntry.site_id.is_(None), ListEntry.site_id.in_(site_ids)))
-            ).all()
-        base = config_lists(self.settings["lists.dir"]).merged(
-            lists_from_rows(r._asdict() for r in rows if r.site_id is None))
-        return {sid: base.merged(lists_from_rows(r._asdict() for r in rows if r.site_id == sid)) for sid in site_ids}
+        rows = list(self.list_rows(site_ids))
+        base = config_lists(self.settings["lists.dir"]).merged(lists_from_rows(r for r in rows if r["site_id"] is None))
+        return {sid: base.merged(lists_from_rows(r for r in rows if r["site_id"] == sid)) for sid in site_ids}
