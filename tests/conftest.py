@@ -28,10 +28,32 @@ from moderation.services import Services, get_services
 from moderation.settings import Settings, load_settings
 from moderation.store.migrate import upgrade
 from moderation.store.sites import create_site
+from tests.processes import leftovers, mark_this_run
 from tests.support import Receiver, Site
 from workers.context import WorkerContext, install
 
 REPO = Path(__file__).resolve().parent.parent
+
+_RUN_MARK = pytest.StashKey[str]()
+"""Where the run's process mark is kept between configure and session finish."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Mark this run: every process it starts inherits the mark, so one still alive at the end is found."""
+    config.stash[_RUN_MARK] = mark_this_run()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run when a process it started is still alive after every fixture has stopped its own."""
+    alive = leftovers(session.config.stash[_RUN_MARK])
+    if alive:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"processes this run started are still alive ({len(alive)}):", red=True)
+            for line in alive:
+                reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 
 @pytest.fixture(scope="session")

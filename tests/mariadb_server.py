@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.processes import start_group, stop_group
+
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin"])
 
 
@@ -104,17 +106,6 @@ def _die_with_parent() -> None:
         pass  # not Linux: teardown still stops it
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (a clean shutdown), then SIGKILL if it takes too long; always reaped."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
 @contextmanager
 def private_server(workdir: Path) -> Iterator[MariaDB]:
     """Install a fresh data directory, start mariadbd on it as the current user, yield it, stop it."""
@@ -131,12 +122,12 @@ def private_server(workdir: Path) -> Iterator[MariaDB]:
     if install.returncode != 0:
         raise RuntimeError(f"{installer} failed: {install.stdout[-1500:]}{install.stderr[-1500:]}")
     port, sock = _free_port(), _short_dir(workdir) / "mysqld.sock"
-    proc = subprocess.Popen(_server_args(server, data, sock, port, user, log), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+    proc = start_group(_server_args(server, data, sock, port, user, log), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     try:
         _wait_ready(proc, log, port)
         yield MariaDB("127.0.0.1", port, str(sock))
     finally:
-        _stop(proc)
+        stop_group(proc, grace=30)  # SIGTERM is a clean shutdown; SIGKILL only if it takes too long
         if sock.parent != workdir:
             shutil.rmtree(sock.parent, ignore_errors=True)

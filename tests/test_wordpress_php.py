@@ -33,6 +33,7 @@ from moderation.services import Services
 from moderation.store.comments import get_by_external
 from moderation.store.models import Comment, TrainingLabel
 from tests.mariadb_server import MariaDB, binaries, port_open, private_server
+from tests.processes import child_env
 from tests.support import Site, serve_app
 from tests.wordpress_site import PHP, PLUGIN, WORDPRESS, WordPress
 
@@ -45,7 +46,7 @@ def php(code: str, stdin: str = "", timeout: float = 60) -> str:
     """Run PHP code with the plugin's signing functions loaded; returns standard output (fails on errors)."""
     script = f"<?php\nerror_reporting(E_ALL);\nrequire {json.dumps(str(SIGNING_PHP))};\n{code}\n"
     done = subprocess.run([PHP or "php", "-d", "display_errors=stderr"], input=script, capture_output=True,
-                          text=True, timeout=timeout, env={"STDIN_DATA": stdin, "PATH": "/usr/bin"})
+                          text=True, timeout=timeout, env=child_env(STDIN_DATA=stdin))
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
     return done.stdout
 

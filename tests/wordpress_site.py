@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.mariadb_server import MariaDB
+from tests.processes import child_env, start_group, stop_group
 from tests.support import Site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,7 +90,7 @@ class WordPress:
         script.write_text(f"<?php\n{prelude}\nrequire __DIR__ . '/bootstrap.php';\n"
                           f"$in = json_decode(getenv('STDIN_DATA'), true);\n{code}\n")
         done = subprocess.run([PHP or "php", str(script)], capture_output=True, text=True, timeout=120,
-                              env={"STDIN_DATA": json.dumps(stdin), "PATH": "/usr/bin"})
+                              env=child_env(STDIN_DATA=json.dumps(stdin)))
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -108,7 +109,7 @@ class WordPress:
                           "wp_install('Berita Test', 'admin', 'admin@example.id', true, '', 'admin-password');\n"
                           "echo 'ok';\n")
         done = subprocess.run([PHP or "php", str(script)], capture_output=True, text=True, timeout=180,
-                              env={"PATH": "/usr/bin"})
+                              env=child_env())
         assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout[-2000:] + done.stderr[-2000:]
         self.run("""require_once ABSPATH . 'wp-admin/includes/plugin.php';
             $r = activate_plugin('moderation-comments/moderation-comments.php');
@@ -129,10 +130,10 @@ class WordPress:
 
     def start(self) -> None:
         """Serve it with PHP's built-in server (a few workers, so WordPress can call us while we call it)."""
-        self.server = subprocess.Popen([PHP or "php", "-S", f"127.0.0.1:{self.port}", "-t", str(self.root),
-                                        str(self.root / "router.php")], cwd=self.root, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL,
-                                       env={"PATH": "/usr/bin", "PHP_CLI_SERVER_WORKERS": "4"})
+        # Its own process group: php -S forks workers that terminate() alone would leave listening.
+        self.server = start_group([PHP or "php", "-S", f"127.0.0.1:{self.port}", "-t", str(self.root),
+                                   str(self.root / "router.php")], cwd=self.root, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, env=child_env(PHP_CLI_SERVER_WORKERS="4"))
         for _ in range(100):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
@@ -144,8 +145,7 @@ class WordPress:
     def stop(self) -> None:
         """Stop the server and drop the database."""
         if self.server:
-            self.server.terminate()
-            self.server.wait(10)
+            stop_group(self.server)
         self._sql(f"DROP DATABASE IF EXISTS `{self.db_name}`", check=False)
 
     def comment(self, comment_id: int) -> dict[str, Any]:
