@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench fuzz install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,20 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check moderation workers training tests bench
 	$(BIN)/mypy
+
+# Fresh random inputs against every documented API operation, round after round, until FUZZ_SECONDS have
+# passed or one fails (kept out of CI, so a new finding never blocks an unrelated landing; CI runs the
+# derandomized set). Example: make fuzz FUZZ_SECONDS=1800 FUZZ_EXAMPLES=500
+FUZZ_SECONDS ?= 600
+FUZZ_EXAMPLES ?= 300
+fuzz: $(STAMP)
+	@end=$$(( $$(date +%s) + $(FUZZ_SECONDS) )); round=0; \
+	while [ $$(date +%s) -lt $$end ]; do \
+	  round=$$((round + 1)); echo "== fuzz round $$round: $(FUZZ_EXAMPLES) fresh examples per operation and mode =="; \
+	  FUZZ_RANDOM=1 FUZZ_SITE_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_REVIEW_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  FUZZ_NEGATIVE=$(FUZZ_EXAMPLES) FUZZ_REVIEW_NEGATIVE=$(FUZZ_EXAMPLES) \
+	    $(BIN)/python -m pytest -q -x -p no:cacheprovider tests/test_schemathesis.py || exit 1; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -213,3 +213,35 @@ def test_non_blank_pattern_covers_every_whitespace_reading() -> None:
             continue
         char = chr(code)
         assert is_blank(char) == (char.isspace() or code in ecma), hex(code)
+
+
+def _concrete(path: str, comment_id: str, slug: str) -> str:
+    """A documented path with real values for its parameters."""
+    return path.replace("{comment_id}", comment_id).replace("{slug}", slug).replace("{entry_id}", "1")
+
+
+def test_every_operation_documents_its_answer_to_an_oversized_body(client: FlaskClient, document: dict[str, Any],
+                                                                   site: Site) -> None:
+    """A body one byte over intake.max_body_bytes, sent to every documented operation (signed, or as a logged-in
+    admin with the CSRF header): whatever each answers (413 where it reads a body) is a documented status."""
+    from moderation.services import get_services as services_of
+    from tests.browser.support import add_user, held_comment, login, page_token
+
+    services = services_of(client.application)
+    comment_id = held_comment(services, site.id, "Komentar untuk diuji")
+    add_user(services, "bigbody", role="admin")
+    login(client, "bigbody")
+    csrf = {"X-CSRFToken": page_token(client)}
+    body = b'{"x":"' + b"a" * services.settings["intake.max_body_bytes"] + b'"}'
+    answered = {}
+    for path, ops in document["paths"].items():
+        for method in ops:
+            url = _concrete(path, comment_id, site.slug)
+            if path.startswith("/api/v1/review"):
+                answer = client.open(url, method=method.upper(), data=body, headers={
+                    **csrf, "Content-Type": "application/json"})
+            else:
+                answer = signed_request(client, site, method.upper(), url, raw=body)
+            _conforms(document, method.upper(), path, answer)
+            answered[(method.upper(), path)] = answer.status_code
+    assert answered[("POST", "/api/v1/review/actions")] == 413 and answered[("POST", "/api/v1/comments")] == 413

@@ -166,12 +166,14 @@ RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"ty
 
 
 def _site_errors(*codes: int) -> dict[str, Any]:
-    """The error answers every signed request may get, plus the given ones."""
+    """The error answers every signed request may get, plus the given ones.
+
+    413 is among them: the signature covers the body, so every signed request reads it, GETs included."""
     text = {400: "Malformed JSON or body.", 401: "Missing, stale or wrong signature (nothing changed).",
             404: "No such comment for this site.", 405: "Method not allowed.", 413: "Body over the size limit.",
             415: "Content-Type is not application/json.", 422: "A field is missing, wrong-typed or too long.",
             429: "Over the site's or the commenter IP's rate limit."}
-    out = {str(c): _resp(text[c], headers=RETRY_AFTER if c == 429 else None) for c in (401, 429, *codes)}
+    out = {str(c): _resp(text[c], headers=RETRY_AFTER if c == 429 else None) for c in (401, 413, 429, *codes)}
     return dict(sorted(out.items()))
 
 
@@ -226,8 +228,12 @@ def _review_op(op_id: str, summary: str, ok: dict[str, Any], *, admin: bool = Fa
     texts = {400: "Bad filter, cursor, action or body (or, logged in, a missing CSRF token); nothing changed.",
              401: "Not logged in (checked before the CSRF token).", 403: "Admins only.",
              404: "No such comment, site or entry.", 409: "Nothing of yours to undo.",
+             413: "Body over intake.max_body_bytes; nothing changed.",
              422: "A text field holds U+0000 (NUL), which is never stored; nothing changed."}
-    responses = {**ok, **{str(c): _resp(texts[c]) for c in (401, *((403,) if admin else ()), *errors)}}
+    # A state-changing request is read whole (its CSRF check looks at the form too): one over the size limit
+    # is refused before anything else, whether or not the operation takes a body.
+    too_large = (413,) if body or unsafe else ()
+    responses = {**ok, **{str(c): _resp(texts[c]) for c in (401, *((403,) if admin else ()), *errors, *too_large)}}
     op: dict[str, Any] = {"operationId": op_id, "tags": ["review"], "summary": summary,
                           "security": [{"console": [], "csrf": []}] if unsafe else [{"console": []}],
                           "responses": dict(sorted(responses.items()))}
