@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -71,3 +73,12 @@ def serve_app(app: Flask) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def write_shared_csv(path: Path, rows: list[tuple[str, str]]) -> None:
+    """Write a data.csv laid out like shared/data (text,label,lang,source) for (text, label) rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label", "lang", "source"])
+        writer.writerows([(text, label, "id", "test") for text, label in rows])

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.support import write_shared_csv
 from training.crosssource import MIN_HAM_FOR_FINE_FPR, load_cross_source, run_cross_source, verdict
 from training.crossval import to_markdown
-
-
-def _write(path: Path, rows: list[tuple[str, str]]) -> None:
-    """Write a shared-data style CSV (text,label,lang,source)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text", "label", "lang", "source"])
-        writer.writerows([(text, label, "id", "test") for text, label in rows])
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +19,16 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     brands = ["AERO88", "𝐆𝐀𝐑𝐔𝐃𝐀𝟏𝟑𝟖", "DORA77", "ALEXIS17", "MEGABET99", "PLUTO88"]
     judol = [(f"main di {b} pasti maxwin hari ke {i}, wd lancar", "spam") for b in brands for i in range(5)]
     judol += [(f"berita bagus kanal {c} komentar nomor {i}, semoga sehat", "ham") for c in range(6) for i in range(5)]
-    _write(root / "judol_youtube_diashitenas" / "data.csv", judol)
+    write_shared_csv(root / "judol_youtube_diashitenas" / "data.csv", judol)
     sms = [(f"Selamat! Anda menang undian {i}, hubungi 0812345678{i}", "spam") for i in range(25)]
     sms += [(f"pesan biasa dari ibu nomor {i}, pulang jam berapa?", "ham") for i in range(25)]
-    _write(root / "sms_spam_id" / "data.csv", sms)
+    write_shared_csv(root / "sms_spam_id" / "data.csv", sms)
     abuse = [(f"dasar goblok kau {i}", "abusive") for i in range(10)]
     abuse += [(f"setuju pak {i}", "clean") for i in range(10)]
-    _write(root / "id_abusive_news_comments" / "data.csv", abuse)
+    write_shared_csv(root / "id_abusive_news_comments" / "data.csv", abuse)
     held = [(f"gas main di 𝐃𝐎𝐑𝐀𝟕𝟕 {i} maxwin", "spam") for i in range(12)]
     held += [(f"videonya bagus bang {i} semoga sukses", "ham") for i in range(30)]
-    _write(root / "judol_gamblingdetection_eval" / "data.csv", held)
+    write_shared_csv(root / "judol_gamblingdetection_eval" / "data.csv", held)
     return root
 
 

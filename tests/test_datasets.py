@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import write_shared_csv
 from training.datasets import load_csv, load_eval_sources, load_manifest, load_sources, plan_folder, seed_path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,27 +31,20 @@ NONCOMMERCIAL = {
 EVAL_ONLY = {"judol_gamblingdetection_eval"}
 
 
-def _write(path: Path, rows: list[tuple[str, str]]) -> None:
-    """Write a data.csv with the shared-data header."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text", "label", "lang", "source"])
-        writer.writerows([(text, label, "id", "test") for text, label in rows])
-
-
 @pytest.fixture()
 def tiny_folder(tmp_path: Path) -> Path:
     """A folder laid out like shared/data: two commercial, one non-commercial, one unknown source."""
     root = tmp_path / "data"
-    _write(
+    write_shared_csv(
         root / "judol_youtube_diashitenas" / "data.csv",
         [("AERO88 gacor", "spam"), ("mantap videonya", "ham"), ("multi\nline ham", "ham")],
     )
-    _write(root / "id_abusive_news_comments" / "data.csv", [("goblok", "abusive"), ("setuju", "clean")])
-    _write(root / "id_hate_abusive_ibrohim" / "data.csv", [("dasar kafir", "hate"), ("selamat pagi", "clean")])
-    _write(root / "mystery_corpus" / "data.csv", [("whatever", "spam"), ("fine", "ham")])
-    _write(root / "judol_gamblingdetection_eval" / "data.csv", [("main di aero88", "spam"), ("aamiin", "ham")])
+    write_shared_csv(root / "id_abusive_news_comments" / "data.csv", [("goblok", "abusive"), ("setuju", "clean")])
+    write_shared_csv(root / "id_hate_abusive_ibrohim" / "data.csv",
+                     [("dasar kafir", "hate"), ("selamat pagi", "clean")])
+    write_shared_csv(root / "mystery_corpus" / "data.csv", [("whatever", "spam"), ("fine", "ham")])
+    write_shared_csv(root / "judol_gamblingdetection_eval" / "data.csv",
+                     [("main di aero88", "spam"), ("aamiin", "ham")])
     (root / "README.md").write_text("not a source")
     return root  # fmt: skip
 
