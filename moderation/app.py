@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from moderation import api, console, health
+from moderation import api, console, edge, health
 from moderation.api import akismet
 from moderation.api.errors import ApiError
 from moderation.logs import configure_logging
@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     # Each part registers itself (flaskr's init_app): services first, as every other part reads them.
     Services(settings).init_app(app)
+    edge.init_app(app, settings)
     health.init_app(app)
     api.init_app(app)
     akismet.init_app(app)

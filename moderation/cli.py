@@ -10,6 +10,7 @@ import click
 
 from moderation.logs import configure_logging
 from moderation.settings import SETTINGS, Settings, load_settings, shown
+from moderation.users_cli import users
 
 
 class _Group(click.Group):
@@ -227,49 +228,6 @@ def privacy_pseudonymize(ctx: click.Context) -> None:
 
 
 @main.group()
-def users() -> None:
-    """Console accounts (moderators and admins)."""
-
-
-@users.command("add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator", show_default=True)
-@click.pass_context
-def users_add(ctx: click.Context, name: str, role: str) -> None:
-    """Create an account; the password is read from standard input (first line), never from the command line."""
-    from moderation.store.db import Database
-    from moderation.store.users import UserError, create_user
-
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    settings = _settings(ctx)
-    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
-    try:
-        with database.session() as session:
-            account = create_user(session, name, role, password)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        database.dispose()
-    click.echo(json.dumps({"user": account.name, "role": account.role}))
-
-
-@users.command("list")
-@click.pass_context
-def users_list(ctx: click.Context) -> None:
-    """Every account with its role (never a password hash)."""
-    from moderation.store.db import Database
-    from moderation.store.users import list_accounts
-
-    settings = _settings(ctx)
-    with Database(settings["database_url"]).session() as session:
-        for account in list_accounts(session):
-            click.echo(json.dumps({"user": account.name, "role": account.role}))
-
-
-@main.group()
 def callbacks() -> None:
     """Callback deliveries to sites."""
 
@@ -324,6 +282,8 @@ def settings_markdown() -> str:
         lines.append(f"| `{s.name}` | `{s.env_var}` | `{json.dumps(s.default)}` | {s.help} |")
     return "\n".join(lines)
 
+
+main.add_command(users)
 
 if __name__ == "__main__":
     main()

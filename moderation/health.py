@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify, request
 from sqlalchemy import func, select, text
 
 from moderation import metrics
@@ -13,12 +15,13 @@ from moderation.decide.states import Status
 from moderation.model.registry import ModelNotFound, active_version, read_card
 from moderation.reading.fingerprint import UNKNOWN, reading_status
 from moderation.services import Services, get_services
+from moderation.settings import Settings
 from moderation.store.models import Comment
 
 bp = Blueprint("health", __name__)
 
 
-def _services() -> Any:
+def _services() -> Services:
     """The app's shared resources."""
     return get_services()
 
@@ -89,10 +92,33 @@ def readyz() -> tuple[Response, int]:
     return jsonify(status="ready"), 200
 
 
+def _may_read_metrics(settings: Settings) -> bool:
+    """From an allowed address, or with the configured bearer token (compared in constant time)."""
+    token = str(settings["metrics.token"])
+    offered = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
+        return True
+    try:
+        client = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    for entry in settings["metrics.allow"]:
+        try:
+            if client in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 @bp.get("/metrics")
 def metrics_view() -> Response:
-    """Prometheus exposition."""
-    body, content_type = metrics.render(_services())
+    """Prometheus exposition, for metrics.allow addresses or the metrics.token bearer (it names every site)."""
+    services = _services()
+    if not _may_read_metrics(services.settings):
+        return Response("forbidden: /metrics is open to metrics.allow addresses or the metrics.token bearer\n",
+                        status=403, mimetype="text/plain")
+    body, content_type = metrics.render(services)
     return Response(body, content_type=content_type)
 
 

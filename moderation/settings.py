@@ -100,11 +100,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("serve.web_processes", int, 2, "Gunicorn worker processes of the web app."),
     Setting("serve.web_threads", int, 8, "Threads per gunicorn worker process (gthread)."),
     Setting("serve.workers", int, 2, "RQ worker processes `moderation serve` starts."),
+    Setting("serve.trusted_proxies", int, 0, "Reverse proxies in front of the web app that append X-Forwarded-For/-Proto (0: none; rate limits, login back-off and HSTS then see the real client and scheme)."),
     Setting("flood.window", int, 600, "Seconds over which near-identical comments to one site are counted as a flood."),
     Setting("flood.threshold", int, 5, "Near-identical comments within flood.window from which the spam score is raised (0 disables)."),
     Setting("privacy.retain_days", int, 90, "Days commenters' raw IPs and e-mails are kept before the retention job replaces them with keyed hashes."),
     Setting("privacy.hash_key", str, "", "Key of those hashes (set the same value on every machine); empty means one generated once and kept in DATA_DIR/privacy_key.", secret=True),
-    Setting("console.session_hours", int, 12, "Hours a moderator's console login lasts before they must log in again."),
+    Setting("console.session_hours", int, 12, "Hours without use after which a moderator's console session ends (each request restarts this clock)."),
+    Setting("console.session_max_hours", int, 24, "Hours after login when a console session ends however busy it is (the absolute lifetime)."),
     Setting("console.secure_cookies", _as_bool, True, "Send the console's session cookie only over HTTPS (browsers also accept it from http://127.0.0.1 and localhost)."),
     Setting("console.login_max_failures", int, 5, "Failed console logins allowed per user name and IP within console.login_window before further attempts are refused."),
     Setting("console.login_window", int, 900, "Seconds over which failed console logins are counted."),
@@ -112,6 +114,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("console.bulk_max", int, 10000, "Most comments one 'select all matching the filter' action may change."),
     Setting("console.similar_window_hours", int, 24, "Hours back the console looks for identical comments (same site, same text ignoring case)."),
     Setting("console.secret_grace_hours", int, 24, "Hours a site's previous secret still verifies signatures after an admin rotates it."),
+    Setting("metrics.allow", _as_list, ["127.0.0.1", "::1"], "Addresses or networks that may read /metrics without a token (it names every site and its volume)."),
+    Setting("metrics.token", str, "", "Bearer token that also opens /metrics (Authorization: Bearer TOKEN); empty means only metrics.allow.", secret=True),
     Setting("flags.review_after", int, 1, "Distinct reader reports that put a published comment in the console's reported queue."),
 )
 """Every setting the service reads, in the order the README lists them."""

@@ -89,10 +89,14 @@ def _lists(*entries: tuple[str, str, str]) -> Lists:
 
 
 def test_rules_chain() -> None:
-    """Allow-listed authors pass, deny lists catch e-mails, networks, sub-domains and phrases; else the model."""
+    """Deny lists catch e-mails, networks, sub-domains and phrases before any allow rule; a verified allow-listed
+    author passes; else the model (#13: a typed, trusted e-mail no longer carries a denied phrase past the lists)."""
     lists = _lists(("allow", "email", "editor@news.id"), ("deny", "ip", "198.51.100.0/24"),
                    ("deny", "domain", "aero88.com"), ("deny", "word", "slot gacor"))
-    assert check(CommentInput("slot gacor", author_email="Editor@News.id"), lists)[1]["code"] == "rule.allow.email"
+    editor = {"author_email": "Editor@News.id", "author_verified": True}
+    assert check(CommentInput("berita bagus", **editor), lists)[1]["code"] == "rule.allow.email"  # type: ignore[arg-type]
+    assert check(CommentInput("slot gacor", **editor), lists)[1]["code"] == "rule.deny.word"  # type: ignore[arg-type]
+    assert check(CommentInput("berita bagus", author_email="editor@news.id"), lists) is None  # typed, not vouched
     assert check(CommentInput("halo", author_ip="198.51.100.77"), lists)[1]["code"] == "rule.deny.ip"
     hit = check(CommentInput("main di https://link.aero88.com/daftar sekarang"), lists)
     assert hit is not None and hit[0] is Status.SPAM and hit[1]["code"] == "rule.deny.domain"
@@ -102,11 +106,13 @@ def test_rules_chain() -> None:
 
 
 def test_allow_domain_is_about_the_author_not_the_text() -> None:
-    """A link to a trusted domain inside the text does not approve a comment; the author's own site does."""
+    """A link to a trusted domain inside the text does not approve a comment; the author's own site does, when the
+    site vouches for the author (anyone can type a trusted site's URL as their website)."""
     lists = _lists(("allow", "domain", "kompas.com"))
     assert check(CommentInput("slot gacor https://kompas.com/x"), lists) is None
-    assert check(CommentInput("tulisan saya", author_url="https://www.kompas.com/me"), lists)[1]["code"] == \
-        "rule.allow.domain"
+    assert check(CommentInput("tulisan saya", author_url="https://www.kompas.com/me", author_verified=True),
+                 lists)[1]["code"] == "rule.allow.domain"
+    assert check(CommentInput("tulisan saya", author_url="https://www.kompas.com/me"), lists) is None
 
 
 def test_list_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -131,7 +137,9 @@ def test_name_lists_ignore_case_and_spacing() -> None:
 def test_a_trusted_name_never_outranks_a_deny_entry() -> None:
     """Anyone can type a trusted name: it approves an otherwise clean comment, never one a deny list catches."""
     lists = _lists(("allow", "name", "Siti"), ("deny", "word", "slot gacor"), ("deny", "ip", "198.51.100.0/24"))
-    assert check(CommentInput("tulisan bagus", author_name="SITI"), lists)[1]["code"] == "rule.allow.name"
+    assert check(CommentInput("tulisan bagus", author_name="SITI", author_verified=True), lists)[1]["code"] == \
+        "rule.allow.name"
+    assert check(CommentInput("tulisan bagus", author_name="SITI"), lists) is None  # typed by anyone
     assert check(CommentInput("slot gacor", author_name="Siti"), lists)[1]["code"] == "rule.deny.word"
     assert check(CommentInput("halo", author_name="Siti", author_ip="198.51.100.9"), lists)[1]["code"] == \
         "rule.deny.ip"

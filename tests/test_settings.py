@@ -23,7 +23,8 @@ def test_every_setting_has_a_shipped_default() -> None:
 
 def test_secret_settings_are_never_shown() -> None:
     """Keys print as [set] and a URL's password as ***: `moderation settings` can be pasted into a bug report."""
-    assert {s.name for s in SETTINGS if s.secret} == {"secret_key", "privacy.hash_key", "database_url", "redis_url"}
+    assert {s.name for s in SETTINGS if s.secret} == {"secret_key", "privacy.hash_key", "database_url", "redis_url",
+                                                      "metrics.token"}
     assert shown("secret_key", "abc123") == "[set]" and shown("secret_key", "") == ""
     assert shown("database_url", "postgresql+psycopg://app:hunter2@db:5432/m") == "postgresql+psycopg://app:***@db:5432/m"
     assert shown("redis_url", "redis://:hunter2@cache:6379/0") == "redis://:***@cache:6379/0"

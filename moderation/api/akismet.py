@@ -125,6 +125,9 @@ def _site(params: dict[str, str], asked: str = "api_key") -> KeySite | None:
     verify-key asks about ``key``: a client may also send its configured ``api_key`` beside it (the stock
     WordPress plugin does), and the answer must be about the key being verified, not the configured one.
     """
+    # Keyed on the real client (serve.trusted_proxies), so one guesser never holds up another caller's valid key.
+    # From the guesser's own address every key waits: answering a valid key there would turn the 429 into an
+    # oracle ("429: wrong, 200: right") and the brake into nothing.
     limiter = limits.limiter_for(_services())
     caller = request.remote_addr or "-"
     wait = limiter.blocked_for("akismet-badkey", caller, BAD_KEY_LIMIT)
@@ -181,6 +184,8 @@ def _row(site: KeySite, params: dict[str, str], external_id: str) -> dict[str, A
         "content": params.get("comment_content", ""), "author_name": params.get("comment_author") or None,
         "author_email": params.get("comment_author_email") or None,
         "author_url": params.get("comment_author_url") or None, "author_ip": params["user_ip"].strip(),
+        # WordPress sends user_role only for a logged-in commenter: the site vouches for who they are.
+        "author_verified": bool(params.get("user_role", "").strip()),
         "user_agent": params.get("user_agent") or None, "post_url": params.get("permalink") or None,
         "post_id": None, "post_title": None, "parent_id": None, "lang": lang,
         "created_at": _created_at(params), "received_at": datetime.now(UTC), "status": Status.QUEUED.value,
@@ -240,7 +245,7 @@ def _candidate(pending: Pending) -> Candidate:
     """What the decider reads of a comment-check."""
     row = pending.row
     comment = CommentInput(row["content"], row["author_name"], row["author_email"], row["author_url"],
-                           row["author_ip"])
+                           row["author_ip"], bool(row["author_verified"]))
     return Candidate(row["id"], pending.site.id, comment, pending.site.thresholds)
 
 
@@ -298,6 +303,7 @@ def _submit(label: str) -> Response:
     params = _params()
     site = _authenticated(params)
     _validated(params)
+    _limit(site, params["user_ip"])  # labels feed training: a site's key may not flood them
     if not _is_test(params):  # Akismet's is_test: answered, never learned from
         services = _services()
         with services.db.session() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +22,9 @@ SITE_CACHE_SECONDS = 5.0
 """How long a process trusts its cached copy of a site's secrets (rotation shows within this)."""
 
 _sites: TtlCache[tuple[str, str], SiteAuth | None] = TtlCache(SITE_CACHE_SECONDS)
+
+_NO_SITE_SECRET = secrets.token_hex(32)
+"""What an unknown site's signature is checked against: the same work and the same answer as a wrong one."""
 
 
 def _lookup(services: Services, slug: str) -> SiteAuth | None:
@@ -65,12 +69,14 @@ def signed(view: F) -> F:
         body = request.get_data(cache=True)
         path = signed_path()
         verdict = signing.verify(
-            list(site.secrets) if site else ["x" * 64], request.headers.get(signing.TIMESTAMP_HEADER),
+            list(site.secrets) if site else [_NO_SITE_SECRET], request.headers.get(signing.TIMESTAMP_HEADER),
             request.headers.get(signing.SIGNATURE_HEADER), request.method, path, body,
             services.settings["intake.signature_max_age"],
         )
         if site is None or not verdict.ok:
-            raise ApiError(401, "unauthorized", verdict.reason if site else "unknown site or bad signature")
+            # The same answer whether the site exists or not, so site names cannot be enumerated: an unknown
+            # site is checked against a dummy secret and fails (or is told it failed) like a wrong signature.
+            raise ApiError(401, "unauthorized", verdict.reason or "signature does not match")
         _check_rate(services, site, body)
         g.site = site
         return view(*args, **kwargs)

@@ -226,7 +226,8 @@ def _review_op(op_id: str, summary: str, ok: dict[str, Any], *, admin: bool = Fa
                errors: tuple[int, ...] = (400,), body_required: bool = True) -> dict[str, Any]:
     """One review-API operation: session cookie (plus the CSRF header when it changes something)."""
     texts = {400: "Bad filter, cursor, action or body (or, logged in, a missing CSRF token); nothing changed.",
-             401: "Not logged in (checked before the CSRF token).", 403: "Admins only.",
+             401: "Not logged in (checked before the CSRF token).",
+             403: "Admins only (for authors: a network or range).",
              404: "No such comment, site or entry.", 409: "Nothing of yours to undo.",
              413: "Body over intake.max_body_bytes; nothing changed.",
              422: "A text field holds U+0000 (NUL), which is never stored; nothing changed."}
@@ -309,7 +310,7 @@ def _review_paths(settings: Any) -> dict[str, Any]:
                                          outcome, unsafe=True, body=bodies["undo"], body_required=False,
                                          errors=(400, 409))},
         f"{p}/authors": {"post": _review_op("reviewAuthor", "Ban or trust an author.", _obj("entry", "outcome"),
-                                            unsafe=True, body=bodies["authors"], errors=(400, 422))},
+                                            unsafe=True, body=bodies["authors"], errors=(400, 403, 422))},
         f"{p}/suggestions": {"get": _review_op("reviewSuggestions", "Comments most worth labelling.", _obj("items"),
                                                params=[_whole("limit", 1, PAGE_MAX, 50)])},
         f"{p}/stats": {"get": _review_op("reviewStats", "The stats page's figures.", _obj("days"),

@@ -88,6 +88,8 @@ class Author(_Strict):
     url: Url | None = None
     ip: Annotated[str, StringConstraints(max_length=64)] | None = None
     user_agent: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    verified: bool | None = None
+    """The site vouches for this author (a logged-in user); allow rules on typed fields need it."""
 
 
 class Post(_Strict):
@@ -132,7 +134,8 @@ def parse_item(data: Any, max_chars: int) -> dict[str, Any]:
     return {
         "external_id": item.id, "content": item.content, "author_name": author.name,
         "author_email": author.email, "author_url": author.url, "author_ip": author.ip,
-        "user_agent": author.user_agent, "post_id": post.id, "post_url": post.url,
+        "user_agent": author.user_agent, "author_verified": bool(author.verified), "post_id": post.id,
+        "post_url": post.url,
         "post_title": post.title, "parent_id": item.parent_id, "lang": item.lang,
         "created_at": item.created_at,
     }

@@ -156,7 +156,8 @@ def moderate(services: Services, account: Account, comment_ids: list[str], actio
     unique = list(dict.fromkeys(comment_ids))
     for start in range(0, len(unique), CHUNK):
         with services.db.session() as session:
-            chunk = list(session.scalars(select(Comment).where(Comment.id.in_(unique[start:start + CHUNK]))))
+            chunk = [c for c in session.scalars(select(Comment).where(Comment.id.in_(unique[start:start + CHUNK])))
+                     if account.may_act_on(c.site_id)]  # another site's comment is "no such comment" to them
             found = {c.id for c in chunk}
             out.skipped.update({i: "no such comment" for i in unique[start:start + CHUNK] if i not in found})
             if action == "keep":

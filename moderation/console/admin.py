@@ -35,6 +35,10 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,200}$")
 DOMAIN_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$")
 
 
+class NotAllowed(ActionError):
+    """The account's role does not allow this (the review API answers 403)."""
+
+
 class NoSuchSite(ActionError):
     """The slug names no site (the review API answers 404)."""
 
@@ -110,7 +114,11 @@ def author_action(services: Services, account: Account, site_id: int, verdict: s
         raise ActionError("verdict must be ban or trust")
     if kind not in AUTHOR_KINDS:
         raise ActionError(f"kind must be one of {', '.join(AUTHOR_KINDS)}")
+    if not account.may_act_on(site_id):
+        raise ActionError("no such site")
     value = clean_value(kind, value)
+    if kind == "ip" and not account.is_admin:
+        value = _one_address(value)
     with services.db.session() as session:
         if session.get(Site, site_id) is None:
             raise ActionError("no such site")
@@ -123,6 +131,14 @@ def author_action(services: Services, account: Account, site_id: int, verdict: s
         note = f"{verdict} author {kind}"
         outcome = moderate(services, account, ids, "spam" if verdict == "ban" else "approve", Status.HELD, note=note)
     return entry, outcome
+
+
+def _one_address(value: str) -> str:
+    """A moderator trusts or bans one author: one address, never a network (ranges are admin-only)."""
+    network = ipaddress.ip_network(value, strict=False)
+    if network.num_addresses != 1:
+        raise NotAllowed("a moderator trusts or bans one IP address; networks and ranges are for admins")
+    return str(network.network_address)
 
 
 def _held_by(session: Session, site_id: int, kind: str, value: str, hasher: Pseudonymizer, cap: int) -> list[str]:

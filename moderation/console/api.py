@@ -16,7 +16,7 @@ from moderation.api.errors import ApiError
 from moderation.api.schemas import PAGE_MAX, has_nul
 from moderation.console import admin, queue_view, stats
 from moderation.console.actions import ActionError, NulInText, moderate, undo
-from moderation.console.admin import NoSuchSite
+from moderation.console.admin import NoSuchSite, NotAllowed
 from moderation.console.auth import current_account, protect_api, require
 from moderation.decide.policy import setting_defaults
 from moderation.decide.states import Status
@@ -55,6 +55,12 @@ def _nul_in_body(exc: NulInText) -> Response:
 def _nul_backstop(exc: NulCharacter) -> Response:
     """Backstop for a NUL no check above caught: still a 422 (the transaction was rolled back), never a 500."""
     return ApiError(422, "invalid_fields", str(exc)).response()
+
+
+@bp.errorhandler(NotAllowed)
+def _not_allowed(exc: NotAllowed) -> Response:
+    """An action the account's role may not take."""
+    return ApiError(403, "forbidden", str(exc)).response()
 
 
 @bp.errorhandler(NoSuchSite)
@@ -109,7 +115,9 @@ def queue() -> ResponseReturnValue:
     settings = services.settings
     limit = _whole_number("limit", min(settings["console.page_size"], PAGE_MAX), 1, PAGE_MAX)
     with services.db.read() as session:
-        f = queue_view.parse_filter(request.args, queue_view.site_ids(session), settings["flags.review_after"])
+        account = _account()
+        f = queue_view.parse_filter(request.args, queue_view.site_ids(session, account),
+                                    settings["flags.review_after"], account)
         page = queue_page(session, f, limit, request.args.get("cursor"), COUNT_CAP, count=not f.q)
         similar = identical_counts(session, [c for c, _, _ in page.rows], settings["console.similar_window_hours"])
         items = [queue_view.item(c, slug, n, similar.get(c.id)) for c, slug, n in page.rows]
@@ -126,7 +134,7 @@ def comment(comment_id: str) -> ResponseReturnValue:
         raise ApiError(404, "not_found", "no such comment")
     with services.db.read() as session:
         found = get_comment(session, comment_id)
-        if found is None:
+        if found is None or not _account().may_act_on(found[0].site_id):
             raise ApiError(404, "not_found", "no such comment")
         c, slug = found
         similar = identical_counts(session, [c], services.settings["console.similar_window_hours"])[c.id]
@@ -145,8 +153,9 @@ def actions() -> ResponseReturnValue:
         if not isinstance(body["filter"], dict):
             raise ApiError(400, "invalid_request", "filter must be an object")
         with services.db.session() as session:
-            sites = queue_view.site_ids(session)
-            f = queue_view.parse_filter(body["filter"], sites, services.settings["flags.review_after"])
+            account = _account()
+            sites = queue_view.site_ids(session, account)
+            f = queue_view.parse_filter(body["filter"], sites, services.settings["flags.review_after"], account)
             ids = matching_ids(session, f, services.settings["console.bulk_max"])
         expected = f.status
     else:
@@ -189,10 +198,10 @@ def authors() -> ResponseReturnValue:
     """Ban or trust an author: {"site", "verdict": ban|trust, "kind": email|ip|name, "value", "apply_to_queue"}."""
     body, services = _body(), _services()
     with services.db.session() as session:
-        sites = queue_view.site_ids(session)
+        sites = queue_view.site_ids(session, _account())
     site = body.get("site")
     if not isinstance(site, str) or site not in sites:
-        raise ApiError(400, "invalid_request", "site must be a registered site")
+        raise ApiError(400, "invalid_request", "site must be a registered site you moderate")
     entry, outcome = admin.author_action(services, _account(), sites[site], str(body.get("verdict")),
                                          str(body.get("kind")), str(body.get("value") or ""),
                                          bool(body.get("apply_to_queue")))
@@ -206,7 +215,9 @@ def suggested() -> ResponseReturnValue:
     """The comments most worth labelling (model least sure), for the 'help the model' view."""
     limit = _whole_number("limit", 50, 1, PAGE_MAX)
     with _services().db.read() as session:
-        return jsonify(items=[queue_view.item(c, slug) for c, slug in suggestions(session, limit)])
+        account = _account()
+        scope = None if account.is_admin else account.site_scope
+        return jsonify(items=[queue_view.item(c, slug) for c, slug in suggestions(session, limit, scope=scope)])
 
 
 @bp.get("/stats")

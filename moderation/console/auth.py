@@ -10,8 +10,8 @@ stay exempt without each having to be listed.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -19,10 +19,9 @@ from urllib.parse import urlsplit
 
 from flask import Flask, g, jsonify, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
-from redis.exceptions import RedisError
 
-from moderation.services import Services, get_services
-from moderation.store.users import Account, get_account
+from moderation.services import get_services
+from moderation.store.users import Account, end_sessions, get_account
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -75,9 +74,18 @@ def current_account() -> Account | None:
             with get_services().db.session() as db:
                 account = get_account(db, uid)
             if account is not None and session.get("fp") != account.fingerprint:
-                account = None  # password changed since this session logged in
+                account = None  # logged out elsewhere, or a new password or role since this session logged in
+            if account is not None and not _within_lifetime():
+                account = None
         g.account = account
     return g.account  # type: ignore[no-any-return]
+
+
+def _within_lifetime() -> bool:
+    """Whether the session is younger than console.session_max_hours (the idle limit is the cookie's own)."""
+    started = session.get("iat")
+    limit = get_services().settings["console.session_max_hours"] * 3600
+    return isinstance(started, int | float) and 0 <= time.time() - started <= limit
 
 
 def log_in(account: Account) -> None:
@@ -86,11 +94,17 @@ def log_in(account: Account) -> None:
     session.permanent = True
     session["uid"] = account.id
     session["fp"] = account.fingerprint
+    session["iat"] = int(time.time())
     g.account = account
 
 
 def log_out() -> None:
-    """End the session."""
+    """End the session on the server too: the account's session version moves on, so a copy of this cookie
+    (or any other session of the account) no longer logs anyone in."""
+    account = current_account()
+    if account is not None:
+        with get_services().db.session() as db:
+            end_sessions(db, account.id)
     session.clear()
     g.account = None
 
@@ -130,43 +144,3 @@ def require(admin: bool = False, api: bool = False) -> Callable[[F], F]:
             return view(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
     return decorate
-
-
-def _attempt_key(services: Services, name: str, ip: str) -> str:
-    """Redis key of failed logins for one user name from one IP (hashed: names are user input)."""
-    digest = hashlib.sha256(f"{name.lower()}\0{ip}".encode()).hexdigest()[:32]
-    return f"{services.settings['queue.prefix']}:login-fail:{digest}"
-
-
-def login_blocked(services: Services, name: str, ip: str) -> int:
-    """Seconds until this name+IP may try again (0: go ahead). Fails closed: no Redis, no login."""
-    limit = services.settings["console.login_max_failures"]
-    try:
-        key = _attempt_key(services, name, ip)
-        failures = int(services.redis.get(key) or 0)
-        if failures < limit:
-            return 0
-        return max(int(services.redis.ttl(key)), 1)
-    except RedisError as exc:
-        log.warning("login refused, Redis unavailable for the attempt counter: %s", exc.__class__.__name__)
-        return 60
-
-
-def login_failed(services: Services, name: str, ip: str) -> None:
-    """Count a failed login (the window starts at the first failure)."""
-    key = _attempt_key(services, name, ip)
-    try:
-        pipe = services.redis.pipeline()
-        pipe.set(key, 0, nx=True, ex=services.settings["console.login_window"])  # INCR keeps this TTL
-        pipe.incr(key)
-        pipe.execute()
-    except RedisError:
-        pass
-
-
-def login_succeeded(services: Services, name: str, ip: str) -> None:
-    """Forget the failures of a name+IP after a good login."""
-    try:
-        services.redis.delete(_attempt_key(services, name, ip))
-    except RedisError:
-        pass

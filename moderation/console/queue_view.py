@@ -13,6 +13,7 @@ from moderation.api.schemas import NUL_MESSAGE, has_nul
 from moderation.console.highlight import links, ngrams_from, segments
 from moderation.store.models import Comment, DecisionEvent, Flag, Site
 from moderation.store.review import FilterError, QueueFilter, author_history, events_for, flags_for
+from moderation.store.users import Account
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -20,13 +21,17 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def site_ids(session: Session) -> dict[str, int]:
-    """Every site's id by slug (for the filter menus)."""
-    return {slug: sid for sid, slug in session.execute(select(Site.id, Site.slug).order_by(Site.slug))}
+def site_ids(session: Session, account: Account | None = None) -> dict[str, int]:
+    """Every site's id by slug (for the filter menus): the ones ``account`` acts on when it is given."""
+    rows = session.execute(select(Site.id, Site.slug).order_by(Site.slug))
+    return {slug: sid for sid, slug in rows if account is None or account.may_act_on(sid)}
 
 
-def parse_filter(args: Mapping[str, Any], sites: dict[str, int], reported_after: int) -> QueueFilter:
-    """A queue filter from query arguments or a JSON object; FilterError for unknown sites or bad values."""
+def parse_filter(args: Mapping[str, Any], sites: dict[str, int], reported_after: int,
+                 account: Account | None = None) -> QueueFilter:
+    """A queue filter from query arguments or a JSON object; FilterError for unknown sites or bad values.
+
+    ``sites`` are those the viewer may see; a scoped moderator's filter keeps to their sites."""
     def text(name: str, longest: int = 255) -> str | None:
         value = args.get(name)
         if value is None or value == "":
@@ -42,7 +47,8 @@ def parse_filter(args: Mapping[str, Any], sites: dict[str, int], reported_after:
         raise FilterError(f"no site {site!r}")
     return QueueFilter(queue=text("queue", 16) or "held", site_id=sites[site] if site else None,
                        reason=text("reason", 64), lang=text("lang", 16), post=text("post"), q=text("q", 200),
-                       sort=text("sort", 16) or "", reported_after=reported_after)
+                       sort=text("sort", 16) or "", reported_after=reported_after,
+                       scope=account.site_scope if account is not None and not account.is_admin else None)
 
 
 def item(comment: Comment, slug: str, reports: int = 0, similar: int | None = None) -> dict[str, Any]:

@@ -14,13 +14,11 @@ from moderation.console.auth import (
     current_account,
     log_in,
     log_out,
-    login_blocked,
-    login_failed,
-    login_succeeded,
     protect,
     require,
     safe_next,
 )
+from moderation.console.throttle import login_blocked, login_failed, login_succeeded
 from moderation.decide.policy import setting_defaults
 from moderation.services import get_services
 from moderation.store.db import NulCharacter
@@ -68,7 +66,7 @@ def _globals() -> dict[str, Any]:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    """The login form; failed attempts per name+IP are limited (console.login_max_failures)."""
+    """The login form; failed attempts slow the account down and lock a caller's address (console.throttle)."""
     if request.method == "GET":
         return render_template("login.html", next=request.args.get("next", ""))
     services = _services()
@@ -122,9 +120,10 @@ def queue() -> ResponseReturnValue:
     services = _services()
     settings = services.settings
     with services.db.read() as session:
-        sites = queue_view.site_ids(session)
+        account = current_account()
+        sites = queue_view.site_ids(session, account)
         try:
-            f = queue_view.parse_filter(request.args, sites, settings["flags.review_after"])
+            f = queue_view.parse_filter(request.args, sites, settings["flags.review_after"], account)
             page = queue_page(session, f, settings["console.page_size"], request.args.get("cursor"), COUNT_CAP,
                               count=not f.q)
         except FilterError as exc:
@@ -167,7 +166,9 @@ def stats_chart(name: str) -> ResponseReturnValue:
 def teach() -> ResponseReturnValue:
     """'Help the model': the comments whose label would teach the model most (it is least sure of them)."""
     with _services().db.read() as session:
-        items = [queue_view.item(c, slug) for c, slug in suggestions(session, 50)]
+        account = current_account()
+        scope = None if account is None or account.is_admin else account.site_scope
+        items = [queue_view.item(c, slug) for c, slug in suggestions(session, 50, scope=scope)]
     return render_template("teach.html", items=items)
 
 

@@ -37,11 +37,14 @@ class CommentInput:
     author_email: str | None = None
     author_url: str | None = None
     author_ip: str | None = None
+    author_verified: bool = False
+    """The site vouches for who wrote it (a logged-in user): only then do allow rules read typed fields."""
 
     @classmethod
     def of(cls, row: Any) -> CommentInput:
         """Build from any object with the comment's attributes (an ORM row, say)."""
-        return cls(row.content, row.author_name, row.author_email, row.author_url, row.author_ip)
+        return cls(row.content, row.author_name, row.author_email, row.author_url, row.author_ip,
+                   bool(getattr(row, "author_verified", False)))
 
 
 Outcome = tuple[Status, dict[str, str]] | None
@@ -149,6 +152,14 @@ Rule = Callable[[CommentInput, Lists], "str | None"]
 """A check returning a human-readable detail when it fires."""
 
 
+def _verified(rule: Rule) -> Rule:
+    """An allow rule on a field the commenter types (e-mail, website, name): it counts only for an author the
+    site vouches for, since anyone can type a trusted address, a trusted site's URL or a trusted name."""
+    def guarded(comment: CommentInput, lists: Lists) -> str | None:
+        return rule(comment, lists) if comment.author_verified else None
+    return guarded
+
+
 def _email_rule(action: str) -> Rule:
     """The author's e-mail is on the list."""
     def rule(comment: CommentInput, lists: Lists) -> str | None:
@@ -194,20 +205,21 @@ def _denied_phrase(comment: CommentInput, lists: Lists) -> str | None:
 
 
 CHAIN: tuple[tuple[str, Status, Rule], ...] = (
-    ("rule.allow.email", Status.APPROVED, _email_rule("allow")),
-    ("rule.allow.ip", Status.APPROVED, _ip_rule("allow")),
-    ("rule.allow.domain", Status.APPROVED, _author_domain_allowed),
     ("rule.deny.email", Status.SPAM, _email_rule("deny")),
     ("rule.deny.ip", Status.SPAM, _ip_rule("deny")),
     ("rule.deny.name", Status.SPAM, _name_rule("deny")),
     ("rule.deny.domain", Status.SPAM, _linked_domain_denied),
     ("rule.deny.word", Status.SPAM, _denied_phrase),
-    ("rule.allow.name", Status.APPROVED, _name_rule("allow")),
+    ("rule.allow.ip", Status.APPROVED, _ip_rule("allow")),
+    ("rule.allow.email", Status.APPROVED, _verified(_email_rule("allow"))),
+    ("rule.allow.domain", Status.APPROVED, _verified(_author_domain_allowed)),
+    ("rule.allow.name", Status.APPROVED, _verified(_name_rule("allow"))),
 )
-"""The rules in order: trusted authors first, then deny lists; the first that fires decides.
+"""The rules in order: deny lists first, then trusted authors; the first that fires decides.
 
-A trusted name comes after the deny lists: anyone can type a name, so it must not carry a denied
-link or phrase (or a banned e-mail/IP) past them; a trusted e-mail, IP or own website still does."""
+No allow rule ever outranks a deny rule. The commenter's IP comes from the site's own connection, so a
+trusted IP approves a clean comment; a trusted e-mail, website or name is typed by the commenter and
+approves only when the site marks the author verified (``author.verified``: a logged-in user)."""
 
 
 def check(comment: CommentInput, lists: Lists) -> Outcome:

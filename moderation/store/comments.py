@@ -15,7 +15,7 @@ from moderation.decide.states import Status
 from moderation.store.models import Comment, DecisionEvent, Site
 
 COMMENT_FIELDS = (
-    "content", "author_name", "author_email", "author_url", "author_ip", "user_agent",
+    "content", "author_name", "author_email", "author_url", "author_ip", "author_verified", "user_agent",
     "post_id", "post_url", "post_title", "parent_id", "lang", "created_at",
 )
 """Columns an intake item may fill besides the external id."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -92,6 +93,8 @@ class Comment(Base):
     author_email: Mapped[str | None] = mapped_column(String(320))
     author_url: Mapped[str | None] = mapped_column(String(2048))
     author_ip: Mapped[str | None] = mapped_column(String(64))
+    # The site vouches for the author (a logged-in user): only then may allow rules read typed fields.
+    author_verified: Mapped[bool | None] = mapped_column(Boolean)
     user_agent: Mapped[str | None] = mapped_column(String(1024))
     post_id: Mapped[str | None] = mapped_column(String(255))
     post_url: Mapped[str | None] = mapped_column(String(2048))
@@ -226,6 +229,11 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # "moderator" or "admin"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped by logout, a password or role change and disabling: every session made before stops working.
+    session_version: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Site ids a moderator may act on; None: every site (admins always see all).
+    site_scope: Mapped[list[int] | None] = mapped_column(JSON)
 
 
 class Flag(Base):

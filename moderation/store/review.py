@@ -51,6 +51,8 @@ class QueueFilter:
 
     queue: str = "held"
     site_id: int | None = None
+    scope: tuple[int, ...] | None = None
+    """The sites the viewer acts on (a scoped moderator); None: all."""
     reason: str | None = None
     lang: str | None = None
     post: str | None = None
@@ -153,6 +155,8 @@ def _filtered(stmt: Select[Any], f: QueueFilter, sqlite: bool = True) -> Select[
     stmt = stmt.where(Comment.status == f.status.value)
     if f.site_id is not None:
         stmt = stmt.where(Comment.site_id == f.site_id)
+    if f.scope is not None:
+        stmt = stmt.where(Comment.site_id.in_(f.scope))
     if f.lang:
         stmt = stmt.where(Comment.lang == f.lang)
     if f.post:
@@ -358,7 +362,8 @@ def with_queue(f: QueueFilter, queue: str) -> QueueFilter:
     return replace(f, queue=queue, sort="")
 
 
-def suggestions(session: Session, limit: int, recent_hours: float = 168) -> list[tuple[Comment, str]]:
+def suggestions(session: Session, limit: int, recent_hours: float = 168,
+                scope: tuple[int, ...] | None = None) -> list[tuple[Comment, str]]:
     """Comments the model is least sure of (|spam - 0.5| smallest), held or recently decided, not yet labelled.
 
     A stand-in until training/'s ``moderation model suggest`` stores its own picks: the uncertainty of
@@ -370,4 +375,6 @@ def suggestions(session: Session, limit: int, recent_hours: float = 168) -> list
                    or_(Comment.status == Status.HELD.value,
                        (Comment.id >= window_start_id(recent_hours)) & (Comment.status != Status.QUEUED.value)))
             .order_by(func.abs(Comment.spam_score - 0.5), Comment.id).limit(limit))
+    if scope is not None:
+        stmt = stmt.where(Comment.site_id.in_(scope))
     return [(c, slug) for c, slug in session.execute(stmt)]

@@ -1,4 +1,5 @@
-"""Console accounts: creation with a salted scrypt hash, lookup and password checks."""
+"""Console accounts: creation with a salted scrypt hash, lookup and password checks, and the changes that
+end an account's sessions (logout, new password, new role, disabling, removal)."""
 
 from __future__ import annotations
 
@@ -40,12 +41,17 @@ class Account:
     id: int
     name: str
     role: str
-    fingerprint: str  # changes when the password changes, so old sessions stop working
+    fingerprint: str  # changes with the password, the role and every logout: sessions made before stop working
+    site_scope: tuple[int, ...] | None = None  # the sites a moderator acts on; None: all
 
     @property
     def is_admin(self) -> bool:
         """Admins may change sites, thresholds, secrets and lists."""
         return self.role == "admin"
+
+    def may_act_on(self, site_id: int) -> bool:
+        """Admins act on every site; a moderator on the sites of their scope (all when it is unset)."""
+        return self.is_admin or self.site_scope is None or site_id in self.site_scope
 
     @property
     def actor(self) -> str:
@@ -55,7 +61,9 @@ class Account:
 
 def _account(user: User) -> Account:
     """The detached view of a row."""
-    return Account(user.id, user.name, user.role, user.password_hash[-16:])
+    scope = tuple(int(s) for s in user.site_scope) if user.site_scope is not None else None
+    return Account(user.id, user.name, user.role, f"{user.password_hash[-16:]}.{user.session_version or 0}.{user.role}",
+                   scope)
 
 
 def create_user(session: Session, name: str, role: str, password: str) -> Account:
@@ -81,16 +89,71 @@ def authenticate(session: Session, name: str, password: str) -> Account | None:
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password):
+    if not check_password_hash(user.password_hash, password) or user.disabled_at is not None:
         return None
     user.last_login_at = datetime.now(UTC)
     return _account(user)
 
 
 def get_account(session: Session, user_id: int) -> Account | None:
-    """The account with this id, if it still exists."""
+    """The account with this id, if it still exists and is not disabled."""
     user = session.get(User, user_id) if is_row_id(user_id) else None
-    return _account(user) if user else None
+    return _account(user) if user is not None and user.disabled_at is None else None
+
+
+def _named(session: Session, name: str) -> User:
+    """The user of this name, or UserError."""
+    user = session.scalar(select(User).where(User.name == name)) if NAME_RE.match(name) else None
+    if user is None:
+        raise UserError(f"no user {name!r}")
+    return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Every session this user has open stops working (logout ends them all, on every device)."""
+    user = session.get(User, user_id) if is_row_id(user_id) else None
+    if user is not None:
+        user.session_version = (user.session_version or 0) + 1
+
+
+def set_password(session: Session, name: str, password: str) -> Account:
+    """A new password (its sessions end)."""
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"passwords need at least {MIN_PASSWORD} characters")
+    user = _named(session, name)
+    user.password_hash = generate_password_hash(password, method=HASH_METHOD)
+    end_sessions(session, user.id)
+    return _account(user)
+
+
+def set_role(session: Session, name: str, role: str) -> Account:
+    """A new role (its sessions end, so no page keeps powers it lost)."""
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    user = _named(session, name)
+    user.role = role
+    end_sessions(session, user.id)
+    return _account(user)
+
+
+def set_scope(session: Session, name: str, site_ids: list[int] | None) -> Account:
+    """The sites a moderator acts on (None: all); their sessions end so the new scope applies at once."""
+    user = _named(session, name)
+    user.site_scope = sorted(set(site_ids)) if site_ids is not None else None
+    end_sessions(session, user.id)
+    return _account(user)
+
+
+def disable_user(session: Session, name: str) -> None:
+    """The user can no longer log in, and every open session ends (their audit trail stays)."""
+    user = _named(session, name)
+    user.disabled_at = datetime.now(UTC)
+    end_sessions(session, user.id)
+
+
+def remove_user(session: Session, name: str) -> None:
+    """Delete the account (their name stays in audit events as it was)."""
+    session.delete(_named(session, name))
 
 
 def list_accounts(session: Session) -> list[Account]:

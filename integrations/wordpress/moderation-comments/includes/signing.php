@@ -75,6 +75,10 @@ if ( ! defined( 'MODCOM_SIGNING' ) ) {
 			),
 			'strlen'
 		);
+		// A logged-in WordPress user: the site vouches for who wrote it (allow rules on typed fields need it).
+		if ( ! empty( $c['user_id'] ) ) {
+			$author['verified'] = true;
+		}
 		$post = array_filter(
 			array(
 				'id'    => isset( $c['comment_post_ID'] ) ? (string) $c['comment_post_ID'] : '',
