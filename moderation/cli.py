@@ -123,10 +123,14 @@ def sites() -> None:
 @click.pass_context
 def sites_add(ctx: click.Context, slug: str, callback_url: str | None) -> None:
     """Register a site; prints its secret and API key once, as JSON."""
+    from moderation.delivery.posting import url_problem
     from moderation.store.db import Database
     from moderation.store.sites import SiteExists, create_site
 
     settings = _settings(ctx)
+    problem = url_problem(callback_url, settings["callbacks.block_private"]) if callback_url else None
+    if problem:
+        raise click.ClickException(problem)
     database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
     try:
         with database.session() as session:

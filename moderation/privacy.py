@@ -9,7 +9,10 @@ under the data directory is generated once, which suits a single machine.
 
 Erasure (``moderation privacy purge --email``) goes further: it removes the
 person's comments' content as well as name, e-mail, URL, IP and user agent,
-strips quotes of the text from the reasons, and deletes their training labels.
+strips quotes of the text from the reasons (on the comment, in its audit
+events, in the reasons remembered for undo and in callback payloads), clears
+readers' report notes, replaces the address in allow/deny lists by its keyed
+hash (rules still match it), and deletes their training labels.
 The content goes too because a comment is the person's own words and often
 names them; the row itself stays (status, scores, audit who/when) so the
 site's ids, callbacks already sent and the audit trail still resolve.
@@ -128,6 +131,7 @@ def purge_email(db: Any, settings: Any, email: str) -> Erasure:
         ids = store.comment_ids_by_email(session, hasher.forms("email", email))
         comments, labels = store.erase_comments(session, ids)
         email_hash = hasher.hash("email", email) or ""
+        store.hash_listed_emails(session, hasher.forms("email", email), email_hash)
         store.record_erasure(session, email_hash, comments, labels)
     # The address itself is never logged; its keyed hash identifies the request in the audit table.
     log.info("erased one person's data", extra={"comments": comments, "labels": labels, "request": email_hash})

@@ -50,8 +50,10 @@ class Services:
     def decider(self) -> Decider:
         """Rules, flood detector, scorer cache and thresholds: one per process, for workers and Akismet alike."""
         from moderation.decide.decider import Decider  # the model stack is imported only where comments are decided
+        from moderation.privacy import Pseudonymizer
 
-        return Decider(self.settings, self.redis, self._list_entries)
+        hasher = Pseudonymizer.from_settings(self.settings)
+        return Decider(self.settings, self.redis, self._list_entries, lambda email: hasher.hash("email", email))
 
     def _list_entries(self, site_ids: Collection[int]) -> list[dict[str, Any]]:
         """The database's allow/deny entries for these sites and the global ones (read fresh every batch)."""

@@ -3,6 +3,7 @@ it was filed against (privileges, allow rules, sessions, proxies, the door's ans
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -331,3 +332,117 @@ def test_hsts_when_the_trusted_proxy_says_https(proxied_app: Flask, app: Flask) 
     assert "Strict-Transport-Security" not in plain.headers
     forged = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})  # no trusted proxy
     assert "Strict-Transport-Security" not in forged.headers
+
+
+# 5. Erasure leaves copies, and undo brings text back ------------------------------------------------------
+
+def test_erasure_reaches_every_copy_and_undo_brings_nothing_back(client: FlaskClient, services: Services,
+                                                                 site: Site, settings: Any,
+                                                                 run_worker: Callable[[], bool]) -> None:
+    """After `privacy purge`, no quoted word of the person survives in undo records, callback payloads, report
+    notes or list entries (kept as a keyed hash that still matches); undoing an older action restores none."""
+    from moderation.privacy import purge_email
+    from moderation.store.models import CallbackDelivery, Flag, ReviewAction
+
+    quoted = [{"code": "model.spam", "detail": "'andi santoso' +2.10"}]
+    cid = held_comment(services, site.id, "andi santoso jual slot", author_email="andi@example.id", reasons=quoted)
+    with services.db.session() as session:
+        add_entry(session, site.id, "deny", "email", "andi@example.id")
+    csrf = _moderator(client, services)
+    assert client.post("/api/v1/review/actions", headers=csrf,
+                       json={"action": "approve", "ids": [cid], "expected": "held"}).get_json()["applied"] == [cid]
+    flagged = signed_request(client, site, "POST", f"/api/v1/comments/{cid}/flags",
+                             {"reason": "spam", "reporter": "r1", "note": "ini andi santoso dari rt 3"})
+    assert flagged.status_code == 202
+    purge_email(services.db, settings, "Andi@Example.id")
+    with services.db.session() as session:
+        kept = json.dumps([a.changes for a in session.scalars(select(ReviewAction))])
+        kept += json.dumps([d.payload for d in session.scalars(select(CallbackDelivery))])
+        kept += json.dumps([f.note for f in session.scalars(select(Flag))])
+        listed = [e.value for e in session.scalars(select(ListEntry).where(ListEntry.kind == "email"))]
+    assert "andi" not in kept.lower() and "santoso" not in kept.lower()
+    assert len(listed) == 1 and listed[0].startswith("h:")
+    assert client.post("/api/v1/review/undo", headers=csrf, json={}).status_code == 200
+    with services.db.session() as session:
+        comment = session.get(Comment, cid)
+        assert comment is not None and comment.status == "held"
+        assert "andi" not in json.dumps(comment.reasons).lower()
+    again = _post(client, site, "after", "halo semua", email="andi@example.id")
+    run_worker()
+    with services.db.session() as session:
+        decided = session.get(Comment, again)
+        assert decided is not None and decided.status == "spam" and decided.reasons[0]["code"] == "rule.deny.email"
+
+
+# 6. One slow site can stall every site's callbacks ------------------------------------------------------
+
+@pytest.fixture
+def trickler() -> Iterator[str]:
+    """A callback endpoint that answers one byte every 0.3 s (about 13 s for a whole 200 OK); yields its URL."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            try:
+                conn.recv(65536)
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok":
+                    if stop.wait(0.3):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                return
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+    stop.set()
+    server.close()
+
+
+def test_a_trickling_site_is_cut_off_at_the_deadline_and_holds_no_other_site(trickler: str, receiver: Any) -> None:
+    """Each delivery ends by callbacks.timeout in all; in one batch, the trickler does not delay the good site."""
+    from moderation.delivery.callbacks import send_all
+    from moderation.delivery.posting import CallbackClient
+    from moderation.store.callbacks import Outgoing
+
+    client = CallbackClient(deadline=1.0)
+    outs = [Outgoing(1, "slow", trickler, "0" * 64, b'{"event": "x"}', "c-slow"),
+            Outgoing(2, "good", receiver.url + "/hook", "0" * 64, b'{"event": "x"}', "c-good")]
+    started = time.monotonic()
+    slow, good = send_all(client, outs, concurrency=4)
+    elapsed = time.monotonic() - started
+    assert slow.status_code is None and slow.error == "DeadlineExceeded"
+    assert good.ok and len(receiver.requests) == 1
+    assert elapsed < 2.5  # the trickler alone would take about 13 s
+
+
+def test_callbacks_never_reach_link_local_or_metadata_addresses(client: FlaskClient, services: Services,
+                                                                 site: Site, receiver: Any) -> None:
+    """Refused when set (console, CLI) and again when sending; private/loopback only with block_private."""
+    from moderation.delivery.posting import CallbackClient, url_problem
+
+    for url in ("http://169.254.169.254/latest/meta-data", "http://metadata.google.internal/",
+                "http://[fe80::1]/hook", "http://[::ffff:169.254.169.254]/"):
+        assert url_problem(url) is not None, url
+    assert url_problem("http://10.0.0.5/hook") is None and url_problem("http://10.0.0.5/hook", True) is not None
+    csrf = _moderator(client, services, "boss", "admin")
+    refused_url = client.patch(f"/api/v1/review/sites/{site.slug}", headers=csrf,
+                               json={"callback_url": "http://169.254.169.254/latest"})
+    assert refused_url.status_code == 400
+    answer = CallbackClient(deadline=2.0, block_private=True).post(receiver.url + "/hook", b"{}", {})
+    assert answer.status is None and answer.error == "RefusedAddress" and receiver.requests == []
+    assert CallbackClient(deadline=2.0).post(receiver.url + "/hook", b"{}", {}).status == 200

@@ -9,24 +9,18 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
-import requests
-from requests.adapters import HTTPAdapter
-
+from moderation.delivery.posting import CallbackClient
 from moderation.services import Services
 from moderation.settings import load_settings
 
 
 class WorkerContext(Services):
-    """Services (the decider among them: rules, model, flood, thresholds) plus an HTTP session for callbacks."""
+    """Services (the decider among them: rules, model, flood, thresholds) plus the callback client."""
 
     @cached_property
-    def http(self) -> requests.Session:
-        """Keep-alive connections to the sites' callback endpoints, enough per site for concurrent sends."""
-        session = requests.Session()
-        size = max(10, self.settings["callbacks.concurrency"])
-        for scheme in ("http://", "https://"):
-            session.mount(scheme, HTTPAdapter(pool_connections=size, pool_maxsize=size))
-        return session
+    def callbacks(self) -> CallbackClient:
+        """Keep-alive connections to the sites' callback endpoints, each POST bound by callbacks.timeout in all."""
+        return CallbackClient(self.settings["callbacks.timeout"], self.settings["callbacks.block_private"])
 
 
 _context: WorkerContext | None = None

@@ -111,7 +111,7 @@ def deliver_callbacks(delivery_ids: Sequence[int]) -> int:
     intervals = ctx.settings["callbacks.retry_intervals"]
     with ctx.db.session() as session:
         ready, _ = outbox.outgoing(session, delivery_ids)
-    results = send_all(ctx.http, ready, ctx.settings["callbacks.timeout"], ctx.settings["callbacks.concurrency"])
+    results = send_all(ctx.callbacks, ready, ctx.settings["callbacks.concurrency"])
     attempts = [_attempt(out.delivery_id, result, intervals[0] if intervals else None)
                 for out, result in zip(ready, results, strict=True)]
     with ctx.db.session() as session:
@@ -145,7 +145,7 @@ def deliver_callback(delivery_id: int) -> bool:
         ready, _ = outbox.outgoing(session, [delivery_id])
     if not ready:
         return True  # delivered meanwhile, or the site no longer has a callback URL
-    result = send(ctx.http, ready[0], ctx.settings["callbacks.timeout"])
+    result = send(ctx.callbacks, ready[0])
     retry_in = job.get_retry_interval() if job is not None and job.retries_left else None
     attempt = _attempt(delivery_id, result, retry_in)
     with ctx.db.session() as session:

@@ -194,6 +194,9 @@ def _revert(session: Session, row: ReviewAction, actor: str, out: Outcome) -> No
         if comment is None or comment.status != after:
             out.skipped[comment_id] = f"changed since (now {comment.status if comment else 'gone'})"
             continue
+        if comment.erased_at is not None and any(set(r) - {"code"} for r in _carry(reasons)):
+            out.skipped[comment_id] = "erased at its author's request: undo would bring erased text back"
+            continue
         undo_reason = {"code": "moderator.undo", "detail": f"undo of action {row.id}"}
         if before == after:  # a 'keep': the status never moved, so only the audit trail records the undo
             decision = Decision(comment_id, comment.site_id, Status(before), actor, [undo_reason],

@@ -10,7 +10,6 @@ import ipaddress
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from moderation.console.actions import ActionError, Outcome, moderate, refuse_nu
 from moderation.decide.policy import Thresholds
 from moderation.decide.rules import ACTIONS, KINDS, name_key
 from moderation.decide.states import Status
+from moderation.delivery.posting import url_problem
 from moderation.privacy import Pseudonymizer
 from moderation.reading.text import normalize
 from moderation.services import Services
@@ -190,7 +190,8 @@ def _threshold(value: Any, name: str) -> float | None:
     return number
 
 
-def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: dict[str, float]) -> Site:
+def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: dict[str, float],
+                block_private: bool = False) -> Site:
     """Change a site's thresholds and/or callback URL; the whole change is refused if any part is invalid."""
     site = sites_store.site_by_slug(session, slug)
     if site is None:
@@ -209,9 +210,9 @@ def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: 
             raise ActionError("callback_url must be an http(s) URL or empty")
         refuse_nul(callback_url=changes["callback_url"])
         url = (changes["callback_url"] or "").strip()
-        parts = urlsplit(url)
-        if url and (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048):
-            raise ActionError("callback_url must be an http(s) URL")
+        problem = url_problem(url, block_private) if url else None
+        if problem:
+            raise ActionError(problem)
         site.callback_url = url or None
     for name, value in values.items():
         setattr(site, name, value)

@@ -246,7 +246,8 @@ def update_site(slug: str) -> ResponseReturnValue:
     services = _services()
     settings = services.settings
     with services.db.session() as session:
-        site = admin.update_site(session, slug, _body(), setting_defaults(settings))
+        site = admin.update_site(session, slug, _body(), setting_defaults(settings),
+                                 settings["callbacks.block_private"])
         return jsonify(admin.site_view(site))
 
 

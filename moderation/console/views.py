@@ -195,7 +195,8 @@ def admin_site(slug: str) -> ResponseReturnValue:
     fields = ("approve_below", "spam_above", "abusive_above", "callback_url")
     try:
         with services.db.session() as session:
-            admin.update_site(session, slug, {k: request.form.get(k, "") for k in fields}, defaults)
+            admin.update_site(session, slug, {k: request.form.get(k, "") for k in fields}, defaults,
+                              settings["callbacks.block_private"])
         flash(f"Saved {slug}.")
     except ActionError as exc:
         flash(f"Not saved: {exc}", "error")

@@ -8,7 +8,7 @@ nothing here knows SQL, Flask or RQ.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from redis import Redis
@@ -46,10 +46,12 @@ def site_thresholds(site: Any) -> dict[str, float | None]:
 class Decider:
     """Rules → model → flood → policy for a batch, the same way wherever a comment is decided."""
 
-    def __init__(self, settings: Settings, redis: Redis, list_rows: ListRows) -> None:
+    def __init__(self, settings: Settings, redis: Redis, list_rows: ListRows,
+                 email_hash: Callable[[str], str | None] | None = None) -> None:
         """Built once per process (the model is loaded on the first batch, never here)."""
         self.settings = settings
         self.list_rows = list_rows
+        self.email_hash = email_hash
         self.scorers = ScorerCache(settings.model_dir)
         self.flood = FloodDetector.from_settings(redis, settings)
 
@@ -60,9 +62,15 @@ class Decider:
         scorer = self.scorers.get()
         card = scorer.card.thresholds if isinstance(scorer, ModelScorer) else None
         lists = self.lists({c.site_id for c in candidates})
-        items = [Item(c.comment_id, c.site_id, c.comment, lists[c.site_id], self.thresholds(c.site_thresholds, card))
-                 for c in candidates]
+        items = [Item(c.comment_id, c.site_id, self._hashed(c.comment), lists[c.site_id],
+                      self.thresholds(c.site_thresholds, card)) for c in candidates]
         return decide(items, scorer, self.flood)
+
+    def _hashed(self, comment: CommentInput) -> CommentInput:
+        """The comment with its e-mail's keyed hash, so hashed list entries (an erased person's) still match."""
+        if self.email_hash is None or not comment.author_email:
+            return comment
+        return replace(comment, author_email_hash=self.email_hash(comment.author_email))
 
     def thresholds(self, own: Mapping[str, float | None], card: Mapping[str, float] | None) -> Thresholds:
         """The site's own values, then the model card's, then the settings'."""

@@ -39,6 +39,8 @@ class CommentInput:
     author_ip: str | None = None
     author_verified: bool = False
     """The site vouches for who wrote it (a logged-in user): only then do allow rules read typed fields."""
+    author_email_hash: str | None = None
+    """The e-mail's keyed hash: list entries of an erased person are kept as hashes and still match."""
 
     @classmethod
     def of(cls, row: Any) -> CommentInput:
@@ -164,7 +166,9 @@ def _email_rule(action: str) -> Rule:
     """The author's e-mail is on the list."""
     def rule(comment: CommentInput, lists: Lists) -> str | None:
         email = (comment.author_email or "").strip().lower()
-        return "author e-mail is listed" if email and email in lists.get(action, "email") else None
+        listed = lists.get(action, "email")
+        hit = email and (email in listed or (comment.author_email_hash or "") in listed)
+        return "author e-mail is listed" if hit else None
     return rule
 
 

@@ -8,10 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
-
 from moderation import metrics
 from moderation.delivery import signing
+from moderation.delivery.posting import CallbackClient
 from moderation.store.callbacks import Outgoing
 
 EVENT_HEADER = "X-Moderation-Event-Id"
@@ -41,28 +40,26 @@ def _path_with_query(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def send(http: requests.Session, out: Outgoing, timeout: float) -> AttemptResult:
-    """POST one event, signed with the site's secret; never raises for network errors."""
+def send(client: CallbackClient, out: Outgoing) -> AttemptResult:
+    """POST one event, signed with the site's secret, within the client's deadline; never raises."""
     headers = signing.signed_headers(out.site, out.secret, "POST", _path_with_query(out.url), out.body)
     headers.update({"Content-Type": "application/json", EVENT_HEADER: str(out.delivery_id), "User-Agent": USER_AGENT})
     started = time.perf_counter()
-    try:
-        response = http.post(out.url, data=out.body, headers=headers, timeout=timeout, allow_redirects=False)
-        result = AttemptResult(response.status_code, None if response.ok else f"HTTP {response.status_code}",
-                               (time.perf_counter() - started) * 1000)
-    except requests.RequestException as exc:
-        result = AttemptResult(None, exc.__class__.__name__, (time.perf_counter() - started) * 1000)
+    answer = client.post(out.url, out.body, headers)
+    ok = answer.status is not None and 200 <= answer.status < 300
+    error = answer.error if answer.status is None else (None if ok else f"HTTP {answer.status}")
+    result = AttemptResult(answer.status, error, (time.perf_counter() - started) * 1000)
     metrics.CALLBACK_ATTEMPTS.labels("delivered" if result.ok else "failed").inc()
     return result
 
 
-def send_all(http: requests.Session, outs: Sequence[Outgoing], timeout: float, concurrency: int) -> list[AttemptResult]:
+def send_all(client: CallbackClient, outs: Sequence[Outgoing], concurrency: int) -> list[AttemptResult]:
     """Send every event, up to ``concurrency`` comments at once; results in the order of ``outs``.
 
-    Sent one after another, a batch is as slow as the sum of its sites' answers: one site timing out
-    would hold every other site's decisions back by ``timeout`` each. Events about one comment (spam,
-    then an undo back to held) are still sent one after another, in order, so a site applying them
-    ends where we did.
+    Sent one after another, a batch is as slow as the sum of its sites' answers: one slow site would hold
+    every other site's decisions back by the deadline each (and each send ends by that deadline). Events
+    about one comment (spam, then an undo back to held) are still sent one after another, in order, so a
+    site applying them ends where we did.
     """
     by_comment: dict[str, list[int]] = {}
     for n, out in enumerate(outs):
@@ -71,7 +68,7 @@ def send_all(http: requests.Session, outs: Sequence[Outgoing], timeout: float, c
 
     def send_in_order(positions: list[int]) -> None:
         for n in positions:
-            results[n] = send(http, outs[n], timeout)
+            results[n] = send(client, outs[n])
 
     if len(by_comment) <= 1 or concurrency <= 1:
         for positions in by_comment.values():

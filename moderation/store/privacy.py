@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +10,16 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from moderation.store.models import Comment, DecisionEvent, PrivacyErasure, TrainingLabel
+from moderation.store.models import (
+    CallbackDelivery,
+    Comment,
+    DecisionEvent,
+    Flag,
+    ListEntry,
+    PrivacyErasure,
+    ReviewAction,
+    TrainingLabel,
+)
 
 ERASED_CONTENT = "[erased at the author's request]"
 """What an erased comment's content becomes (the row stays so the site's ids and the audit trail still resolve)."""
@@ -69,9 +79,45 @@ def erase_comments(session: Session, ids: Sequence[str]) -> tuple[int, int]:
         comment.erased_at = comment.pseudonymized_at = now
     for event in session.scalars(select(DecisionEvent).where(DecisionEvent.comment_id.in_(id_list))):
         event.reasons = _codes_only(event.reasons)
+    _erase_copies(session, set(id_list))
     labels = session.execute(delete(TrainingLabel).where(TrainingLabel.comment_id.in_(id_list)))
     session.flush()
     return len(id_list), int(labels.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _erase_copies(session: Session, ids: set[str]) -> None:
+    """The copies of erased comments kept elsewhere: reasons remembered for undo, callback payloads (sent or
+    owed: they quote reasons), and the notes readers attached to their reports."""
+    earliest = session.scalar(select(func.min(Comment.received_at)).where(Comment.id.in_(list(ids))))
+    actions = select(ReviewAction)
+    if earliest is not None:  # an action on a comment never predates the comment
+        actions = actions.where(ReviewAction.created_at >= earliest)
+    for action in session.scalars(actions):
+        if any(change[0] in ids for change in action.changes):
+            action.changes = [[c[0], c[1], c[2], _codes_only(c[3])] if c[0] in ids else c for c in action.changes]
+    for delivery in session.scalars(select(CallbackDelivery).where(CallbackDelivery.comment_id.in_(list(ids)))):
+        payload = json.loads(delivery.payload)
+        if isinstance(payload.get("comment"), dict):
+            payload["comment"]["reasons"] = _codes_only(payload["comment"].get("reasons"))
+        delivery.payload = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    session.execute(update(Flag).where(Flag.comment_id.in_(list(ids))).values(note=None))
+
+
+def hash_listed_emails(session: Session, forms: Sequence[str], hashed: str) -> int:
+    """Replace allow/deny entries holding the erased address by its keyed hash (rules still match it)."""
+    wanted = {f.lower() for f in forms if f != hashed}
+    changed = 0
+    for entry in session.scalars(select(ListEntry).where(ListEntry.kind == "email")):
+        if entry.value.lower() in wanted:
+            duplicate = session.scalar(select(ListEntry.id).where(
+                ListEntry.site_id.is_(None) if entry.site_id is None else ListEntry.site_id == entry.site_id,
+                ListEntry.action == entry.action, ListEntry.kind == "email", ListEntry.value == hashed))
+            if duplicate is None:
+                entry.value = hashed
+            else:
+                session.delete(entry)
+            changed += 1
+    return changed
 
 
 def record_erasure(session: Session, email_hash: str, comments: int, labels: int) -> PrivacyErasure:
