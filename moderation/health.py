@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from sqlalchemy import func, select, text
 
 from moderation import metrics
+from moderation.decide.rules import ip_in_any
 from moderation.decide.states import Status
 from moderation.model.registry import ModelNotFound, active_version, read_card
 from moderation.reading.fingerprint import UNKNOWN, reading_status
@@ -98,17 +98,7 @@ def _may_read_metrics(settings: Settings) -> bool:
     offered = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
         return True
-    try:
-        client = ipaddress.ip_address(request.remote_addr or "")
-    except ValueError:
-        return False
-    for entry in settings["metrics.allow"]:
-        try:
-            if client in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
+    return ip_in_any(request.remote_addr, settings["metrics.allow"]) is not None
 
 
 @bp.get("/metrics")

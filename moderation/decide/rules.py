@@ -133,7 +133,7 @@ def _domain_hit(hosts: Iterable[str], domains: frozenset[str]) -> str | None:
     return None
 
 
-def _ip_hit(ip: str | None, listed: frozenset[str]) -> str | None:
+def ip_in_any(ip: str | None, listed: Iterable[str]) -> str | None:
     """The listed address or network that contains this IP."""
     if not ip or not listed:
         return None
@@ -175,7 +175,7 @@ def _email_rule(action: str) -> Rule:
 def _ip_rule(action: str) -> Rule:
     """The author's IP is a listed address or inside a listed network."""
     def rule(comment: CommentInput, lists: Lists) -> str | None:
-        hit = _ip_hit(comment.author_ip, lists.get(action, "ip"))
+        hit = ip_in_any(comment.author_ip, lists.get(action, "ip"))
         return f"author IP in {hit}" if hit else None
     return rule
 
