@@ -25,3 +25,27 @@ def test_a_model_saved_by_an_earlier_release_scores_as_it_did(name: str) -> None
     scorer = load_scorer(registry)
     assert [asdict(s) for s in scorer.score(expected["texts"])] == expected["scores"]
     assert reading_status(scorer.card.reading) in (CURRENT, STALE)  # its card records the reading it was trained on
+
+
+def test_a_model_in_joblibs_format_loads_through_joblib(tmp_path: Path) -> None:
+    """A card saying format "joblib" is read with joblib.load and scores as the plain pickle does."""
+    import hashlib
+    import io
+    import shutil
+
+    import joblib
+
+    source = FIXTURES / "model_v4"
+    version = (source / "ACTIVE").read_text(encoding="utf-8").strip()
+    expected = json.loads((source / "expected_scores.json").read_text(encoding="utf-8"))
+    model = load_scorer(source).model
+    target = tmp_path / version
+    shutil.copytree(source / version, target)
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    (target / "model.joblib").write_bytes(buffer.getvalue())
+    card = json.loads((target / "card.json").read_text(encoding="utf-8"))
+    card.update(format="joblib", sha256=hashlib.sha256(buffer.getvalue()).hexdigest())
+    (target / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    (tmp_path / "ACTIVE").write_text(version, encoding="utf-8")
+    assert [asdict(s) for s in load_scorer(tmp_path).score(expected["texts"])] == expected["scores"]

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from joblib.numpy_pickle import NumpyUnpickler
+import joblib
 
 from moderation.model.card import ModelCard
 from moderation.model.estimator import ModerationModel
@@ -75,22 +75,6 @@ class _MovedPathsUnpickler(pickle.Unpickler):
         """Resolve ``module.name``, mapped through MOVED_MODULES."""
         return super().find_class(MOVED_MODULES.get(module, module), name)
 
-
-class _MovedPathsJoblib(NumpyUnpickler):
-    """joblib's unpickler (models saved in joblib's format), with the same mapping."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        """Resolve ``module.name``, mapped through MOVED_MODULES."""
-        return super().find_class(MOVED_MODULES.get(module, module), name)
-
-    @classmethod
-    def load(cls, data: bytes) -> Any:  # type: ignore[override]
-        """Unpickle bytes written by joblib.dump (uncompressed, as the registry writes them)."""
-        return cls("<model>", io.BytesIO(data)).load_object()
-
-    def load_object(self) -> Any:
-        """Run the unpickler (joblib's ``load``, renamed so the classmethod can keep the name)."""
-        return NumpyUnpickler.load(self)
 
 
 def valid_version(version: str) -> bool:
@@ -141,7 +125,9 @@ def load_model(model_dir: str | os.PathLike[str], version: str | None = None) ->
     # joblib's pure-Python unpickler needs ~1 s for a large vocabulary dict;
     # the C unpickler needs ~0.1 s, so plain pickles are the default format.
     if card.format == "joblib":
-        model = _MovedPathsJoblib.load(data)
+        # The registry has only ever written plain pickles; a joblib file (a card saying so) is read by
+        # joblib itself, which handles its compression and byte order, without the moved-path mapping.
+        model = joblib.load(io.BytesIO(data))
     else:
         model = _MovedPathsUnpickler(io.BytesIO(data)).load()  # noqa: S301 - bytes verified above
     if not isinstance(model, ModerationModel):
