@@ -6,11 +6,10 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from moderation import metrics
 from moderation.delivery import signing
-from moderation.delivery.posting import CallbackClient
+from moderation.delivery.posting import CallbackClient, path_with_query
 from moderation.store.callbacks import Outgoing
 
 EVENT_HEADER = "X-Moderation-Event-Id"
@@ -34,15 +33,9 @@ class AttemptResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _path_with_query(url: str) -> str:
-    """What the signature covers of the callback URL: its path (and query, if any)."""
-    parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
 def send(client: CallbackClient, out: Outgoing) -> AttemptResult:
     """POST one event, signed with the site's secret, within the client's deadline; never raises."""
-    headers = signing.signed_headers(out.site, out.secret, "POST", _path_with_query(out.url), out.body)
+    headers = signing.signed_headers(out.site, out.secret, "POST", path_with_query(out.url), out.body)
     headers.update({"Content-Type": "application/json", EVENT_HEADER: str(out.delivery_id), "User-Agent": USER_AGENT})
     started = time.perf_counter()
     answer = client.post(out.url, out.body, headers)

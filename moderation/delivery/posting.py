@@ -46,6 +46,12 @@ def refused(address: str, block_private: bool) -> bool:
     return block_private and (ip.is_private or ip.is_loopback)
 
 
+def path_with_query(url: str) -> str:
+    """The path (and query, if any) of a URL: what a callback's request line carries and its signature covers."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data"})
 """Host names cloud providers give their metadata services."""
 
@@ -155,7 +161,7 @@ class CallbackClient:
         if scheme not in ("http", "https") or not host:
             return Answer(None, "InvalidURL")
         origin = (scheme, host, parts.port or (443 if scheme == "https" else 80))
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        path = path_with_query(url)
         ends = time.monotonic() + self.deadline
         for _ in range(2):  # a kept-alive connection the site closed meanwhile gets one fresh try
             conn = self._connection(*origin)
