@@ -43,10 +43,10 @@ def _settings() -> tuple[Path, list[str]]:
 
 def _policy_defaults() -> dict[str, Any]:
     """The settings' thresholds (used where the model card names none)."""
+    from moderation.decide.policy import setting_defaults
     from moderation.settings import load_settings
 
-    s = load_settings()
-    return {k: s[f"policy.{k}"] for k in ("approve_below", "spam_above", "abusive_above")}
+    return dict(setting_defaults(load_settings()))
 
 
 def _database() -> Any:

@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from moderation.api.auth import forget_site
 from moderation.console.actions import ActionError, Outcome, moderate, refuse_nul
-from moderation.decide.policy import Thresholds
+from moderation.decide.policy import THRESHOLD_NAMES, Thresholds
 from moderation.decide.rules import ACTIONS, KINDS, name_key
 from moderation.decide.states import Status
 from moderation.delivery.posting import url_problem
@@ -196,11 +196,11 @@ def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: 
     site = sites_store.site_by_slug(session, slug)
     if site is None:
         raise NoSuchSite("no such site")
-    unknown = set(changes) - {"approve_below", "spam_above", "abusive_above", "callback_url"}
+    unknown = set(changes) - {*THRESHOLD_NAMES, "callback_url"}
     if unknown:
         raise ActionError(f"unknown fields: {', '.join(sorted(unknown))}")
     values = {n: _threshold(changes[n], n) if n in changes else getattr(site, n)
-              for n in ("approve_below", "spam_above", "abusive_above")}
+              for n in THRESHOLD_NAMES}
     try:
         Thresholds.layered(values, defaults)
     except ValueError as exc:

@@ -19,7 +19,7 @@ from moderation.console.auth import (
     safe_next,
 )
 from moderation.console.throttle import login_blocked, login_failed, login_succeeded
-from moderation.decide.policy import setting_defaults
+from moderation.decide.policy import THRESHOLD_NAMES, setting_defaults
 from moderation.services import get_services
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
@@ -192,7 +192,7 @@ def admin_site(slug: str) -> ResponseReturnValue:
     services = _services()
     settings = services.settings
     defaults = setting_defaults(settings)
-    fields = ("approve_below", "spam_above", "abusive_above", "callback_url")
+    fields = (*THRESHOLD_NAMES, "callback_url")
     try:
         with services.db.session() as session:
             admin.update_site(session, slug, {k: request.form.get(k, "") for k in fields}, defaults,

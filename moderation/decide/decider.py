@@ -15,7 +15,7 @@ from redis import Redis
 
 from moderation.decide.flood import FloodDetector
 from moderation.decide.pipeline import Item, decide
-from moderation.decide.policy import Thresholds
+from moderation.decide.policy import THRESHOLD_NAMES, Thresholds
 from moderation.decide.rules import CommentInput, Lists, config_lists, lists_from_rows
 from moderation.decide.states import Decision
 from moderation.model.scoring import ModelScorer, ScorerCache
@@ -23,9 +23,6 @@ from moderation.settings import Settings
 
 ListRows = Callable[[Collection[int]], Iterable[Mapping[str, Any]]]
 """Reads the database's list entries for some sites: the global ones (site_id None) and theirs."""
-
-THRESHOLD_COLUMNS = ("approve_below", "spam_above", "abusive_above")
-"""A site's own threshold columns (None: take the model card's, then the settings')."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +36,8 @@ class Candidate:
 
 
 def site_thresholds(site: Any) -> dict[str, float | None]:
-    """A site row's own threshold columns."""
-    return {name: getattr(site, name) for name in THRESHOLD_COLUMNS}
+    """A site row's own threshold columns (None: take the model card's, then the settings')."""
+    return {name: getattr(site, name) for name in THRESHOLD_NAMES}
 
 
 class Decider:

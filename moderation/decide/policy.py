@@ -8,6 +8,9 @@ from typing import Any
 
 from moderation.decide.states import Status
 
+THRESHOLD_NAMES = ("approve_below", "spam_above", "abusive_above")
+"""The three thresholds, as the settings (``policy.*``), a site's columns and a model card name them."""
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -25,7 +28,7 @@ class Thresholds:
     def layered(cls, *layers: Mapping[str, Any] | None) -> Thresholds:
         """The first non-empty value of each threshold across layers (site → model card → settings)."""
         picked: dict[str, float] = {}
-        for name in ("approve_below", "spam_above", "abusive_above"):
+        for name in THRESHOLD_NAMES:
             for layer in layers:
                 value = (layer or {}).get(name)
                 if value is not None:
@@ -41,7 +44,7 @@ class Thresholds:
 
 def setting_defaults(settings: Any) -> dict[str, float]:
     """The thresholds the settings give (``policy.*``): what a site without its own values gets."""
-    return {name: settings[f"policy.{name}"] for name in ("approve_below", "spam_above", "abusive_above")}
+    return {name: settings[f"policy.{name}"] for name in THRESHOLD_NAMES}
 
 
 def status_for(spam: float, abusive: float, thresholds: Thresholds) -> tuple[Status, list[dict[str, Any]]]:

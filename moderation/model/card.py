@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-THRESHOLD_NAMES = ("approve_below", "spam_above", "abusive_above")
-"""The thresholds a card may carry (each optional: a missing one falls back to the settings)."""
+from moderation.decide.policy import THRESHOLD_NAMES
 
 
 @dataclass(frozen=True)
@@ -20,6 +19,7 @@ class ModelCard:
     sha256: str = ""
     format: str = "pickle"
     thresholds: Mapping[str, float] = field(default_factory=dict)
+    """Any of THRESHOLD_NAMES (a missing one falls back to the settings)."""
     reading: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 

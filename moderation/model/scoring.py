@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from moderation.model.card import THRESHOLD_NAMES, ModelCard
+from moderation.decide.policy import THRESHOLD_NAMES
+from moderation.model.card import ModelCard
 from moderation.model.estimator import ABUSIVE, SPAM, ModerationModel
 from moderation.model.registry import (
     ModelIntegrityError,
