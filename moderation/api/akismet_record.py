@@ -6,7 +6,6 @@ Kept apart from the blueprint (``moderation.api.akismet``) so the handlers stay 
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,8 +25,6 @@ from moderation.store.labels import add_label
 from moderation.store.models import Comment
 from moderation.store.sites import site_by_api_key
 from moderation.ttlcache import TtlCache
-
-log = logging.getLogger(__name__)
 
 KEY_CACHE_SECONDS = 5.0
 """How long a process trusts what it read about an API key (unknown keys included: guessing stays cheap for us)."""

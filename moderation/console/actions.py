@@ -10,7 +10,6 @@ overwritten: every change is a compare-and-set on the status the moderator saw.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,8 +25,6 @@ from moderation.store.decisions import Event, Recorded, record
 from moderation.store.models import Comment, ReviewAction, TrainingLabel, is_row_id
 from moderation.store.review import reopen_flags, resolve_flags
 from moderation.store.users import Account
-
-log = logging.getLogger(__name__)
 
 TARGETS: dict[str, Status | None] = {"approve": Status.APPROVED, "spam": Status.SPAM, "reject": Status.REJECTED,
                                      "keep": None}

@@ -20,10 +20,11 @@ from moderation.console.admin import NoSuchSite, NotAllowed
 from moderation.console.auth import current_account, protect_api, require
 from moderation.decide.policy import setting_defaults
 from moderation.decide.states import Status
-from moderation.services import get_services
+from moderation.services import Services, get_services
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import FilterError, get_comment, identical_counts, matching_ids, queue_page, suggestions
+from moderation.store.users import Account
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1/review")
 
@@ -69,7 +70,7 @@ def _no_site(exc: NoSuchSite) -> Response:
     return ApiError(404, "not_found", str(exc)).response()
 
 
-def _services() -> Any:
+def _services() -> Services:
     """The app's database, Redis and settings."""
     return get_services()
 
@@ -92,7 +93,7 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
-def _account() -> Any:
+def _account() -> Account:
     """The logged-in account (the decorators have already refused anonymous callers)."""
     account = current_account()
     assert account is not None

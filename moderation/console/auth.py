@@ -10,7 +10,6 @@ stay exempt without each having to be listed.
 from __future__ import annotations
 
 import functools
-import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -24,8 +23,6 @@ from moderation.services import get_services
 from moderation.store.users import Account, end_sessions, get_account
 
 F = TypeVar("F", bound=Callable[..., Any])
-log = logging.getLogger(__name__)
-
 csrf = CSRFProtect()
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

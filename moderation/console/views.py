@@ -20,7 +20,7 @@ from moderation.console.auth import (
 )
 from moderation.console.throttle import login_blocked, login_failed, login_succeeded
 from moderation.decide.policy import THRESHOLD_NAMES, setting_defaults
-from moderation.services import get_services
+from moderation.services import Services, get_services
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import (
@@ -53,7 +53,7 @@ REASON_CHOICES = ("policy.uncertain", "policy.abusive_above", "model.spam", "mod
 """Reason-code prefixes offered in the filter menu (any code prefix can be typed in the URL)."""
 
 
-def _services() -> Any:
+def _services() -> Services:
     """The app's database, Redis and settings."""
     return get_services()
 
