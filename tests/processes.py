@@ -46,6 +46,12 @@ def _stat(pid: int) -> list[str] | None:
         return None
 
 
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
 def _live_pids() -> list[int]:
     """Every process id in /proc."""
     return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]

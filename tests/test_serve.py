@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from moderation.delivery import signing
+from tests.processes import alive
 from tests.support import Receiver
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,14 +46,6 @@ def descendants(pid: int) -> set[int]:
             found.add(child)
             todo.append(child)
     return found
-
-
-def alive(pid: int) -> bool:
-    """Whether a process exists and is not a zombie."""
-    try:
-        return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
 
 
 def wait_for(check: Any, timeout: float = 30.0) -> Any:
