@@ -88,6 +88,16 @@ def worker(ctx: click.Context, burst: bool, name: str | None) -> None:
 
 
 @main.command()
+@click.option("--burst", is_flag=True, help="Exit when the retrain queue is empty.")
+@click.pass_context
+def retrainer(ctx: click.Context, burst: bool) -> None:
+    """The retraining worker (retrain queue only, low CPU priority); `serve` starts one when retrain.enabled."""
+    from workers.worker import run_retrainer
+
+    run_retrainer(_settings(ctx), burst=burst)
+
+
+@main.command()
 @click.pass_context
 def cron(ctx: click.Context) -> None:
     """The periodic sweeper (RQ cron scheduler)."""

@@ -85,6 +85,8 @@ def children(settings: Settings, workers: int) -> list[Child]:
     procs.append(Child("web", me + ["web"]))
     procs += [Child(f"worker-{i + 1}", me + ["worker", "--name", f"{os.uname().nodename}-{os.getpid()}-w{i + 1}"])
               for i in range(workers)]
+    if settings["retrain.enabled"]:
+        procs.append(Child("retrainer", me + ["retrainer"]))
     procs.append(Child("cron", me + ["cron"]))
     return procs
 

@@ -165,6 +165,8 @@ def test_scorer_cache_follows_active_pointer(
     second = save_model(*trained, model_dir, activate=False)
     assert cache.get() is scorer  # saving without activation changes nothing
     promote(model_dir, second)
+    assert cache.get() is scorer  # the promotion loads in the background: the old model answers meanwhile
+    cache.wait_for_swap()
     assert cache.get().version == second
     assert [c["version"] for c in list_models(model_dir) if c["active"]] == [second]
 
@@ -191,6 +193,8 @@ def test_scorer_cache_keeps_last_good_model_on_broken_promotion(
     assert cache.get().version == first
     second = save_model(*trained, model_dir, activate=True)
     (model_dir / second / "model.joblib").write_bytes(b"not a pickle")
+    assert cache.get().version == first
+    cache.wait_for_swap()
     assert cache.get().version == first
 
 

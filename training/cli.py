@@ -221,11 +221,34 @@ def ensure_cmd(as_json: bool) -> None:
         click.echo(f"active: {version}{' (newly trained)' if had is None else ''}")
 
 
+def _registry(site: str | None) -> Path:
+    """The shared registry, or with a site slug that site's own (MODEL_DIR/sites/<id>)."""
+    model_dir, _ = _settings()
+    if site is None:
+        return model_dir
+    from moderation.model.site_models import site_model_dir
+    from moderation.store.sites import site_by_slug
+
+    db = _database()
+    try:
+        with db.session() as session:
+            found = site_by_slug(session, site)
+            if found is None:
+                raise click.ClickException(f"no site {site!r}")
+            return site_model_dir(model_dir, found.id)
+    finally:
+        db.dispose()
+
+
+SITE_OPTION = click.option("--site", default=None, help="A site's own registry (its slug) instead of the shared one.")
+
+
 @model.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of cards.")
-def list_cmd(as_json: bool) -> None:
-    """List saved model versions (oldest first); * marks the active one."""
-    model_dir, _ = _settings()
+@SITE_OPTION
+def list_cmd(as_json: bool, site: str | None) -> None:
+    """List saved model versions (oldest first); * marks the active one; then each site's own model and runs."""
+    model_dir = _registry(site)
     cards = list_models(model_dir)
     if as_json:
         click.echo(json.dumps([_summary(c) | {"thresholds": c.get("thresholds")} for c in cards]))
@@ -240,6 +263,9 @@ def list_cmd(as_json: bool) -> None:
                    f"abusive AUC {s['abusive_roc_auc']}  {_cross_source_text(s['cross_source'])}"
                    f"sources: {', '.join(s['sources'])}"
                    + ("" if s["reading"] == CURRENT else f"  reading of text: {s['reading']}"))  # fmt: skip
+    from training.retrain_cli import echo_site_runs
+
+    echo_site_runs(model_dir, site)
 
 
 def _cross_source_text(rates: dict[str, Any] | None) -> str:
@@ -257,9 +283,10 @@ def _cross_source_text(rates: dict[str, Any] | None) -> str:
               help="Labelled evaluation CSV/folder for the gate (repeatable). Default: the cards' held-out figures.")
 @click.option("--target-fpr", default=0.01, show_default=True, help="False-positive rate the gate compares at.")
 @click.option("--force", is_flag=True, help="Promote even when the gate finds the model worse (audited).")
-def promote_cmd(version: str, data: tuple[Path, ...], target_fpr: float, force: bool) -> None:
+@SITE_OPTION
+def promote_cmd(version: str, data: tuple[Path, ...], target_fpr: float, force: bool, site: str | None) -> None:
     """Make VERSION the active model if it is no worse than the active one (workers switch within seconds)."""
-    model_dir, _ = _settings()
+    model_dir = _registry(site)
     try:
         entry = gated_promote(model_dir, version, list(data), target_fpr=target_fpr, force=force)
     except (ModelNotFound, ModelIntegrityError, GateRefused, ValueError) as exc:
@@ -276,14 +303,17 @@ def _warn_if_stale(model_dir: Path, version: str) -> None:
 
 
 @model.command("rollback")
-def rollback_cmd() -> None:
-    """Promote the version that was active before the current one (audited)."""
-    model_dir, _ = _settings()
+@SITE_OPTION
+def rollback_cmd(site: str | None) -> None:
+    """Promote the version that was active before the current one (audited); a site's first own model rolls
+    back to the shared one."""
+    model_dir = _registry(site)
     try:
-        entry = rollback(model_dir)
+        entry = rollback(model_dir, to_shared=site is not None)
     except (ModelNotFound, ModelIntegrityError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    _warn_if_stale(model_dir, entry["version"])
+    if entry["version"]:
+        _warn_if_stale(model_dir, entry["version"])
     click.echo(json.dumps(entry))
 
 
@@ -371,6 +401,11 @@ def crossval_cmd(data: Path, out: Path | None, names: tuple[str, ...], as_json: 
         out.write_text(markdown, encoding="utf-8")
         out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     click.echo(json.dumps(results) if as_json else markdown)
+
+
+from training.retrain_cli import retrain_cmd  # noqa: E402 - registers `model retrain` on the group above
+
+model.add_command(retrain_cmd)
 
 
 def main() -> None:

@@ -71,14 +71,14 @@ def _subset(data: HeadData, mask: np.ndarray) -> HeadData:
     """The rows of a head where ``mask`` is true."""
     idx = np.flatnonzero(mask)
     return HeadData([data.texts[i] for i in idx], [data.normalized[i] for i in idx], data.labels[idx],
-                    [data.sources[i] for i in idx], [data.docs[i] for i in idx])  # fmt: skip
+                    [data.sources[i] for i in idx], [data.docs[i] for i in idx], data.weight()[idx])  # fmt: skip
 
 
 def _concat(first: HeadData, second: HeadData) -> HeadData:
     """Two heads' rows one after the other."""
     return HeadData(first.texts + second.texts, first.normalized + second.normalized,
                     np.concatenate([first.labels, second.labels]), first.sources + second.sources,
-                    first.docs + second.docs)  # fmt: skip
+                    first.docs + second.docs, np.concatenate([first.weight(), second.weight()]))  # fmt: skip
 
 
 def load_cross_source(data_dir: str | Path) -> CrossSourceData:

@@ -73,6 +73,7 @@ class LabeledSource:
     labels: list[int] = field(default_factory=list)
     # (author_name, author_url, author_email) per row; rows past its end have no author fields.
     authors: list[tuple[str, str, str]] = field(default_factory=list)
+    weight: float = 1.0  # how much each row counts in training (a site's moderators count more than public data)
 
     def docs(self) -> list[CommentDoc]:
         """Every row as the features see it: text plus author fields ('' where unknown)."""

@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from moderation.model.registry import active_version, promote
+from moderation.model.registry import ACTIVE_FILE, active_version, promote
 from moderation.model.scoring import ModelScorer, load_scorer
 from moderation.reading.features import CommentDoc
 from training.datasets import load_sources
 from training.metrics import recall_at_fpr
 
-__all__ = ["GateRefused", "audit_log", "gated_promote", "previous_version", "record_activation", "rollback"]
+__all__ = ["GateRefused", "append_audit", "audit_log", "gated_promote", "previous_version", "record_activation",
+           "rollback"]
 
 AUDIT_FILE = "promotions.jsonl"
 
@@ -120,11 +121,18 @@ def record_activation(model_dir: str | os.PathLike[str], version: str, previous:
     return _audit(Path(model_dir), "promoted", version, previous, None, False)
 
 
-def rollback(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Promote the version that was active before the current one (no gate: it served before)."""
+def rollback(model_dir: str | os.PathLike[str], to_shared: bool = False) -> dict[str, Any]:
+    """Promote the version that was active before the current one (no gate: it served before).
+
+    ``to_shared``: MODEL_DIR is a site's registry, whose first model replaced the shared one; rolling that
+    back leaves the site with no model of its own, so the shared model scores it again.
+    """
     root = Path(model_dir)
     current = active_version(root)
     target = previous_version(root)
+    if target is None and to_shared and current is not None:
+        (root / ACTIVE_FILE).unlink()
+        return _audit(root, "rollback", None, current, None, False)
     if target is None:
         raise ValueError("no earlier promotion to roll back to")
     promote(root, target)
@@ -148,15 +156,22 @@ def audit_log(model_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _audit(root: Path, action: str, version: str, previous: str | None, gate: GateResult | None,
+def _audit(root: Path, action: str, version: str | None, previous: str | None, gate: GateResult | None,
            force: bool) -> dict[str, Any]:  # fmt: skip
     """Append one audit line (fsynced) and return it."""
+    return append_audit(root, action, version, previous, force=force, extra={"gate": gate.as_dict() if gate else None})
+
+
+def append_audit(root: Path, action: str, version: str | None, previous: str | None, *, force: bool = False,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Append one line to ROOT/promotions.jsonl (fsynced): who did what to which version, with ``extra`` fields."""
     try:
         actor = getpass.getuser()
     except (KeyError, OSError):
         actor = "unknown"
     entry = {"at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "action": action, "version": version,
-             "previous": previous, "forced": force, "actor": actor, "gate": gate.as_dict() if gate else None}
+             "previous": previous, "forced": force, "actor": actor, "gate": None, **(extra or {})}
+    root.mkdir(parents=True, exist_ok=True)
     with (root / AUDIT_FILE).open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry, sort_keys=True) + "\n")
         fh.flush()

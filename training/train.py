@@ -72,12 +72,18 @@ class HeadData:
     labels: np.ndarray
     sources: list[str]
     docs: list[CommentDoc]
+    weights: np.ndarray | None = None  # per row; None: every row weighs 1 (moderator labels may weigh more)
+
+    def weight(self) -> np.ndarray:
+        """Each row's training weight (1 where none was given)."""
+        return self.weights if self.weights is not None else np.ones(len(self.labels))
 
 
 def dedupe(sources: Sequence[LabeledSource]) -> HeadData:
     """Merge sources of one head, one row per normalised text (majority label, ties dropped)."""
     votes: dict[str, Counter[int]] = defaultdict(Counter)
     first: dict[str, tuple[CommentDoc, str]] = {}
+    weight_of = {src.name: src.weight for src in sources}
     for src in sources:
         for doc, norm, label in zip(src.docs(), normalize_many(src.texts), src.labels, strict=True):
             if not norm:
@@ -97,7 +103,9 @@ def dedupe(sources: Sequence[LabeledSource]) -> HeadData:
         normalized.append(norm)
         labels.append(top)
         names.append(name)
-    return HeadData([d.text for d in docs], normalized, np.asarray(labels, dtype=np.int8), names, docs)
+    weights = np.asarray([weight_of[n] for n in names], dtype=np.float64)
+    return HeadData([d.text for d in docs], normalized, np.asarray(labels, dtype=np.int8), names, docs,
+                    weights if (weights != 1.0).any() else None)
 
 
 def fingerprint(heads: dict[str, HeadData]) -> str:
@@ -136,13 +144,15 @@ class _Layout:
     index: dict[str, np.ndarray]  # head -> corpus position of each row
     copy: dict[str, np.ndarray]  # head -> corpus position of each row's style copy, -1 where it has none
     labels: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray]
 
-    def rows(self, head: str, picked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Corpus positions and labels a head is fitted on: the picked rows, then their style copies."""
+    def rows(self, head: str, picked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Corpus positions, labels and weights a head is fitted on: the picked rows, then their style copies."""
         copies = self.copy[head][picked]
         has = copies >= 0
-        labels = self.labels[head][picked]
-        return np.concatenate([self.index[head][picked], copies[has]]), np.concatenate([labels, labels[has]])
+        labels, weights = self.labels[head][picked], self.weights[head][picked]
+        return (np.concatenate([self.index[head][picked], copies[has]]), np.concatenate([labels, labels[has]]),
+                np.concatenate([weights, weights[has]]))
 
 
 def read_corpus(heads: dict[str, HeadData], params: FeatureParams) -> tuple[Corpus, _Layout]:
@@ -157,7 +167,8 @@ def read_corpus(heads: dict[str, HeadData], params: FeatureParams) -> tuple[Corp
             for row, doc in style_copies(data.docs, data.normalized):
                 copy[head][row] = len(docs)
                 docs.append(doc)
-    return Corpus(docs, params), _Layout(index, copy, {h: d.labels for h, d in heads.items()})
+    return Corpus(docs, params), _Layout(index, copy, {h: d.labels for h, d in heads.items()},
+                                         {h: d.weight() for h, d in heads.items()})
 
 
 def fit_heads(
@@ -168,17 +179,24 @@ def fit_heads(
     Returns the model and the corpus fit (for scoring other rows of the corpus with ``held_out``).
     """
     parts = {head: layout.rows(head, rows) for head, rows in picked.items()}
-    fitted, matrix = corpus.fit(np.concatenate([positions for positions, _ in parts.values()]))
+    fitted, matrix = corpus.fit(np.concatenate([positions for positions, _, _ in parts.values()]))
     features = fitted.features
     compact(features)
     pipelines, offset = {}, 0
-    for head, (positions, labels) in parts.items():
+    for head, (positions, labels, weights) in parts.items():
         pins = pinned_columns(features, params, head)
         clf = PinnedLinear(build_classifier(params), pins) if pins else build_classifier(params)
-        pipelines[head] = build_pipeline(features, clf.fit(matrix[offset : offset + len(positions)], labels))
+        rows = matrix[offset : offset + len(positions)]
+        # Unit weights are passed as None so a model without moderator labels fits exactly as before.
+        pipelines[head] = build_pipeline(features, clf.fit(rows, labels, sample_weight=_or_none(weights)))
         offset += len(positions)
     only = next(iter(pipelines.values()))  # a fit of one head serves as both
     return ModerationModel(pipelines.get(SPAM, only), pipelines.get(ABUSIVE, only)), fitted
+
+
+def _or_none(weights: np.ndarray) -> np.ndarray | None:
+    """The weights, or None when every one is 1."""
+    return weights if (weights != 1.0).any() else None
 
 
 def fit_recipe(

@@ -8,19 +8,26 @@ job, while our jobs are few and large (a drain job scores hundreds of comments).
 from __future__ import annotations
 
 import logging
+import os
 
 from rq.cron import CronScheduler
 from rq.worker import SimpleWorker
 
 from moderation.model.registry import ModelNotFound
 from moderation.settings import Settings
-from workers import jobs
+from workers import jobs, retraining
 from workers.context import WorkerContext, install
 
 log = logging.getLogger(__name__)
 
 PRIVACY_INTERVAL = 3600
 """Seconds between runs of the privacy retention job (retention is counted in days; hourly is plenty)."""
+
+RETRAIN_TIMEOUT = 3600
+"""Seconds one retraining job may run (every site in turn; each takes well under a minute)."""
+
+RETRAIN_NICE = 10
+"""How much the retraining worker lowers its CPU priority below the scoring workers'."""
 
 
 def make_worker(ctx: WorkerContext, name: str | None = None) -> SimpleWorker:
@@ -48,7 +55,20 @@ def make_cron(ctx: WorkerContext) -> CronScheduler:
                   result_ttl=600, name="sweep")
     cron.register(jobs.privacy_retention, queue_name=ctx.names.maintenance_queue, interval=PRIVACY_INTERVAL,
                   result_ttl=600, name="privacy_retention")
+    if ctx.settings["retrain.enabled"]:
+        cron.register(retraining.retrain_sites, queue_name=ctx.names.retrain_queue,
+                      interval=ctx.settings["retrain.interval"], result_ttl=86400, job_timeout=RETRAIN_TIMEOUT,
+                      name="retrain_sites")  # fmt: skip
     return cron
+
+
+def run_retrainer(settings: Settings, burst: bool = False) -> bool:
+    """The retraining worker: the retrain queue only, at low CPU priority, so scoring workers keep their cores."""
+    os.nice(RETRAIN_NICE)
+    ctx = WorkerContext(settings)
+    install(ctx)
+    worker = SimpleWorker([ctx.names.retrain_queue], connection=ctx.redis)
+    return worker.work(burst=burst, with_scheduler=False, logging_level=settings["log_level"])
 
 
 def run_cron(settings: Settings) -> None:

@@ -14,11 +14,13 @@ from typing import Any
 from redis import Redis
 
 from moderation.decide.flood import FloodDetector
+from moderation.decide.held_cap import HeldCap
 from moderation.decide.pipeline import Item, decide
 from moderation.decide.policy import THRESHOLD_NAMES, Thresholds
 from moderation.decide.rules import CommentInput, Lists, config_lists, lists_from_rows
 from moderation.decide.states import Decision
-from moderation.model.scoring import ModelScorer, ScorerCache
+from moderation.model.scoring import ModelScorer
+from moderation.model.site_models import SiteScorers
 from moderation.settings import Settings
 
 ListRows = Callable[[Collection[int]], Iterable[Mapping[str, Any]]]
@@ -41,7 +43,7 @@ def site_thresholds(site: Any) -> dict[str, float | None]:
 
 
 class Decider:
-    """Rules → model → flood → policy for a batch, the same way wherever a comment is decided."""
+    """Rules → model → flood → policy (→ the held-share cap) for a batch, the same way wherever a comment is decided."""
 
     def __init__(self, settings: Settings, redis: Redis, list_rows: ListRows,
                  email_hash: Callable[[str], str | None] | None = None) -> None:
@@ -49,19 +51,29 @@ class Decider:
         self.settings = settings
         self.list_rows = list_rows
         self.email_hash = email_hash
-        self.scorers = ScorerCache(settings.model_dir)
+        self.scorers = SiteScorers(settings.model_dir)
         self.flood = FloodDetector.from_settings(redis, settings)
+        self.held_cap = HeldCap(redis, settings["queue.prefix"], settings["policy.max_held_share"])
 
     def decide(self, candidates: Sequence[Candidate]) -> list[Decision]:
-        """One decision per candidate, in order: a rule that fires wins, the rest go to the model in one call."""
+        """One decision per candidate, in order: a rule that fires wins, the rest go to the model in one call
+        per model (a site that learnt its own is scored by its own, every other site by the shared one)."""
         if not candidates:
             return []
-        scorer = self.scorers.get()
-        card = scorer.card.thresholds if isinstance(scorer, ModelScorer) else None
         lists = self.lists({c.site_id for c in candidates})
-        items = [Item(c.comment_id, c.site_id, self._hashed(c.comment), lists[c.site_id],
-                      self.thresholds(c.site_thresholds, card)) for c in candidates]
-        return decide(items, scorer, self.flood)
+        groups: dict[int, tuple[ModelScorer, list[int]]] = {}
+        for i, c in enumerate(candidates):
+            scorer = self.scorers.get(c.site_id)
+            groups.setdefault(id(scorer), (scorer, []))[1].append(i)
+        out: list[Decision | None] = [None] * len(candidates)
+        for scorer, picked in groups.values():
+            card = scorer.card.thresholds
+            items = [Item(candidates[i].comment_id, candidates[i].site_id, self._hashed(candidates[i].comment),
+                          lists[candidates[i].site_id], self.thresholds(candidates[i].site_thresholds, card))
+                     for i in picked]  # fmt: skip
+            for i, decision in zip(picked, decide(items, scorer, self.flood), strict=True):
+                out[i] = decision
+        return self.held_cap.settle([d for d in out if d is not None])
 
     def _hashed(self, comment: CommentInput) -> CommentInput:
         """The comment with its e-mail's keyed hash, so hashed list entries (an erased person's) still match."""

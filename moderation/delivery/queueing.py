@@ -43,6 +43,7 @@ class Names:
         self.score_queue = f"{prefix}-score"
         self.callback_queue = f"{prefix}-callbacks"
         self.maintenance_queue = f"{prefix}-maintenance"
+        self.retrain_queue = f"{prefix}-retrain"  # only the retraining worker listens: scoring never waits on it
         self.pending = f"{prefix}:pending"
         self.drain_flag = f"{prefix}:drain-waiting"
         self.pending_callbacks = f"{prefix}:callbacks-pending"

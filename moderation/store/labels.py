@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moderation.store.models import Comment, TrainingLabel
+from moderation.store.models import Comment, Flag, TrainingLabel
 
 HEAD_LABELS = {"spam": ("spam", "ham"), "abusive": ("abusive", "clean")}
 """The labels each model head accepts."""
@@ -59,3 +59,58 @@ def latest_labels(session: Session, head: str) -> Iterator[LatestLabel]:
         author = LabelAuthor(name or "", url or "", email or "")
         latest[label.comment_id or f"text:{label.text}"] = LatestLabel(label.text, label.label, label.source, author)
     yield from latest.values()
+
+
+SITE_LABEL_SOURCES = ("moderator", "akismet")
+"""Labels that speak for a site: its moderators' decisions and its own key's submit-spam/submit-ham (never is_test,
+which is answered but not recorded)."""
+
+
+class SiteLabel(NamedTuple):
+    """One of a site's labels on one of its comments: the latest human word on it, or an unreported approval."""
+
+    comment_id: str
+    text: str
+    spam: int  # 1 spam, 0 ham
+    at: datetime  # when the label was given (for an implicit label: when the comment was received)
+    source: str  # moderator, akismet or implicit
+    author: LabelAuthor = LabelAuthor()
+
+
+def site_labels(session: Session, site_id: int) -> list[SiteLabel]:
+    """A site's spam/ham labels from its own moderators and key, the latest per comment winning, oldest first."""
+    stmt = (select(TrainingLabel, Comment.author_name, Comment.author_url, Comment.author_email)
+            .join(Comment, Comment.id == TrainingLabel.comment_id)
+            .where(TrainingLabel.site_id == site_id, Comment.site_id == site_id, TrainingLabel.head == "spam",
+                   TrainingLabel.source.in_(SITE_LABEL_SOURCES), Comment.erased_at.is_(None))
+            .order_by(TrainingLabel.id))  # fmt: skip
+    latest: dict[str, SiteLabel] = {}
+    for label, name, url, email in session.execute(stmt):
+        cid = str(label.comment_id)  # never None here: the join needs a comment
+        latest.pop(cid, None)  # re-inserted last: the dict stays in the order of each latest word
+        latest[cid] = SiteLabel(cid, label.text, int(label.label == "spam"), label.created_at, label.source,
+                                LabelAuthor(name or "", url or "", email or ""))  # fmt: skip
+    return sorted(latest.values(), key=lambda item: item.at)
+
+
+def unreported_approvals(session: Session, site_id: int, received_before: datetime, limit: int) -> list[SiteLabel]:
+    """Comments the model or a rule published, that nobody labelled or reported before ``received_before``:
+    readers saw them and let them stand, so they are (weak) ham. The most recent ``limit`` of them."""
+    labelled = select(TrainingLabel.comment_id).where(TrainingLabel.comment_id.is_not(None))
+    reported = select(Flag.comment_id)
+    stmt = (select(Comment.id, Comment.content, Comment.received_at, Comment.author_name, Comment.author_url,
+                   Comment.author_email)
+            .where(Comment.site_id == site_id, Comment.status == "approved", Comment.received_at < received_before,
+                   Comment.decided_by.in_(("model", "rule")), Comment.erased_at.is_(None),
+                   Comment.id.not_in(labelled), Comment.id.not_in(reported))
+            .order_by(Comment.received_at.desc()).limit(limit))  # fmt: skip
+    rows = session.execute(stmt).all()
+    return [SiteLabel(r.id, r.content, 0, r.received_at, "implicit",
+                      LabelAuthor(r.author_name or "", r.author_url or "", r.author_email or ""))
+            for r in reversed(rows)]  # fmt: skip
+
+
+def sites_with_labels(session: Session) -> list[int]:
+    """Ids of the sites that have at least one label of their own."""
+    stmt = select(TrainingLabel.site_id).where(TrainingLabel.site_id.is_not(None)).distinct()
+    return sorted(int(s) for s in session.scalars(stmt) if s is not None)

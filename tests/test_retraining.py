@@ -1,0 +1,245 @@
+"""Per-site retraining: a site's own model from its moderators, judged on its recent labels, isolated from other
+sites, refused when poisoned, audited, rolled back; the held-share cap; the job on the retrain queue."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from redis import Redis
+from rq import Queue
+from rq.worker import SimpleWorker
+from sqlalchemy import update
+
+from moderation.decide.decider import Candidate, Decider
+from moderation.decide.held_cap import HeldCap
+from moderation.decide.rules import CommentInput
+from moderation.decide.states import Decision, Status
+from moderation.model.registry import active_version
+from moderation.model.site_models import SiteScorers, site_model_dir
+from moderation.services import Services
+from moderation.settings import Settings, load_settings
+from moderation.store.comments import insert_comments
+from moderation.store.labels import add_label, site_labels, unreported_approvals
+from moderation.store.models import Comment
+from moderation.store.sites import create_site
+from training.cli import model
+from training.promotion import audit_log
+from training.site_retrain import retrain_site, site_rows
+
+# A campaign the seed model has never seen, written like a friendly reader: the seed model holds it (about 0.55).
+CAMPAIGN = "Salam sehat dari komunitas herbal sehat alami {n}, cerita kesembuhan ada di profil kami"
+READER = "Semoga {topic} di kampung {n} cepat beres, warga sudah lama menunggu kabar baiknya"
+TOPICS = ["jalan rusak", "banjir", "pasar baru", "sekolah", "jembatan", "puskesmas", "lampu jalan", "air bersih"]
+JUDOL = "AERO88 gacor parah hari ini, maxwin {n} juta langsung cair, daftar sekarang"
+
+
+@pytest.fixture
+def own_config(config: dict[str, Any], tmp_path: Path, seed_model_dir: Path) -> dict[str, Any]:
+    """The test's settings with a private copy of the seed registry (site models must not leak to other tests)."""
+    models = tmp_path / "models"
+    shutil.copytree(seed_model_dir, models)
+    return {**config, "model_dir": str(models), "training_data": "", "retrain.min_new_labels": "10",
+            "retrain.implicit_after": "0"}  # fmt: skip
+
+
+@pytest.fixture
+def own(own_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Services]]:
+    """Settings and services on the private registry (the CLI reads the same through the environment)."""
+    for key, value in own_config.items():
+        monkeypatch.setenv("MODERATION_" + key.upper().replace(".", "_"), str(value))
+    settings = load_settings(overrides=own_config)
+    services = Services(settings)
+    yield settings, services
+    services.db.dispose()
+
+
+def _label(services: Services, site_id: int, texts: list[tuple[str, str]], source: str = "moderator") -> list[str]:
+    """Store comments of a site and one label each, in order; returns their ids."""
+    with services.db.session() as session:
+        rows = insert_comments(session, site_id, [{"external_id": f"x{i}-{t[:8]}", "content": t}
+                                                  for i, (t, _) in enumerate(texts)])  # fmt: skip
+        for row, (text, label) in zip(rows, texts, strict=True):
+            add_label(session, text=text, head="spam", label=label, source=source, site_id=site_id,
+                      comment_id=row["id"], actor="mod")  # fmt: skip
+    return [r["id"] for r in rows]
+
+
+def _campaign_labels(n: int, start: int = 0) -> list[tuple[str, str]]:
+    """Alternating campaign spam and reader ham, as a site's moderators label them."""
+    out = []
+    for i in range(start, start + n):
+        out.append((CAMPAIGN.format(n=i), "spam"))
+        out.append((READER.format(topic=TOPICS[i % len(TOPICS)], n=i), "ham"))
+    return out
+
+
+def _sites(services: Services) -> tuple[int, int]:
+    """Two sites: a regional portal that labels, and a blog that does not."""
+    with services.db.session() as session:
+        return create_site(session, "portal").id, create_site(session, "blog").id
+
+
+def test_site_labels_latest_word_wins_and_only_the_sites_own(own: tuple[Settings, Services]) -> None:
+    """The latest label on a comment wins; another site's labels, and labels with no site, are not the site's."""
+    _, services = own
+    portal, blog = _sites(services)
+    (cid,) = _label(services, portal, [("teks satu", "spam")])
+    _label(services, blog, [("teks dua", "spam")])
+    with services.db.session() as session:
+        add_label(session, text="teks satu", head="spam", label="ham", source="moderator", site_id=portal,
+                  comment_id=cid)  # fmt: skip
+        add_label(session, text="teks tiga", head="spam", label="spam", source="import")
+    with services.db.session() as session:
+        found = site_labels(session, portal)
+    assert [(x.comment_id, x.spam, x.source) for x in found] == [(cid, 0, "moderator")]
+
+
+def test_unreported_approvals_are_weak_ham_from_before_the_cutoff(own: tuple[Settings, Services]) -> None:
+    """A comment the model published long ago that nobody labelled or reported counts as ham; a newer one not."""
+    _, services = own
+    portal, _ = _sites(services)
+    old = datetime.now(UTC) - timedelta(days=5)
+    with services.db.session() as session:
+        rows = insert_comments(session, portal, [{"external_id": "a", "content": "lama"},
+                                                 {"external_id": "b", "content": "baru"}])  # fmt: skip
+        session.execute(update(Comment).values(status="approved", decided_by="model"))
+        session.execute(update(Comment).where(Comment.id == rows[0]["id"]).values(received_at=old))
+    with services.db.session() as session:
+        found = unreported_approvals(session, portal, datetime.now(UTC) - timedelta(days=3), 100)
+    assert [(x.text, x.spam, x.source) for x in found] == [("lama", 0, "implicit")]
+
+
+def test_split_by_time_holds_out_the_newest_labels(own: tuple[Settings, Services]) -> None:
+    """The newest retrain.holdout_share of labels judge; the rest train."""
+    settings, services = own
+    portal, _ = _sites(services)
+    ids = _label(services, portal, _campaign_labels(10))
+    with services.db.session() as session:
+        rows = site_rows(session, portal, settings)
+    assert [r.comment_id for r in rows.train] == ids[:16] and [r.comment_id for r in rows.recent] == ids[16:]
+
+
+def test_a_site_learns_its_campaign_and_the_other_site_keeps_the_shared_model(
+    own: tuple[Settings, Services], redis_client: Redis
+) -> None:
+    """Retraining promotes the portal's own model; its comments are scored by it, the blog's by the shared one."""
+    settings, services = own
+    portal, blog = _sites(services)
+    _label(services, portal, _campaign_labels(40))
+    with services.db.session() as session:
+        result = retrain_site(session, settings, portal)
+    assert result["action"] == "promoted", result["retrain"]["why"]
+    site = result["retrain"]["site"]
+    assert (site["candidate"]["recall"], -site["candidate"]["reversals"], -site["candidate"]["held"]) > (
+        site["current"]["recall"], -site["current"]["reversals"], -site["current"]["held"])
+    assert active_version(site_model_dir(settings.model_dir, portal)) == result["version"]
+    assert audit_log(site_model_dir(settings.model_dir, portal))[-1]["retrain"]["rows"]["recent"] == 16
+    shared = active_version(settings.model_dir)
+    decider = Decider(settings, redis_client, lambda _ids: [])
+    text = CAMPAIGN.format(n=999)
+    decisions = decider.decide([Candidate("c1", portal, CommentInput(content=text), {}),
+                                Candidate("c2", blog, CommentInput(content=text), {})])  # fmt: skip
+    assert [d.model_version for d in decisions] == [result["version"], shared]
+    assert decisions[0].spam is not None and decisions[1].spam is not None
+    assert decisions[0].spam > decisions[1].spam  # the portal's model learnt the campaign; the blog's did not move
+
+
+def test_too_few_new_labels_is_skipped_and_trains_nothing(own: tuple[Settings, Services]) -> None:
+    """Below retrain.min_new_labels nothing is trained or audited (unless forced)."""
+    settings, services = own
+    portal, _ = _sites(services)
+    _label(services, portal, _campaign_labels(4))
+    with services.db.session() as session:
+        result = retrain_site(session, settings, portal)
+    assert result["action"] == "skipped" and "8 new labels" in result["why"]
+    assert audit_log(site_model_dir(settings.model_dir, portal)) == []
+
+
+def test_poisoned_labels_are_refused_with_the_count(own: tuple[Settings, Services]) -> None:
+    """A candidate taught that gambling spam is ham, reversing the recent moderators' spam decisions, is refused."""
+    settings, services = own
+    portal, _ = _sites(services)
+    poison = [(JUDOL.format(n=i), "ham") for i in range(40)] + [(READER.format(topic="pasar", n=i), "ham")
+                                                                for i in range(8)]  # fmt: skip
+    honest = [(JUDOL.format(n=100 + i), "spam") for i in range(8)] + [(READER.format(topic="banjir", n=i), "ham")
+                                                                      for i in range(4)]  # fmt: skip
+    _label(services, portal, poison + honest)
+    with services.db.session() as session:
+        result = retrain_site(session, settings, portal)
+    assert result["action"] == "refused", result["retrain"]["why"]
+    retrain = result["retrain"]
+    assert retrain["why"].startswith("poisoning guard") or retrain["why"].startswith("not better")
+    assert retrain["site"]["candidate"]["reversals"] > retrain["site"]["current"]["reversals"]
+    assert active_version(site_model_dir(settings.model_dir, portal)) is None  # the shared model keeps scoring it
+    assert audit_log(site_model_dir(settings.model_dir, portal))[-1]["action"] == "refused"
+
+
+def test_cli_retrain_list_and_rollback_to_the_shared_model(own: tuple[Settings, Services]) -> None:
+    """`model retrain --site`, `model list` showing the site's run, `model rollback --site` back to the shared."""
+    settings, services = own
+    portal, _ = _sites(services)
+    _label(services, portal, _campaign_labels(40))
+    runner = CliRunner()
+    out = runner.invoke(model, ["retrain", "--site", "portal", "--json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output.splitlines()[-1])
+    assert result["action"] == "promoted"
+    listed = runner.invoke(model, ["list"])
+    assert f"site id {portal}: own model {result['version']}" in listed.output and "promoted" in listed.output
+    back = runner.invoke(model, ["rollback", "--site", "portal"])
+    assert back.exit_code == 0, back.output
+    assert active_version(site_model_dir(settings.model_dir, portal)) is None
+    assert SiteScorers(settings.model_dir, check_interval=0).get(portal).version == active_version(settings.model_dir)
+    missing = runner.invoke(model, ["retrain", "--site", "nope"])
+    assert missing.exit_code != 0 and "no site 'nope'" in missing.output
+
+
+def test_the_retrain_job_runs_on_its_own_queue(own: tuple[Settings, Services], redis_client: Redis) -> None:
+    """The cron's retrain job, worked by the retrainer's queue alone, promotes the site's model."""
+    from workers.context import WorkerContext, install
+
+    settings, services = own
+    portal, _ = _sites(services)
+    _label(services, portal, _campaign_labels(40))
+    ctx = WorkerContext(settings)
+    install(ctx)
+    try:
+        queue = Queue(ctx.names.retrain_queue, connection=redis_client)
+        job = queue.enqueue("workers.retraining.retrain_sites", job_timeout=600)
+        assert ctx.names.retrain_queue not in ctx.names.queues  # scoring workers never pick it up
+        SimpleWorker([queue], connection=redis_client).work(burst=True)
+        job.refresh()
+        assert [r["action"] for r in job.return_value()] == ["promoted"]
+    finally:
+        install(None)
+        ctx.db.dispose()
+
+
+def _uncertain(i: int, site: int) -> Decision:
+    """A model hold for an uncertain spam score."""
+    return Decision(f"u{i}", site, Status.HELD, "model", [{"code": "policy.uncertain", "detail": ""}],
+                    spam=0.6 if i % 3 else 0.4)  # fmt: skip
+
+
+def test_held_cap_settles_uncertain_holds_past_the_share(redis_client: Redis) -> None:
+    """Past the cap an uncertain hold is decided by the 0.5 line; abuse holds and other sites are untouched."""
+    cap = HeldCap(redis_client, "heldcap-test", 0.2)
+    approved = [Decision(f"a{i}", 1, Status.APPROVED, "model", [], spam=0.1) for i in range(20)]
+    cap.settle(approved, now=0)
+    first = cap.settle([_uncertain(1, 1), _uncertain(2, 1)], now=0)
+    assert [d.status for d in first] == [Status.HELD, Status.HELD]  # 0/20, then 1/21: under the cap
+    more = cap.settle([_uncertain(i, 1) for i in range(3, 15)], now=0)
+    statuses = [d.status for d in more]
+    assert Status.SPAM in statuses and Status.APPROVED in statuses
+    assert all(d.reasons[0]["code"] == "policy.held_cap" for d in more if d.status != Status.HELD)
+    abuse = Decision("ab", 1, Status.HELD, "model", [{"code": "policy.abusive_above", "detail": ""}], spam=0.1)
+    assert cap.settle([abuse], now=0)[0].status == Status.HELD
+    assert cap.settle([_uncertain(1, 2)], now=0)[0].status == Status.HELD  # another site has its own share
+    assert HeldCap(redis_client, "heldcap-test", 0.0).settle([_uncertain(9, 1)], now=0)[0].status == Status.HELD

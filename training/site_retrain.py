@@ -1,0 +1,231 @@
+"""Retraining one site's own model from its moderators, judged on its most recent labels, promoted only when better.
+
+One run, for one site:
+
+1. Read the site's labels (its moderators' decisions and its own key's submit-spam/submit-ham; the latest word
+   on a comment wins) and split them by time: the newest ``retrain.holdout_share`` are held out to judge, never
+   trained on. Comments the model published long ago that nobody reported are added as (weak) ham, from before
+   the held-out period only.
+2. Train a candidate: the shipped recipe on the public sources plus the site's earlier labels, each of which
+   weighs ``retrain.moderator_weight`` rows of public data.
+3. Judge it against the model now scoring the site (its own, or the shared one) on the held-out labels, and on
+   the evaluation-only sets at the target rate; count the held-out moderator decisions each would reverse.
+4. Promote it into the site's registry only when it is better on the site's recent labels, not worse on the
+   evaluation sets, and does not reverse many more moderator decisions (the poisoning guard). Every run that
+   trains a candidate, promoted or refused, is one line of the site's ``promotions.jsonl``; a check that finds
+   too few new labels trains nothing and is only logged.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from moderation.model.registry import active_version, promote, save_model
+from moderation.model.scoring import ModelScorer, load_scorer
+from moderation.model.site_models import site_model_dir
+from moderation.reading.features import CommentDoc
+from moderation.settings import Settings
+from moderation.store.labels import SiteLabel, site_labels, unreported_approvals
+from training.datasets import LabeledSource, load_eval_sources
+from training.metrics import decision_rates, recall_at_fpr
+from training.promotion import append_audit, audit_log
+from training.train import train_model
+
+__all__ = ["SiteRows", "judge", "retrain_site", "site_rows", "site_sources"]
+
+TARGET_FPR = 0.01
+"""Ham false-positive rate at which candidate and current model are compared."""
+
+TOLERANCE = 0.005
+"""How much worse (recall at TARGET_FPR) on the evaluation-only sets a candidate may be and still be promoted."""
+
+MIN_HELD_OUT = 3
+"""Spam and ham labels (each) the held-out period needs before a candidate can be judged at all."""
+
+IMPLICIT_PER_LABEL = 10
+"""Unreported approvals read per explicit label at most (they are weak ham; they must not drown the rest)."""
+
+Trainer = Callable[..., tuple[Any, dict[str, Any]]]
+
+
+@dataclass
+class SiteRows:
+    """A site's labels, split by time."""
+
+    train: list[SiteLabel]  # explicit labels before the held-out period
+    implicit: list[SiteLabel]  # unreported approvals received before the held-out period
+    recent: list[SiteLabel]  # the newest explicit labels, held out to judge
+
+    def counts(self) -> dict[str, int]:
+        """How many rows each part has (for the audit line)."""
+        return {"train": len(self.train), "implicit": len(self.implicit), "recent": len(self.recent),
+                "recent_spam": sum(r.spam for r in self.recent)}  # fmt: skip
+
+
+def site_rows(session: Any, site_id: int, settings: Settings, now: datetime | None = None) -> SiteRows:
+    """The site's labels split by time, with unreported approvals from before the held-out period."""
+    explicit = site_labels(session, site_id)
+    held = math.ceil(len(explicit) * settings["retrain.holdout_share"]) if explicit else 0
+    train, recent = explicit[: len(explicit) - held], explicit[len(explicit) - held :]
+    implicit: list[SiteLabel] = []
+    if settings["retrain.implicit_after"] > 0 and explicit:
+        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=settings["retrain.implicit_after"])
+        if recent:
+            cutoff = min(cutoff, recent[0].at)
+        implicit = unreported_approvals(session, site_id, cutoff, IMPLICIT_PER_LABEL * len(explicit))
+    return SiteRows(train, implicit, recent)
+
+
+def site_sources(site_id: int, rows: SiteRows, weight: float) -> list[LabeledSource]:
+    """Training sources from a site's rows: its explicit labels (weighted; they override public copies), then
+    the unreported approvals (ordinary rows: a public label of the same text outvotes them)."""
+    out = []
+    for name, items, w in ((f"decisions:site-{site_id}", rows.train, weight),
+                           (f"implicit:site-{site_id}", rows.implicit, 1.0)):  # fmt: skip
+        if items:
+            authors = [(r.author.name, r.author.url, r.author.email) for r in items]
+            out.append(LabeledSource(name, "database:training_labels", "the site's own moderation", True, "spam",
+                                     [r.text for r in items], [r.spam for r in items], authors, weight=w))  # fmt: skip
+    return out
+
+
+def _docs(rows: Sequence[SiteLabel]) -> list[CommentDoc]:
+    """Labelled rows as the model reads them."""
+    return [CommentDoc(r.text, *r.author) for r in rows]
+
+
+def _judged(scorer: ModelScorer, docs: list[CommentDoc], y: np.ndarray) -> dict[str, Any]:
+    """One model's figures on labelled rows: recall at TARGET_FPR, ROC-AUC, its decisions and reversals."""
+    p = scorer.model.probabilities("spam", scorer.model.features(docs)["spam"]) if docs else np.zeros(0)
+    th = scorer.thresholds
+    both = len(set(y.tolist())) == 2
+    rates = decision_rates(y, p, th["approve_below"], th["spam_above"])
+    # A reversal: the moderator said spam and this model would publish it, or said ham and it would mark spam.
+    reversed_ = int(((y == 1) & (p < th["approve_below"])).sum() + ((y == 0) & (p > th["spam_above"])).sum())
+    held = int(((p >= th["approve_below"]) & (p <= th["spam_above"])).sum())
+    return {"version": scorer.version, "recall": round(recall_at_fpr(y, p, TARGET_FPR), 4) if both else None,
+            "roc_auc": round(float(roc_auc_score(y, p)), 4) if both else None, "reversals": reversed_,
+            "held": held, **rates}  # fmt: skip
+
+
+def _merit(m: dict[str, Any]) -> tuple[float, float, int, int]:
+    """What "better on the site's labels" compares, in order: recall at TARGET_FPR, ROC-AUC, then (at each
+    model's own thresholds) fewer reversed decisions, then fewer comments held for a moderator."""
+    return (m["recall"] or 0.0, m["roc_auc"] or 0.0, -m["reversals"], -m["held"])
+
+
+def _base_recall(scorer: ModelScorer, sources: Sequence[LabeledSource]) -> float | None:
+    """Recall at TARGET_FPR on the evaluation-only sets (None without any)."""
+    docs = [d for s in sources for d in s.docs()]
+    if not docs:
+        return None
+    y = np.asarray([lbl for s in sources for lbl in s.labels], dtype=np.int8)
+    p = np.concatenate([scorer.model.probabilities("spam", scorer.model.features(docs[i : i + 1024])["spam"])
+                        for i in range(0, len(docs), 1024)])  # fmt: skip
+    return round(recall_at_fpr(y, p, TARGET_FPR), 4)
+
+
+def judge(candidate: ModelScorer, current: ModelScorer, recent: Sequence[SiteLabel], max_reversals: float,
+          eval_sets: Sequence[LabeledSource] = ()) -> dict[str, Any]:  # fmt: skip
+    """Compare candidate and current on the held-out labels and the evaluation sets; say whether to promote."""
+    docs, y = _docs(recent), np.asarray([r.spam for r in recent], dtype=np.int8)
+    cand, cur = _judged(candidate, docs, y), _judged(current, docs, y)
+    spam_sets = [s for s in eval_sets if s.kind == "spam"]
+    base = {"candidate": _base_recall(candidate, spam_sets), "current": _base_recall(current, spam_sets),
+            "sets": sorted({s.name for s in spam_sets})}  # fmt: skip
+    why = _refusal(cand, cur, base, len(recent), max_reversals)
+    return {"site": {"n": len(recent), "candidate": cand, "current": cur}, "base": base,
+            "promote": why is None, "why": why or "better on the site's recent labels"}  # fmt: skip
+
+
+def _refusal(cand: dict[str, Any], cur: dict[str, Any], base: dict[str, Any], n: int,
+             max_reversals: float) -> str | None:  # fmt: skip
+    """Why the candidate may not be promoted (None: it may)."""
+    if cand["reversals"] > max_reversals * n and cand["reversals"] > cur["reversals"]:
+        return (f"poisoning guard: it would reverse {cand['reversals']} of {n} recent moderator decisions "
+                f"(the current model {cur['reversals']})")  # fmt: skip
+    if _merit(cand) <= _merit(cur):
+        return (f"not better on the site's recent labels: recall@1%FPR {cand['recall']}, AUC {cand['roc_auc']}, "
+                f"{cand['reversals']} reversed, {cand['held']} held against {cur['recall']}, {cur['roc_auc']}, "
+                f"{cur['reversals']}, {cur['held']}")  # fmt: skip
+    measured = base["candidate"] is not None and base["current"] is not None
+    if measured and base["candidate"] < base["current"] - TOLERANCE:
+        return f"worse on the evaluation sets: recall@1%FPR {base['candidate']} against {base['current']}"
+    return None
+
+
+def _last_run(site_dir: Path) -> dict[str, Any] | None:
+    """The site's latest retraining line (promoted or refused), if any."""
+    runs = [e for e in audit_log(site_dir) if e.get("retrain")]
+    return runs[-1] if runs else None
+
+
+def _current(model_dir: Path, site_dir: Path) -> ModelScorer:
+    """The model scoring the site now: its own active one, else the shared one."""
+    return load_scorer(site_dir) if active_version(site_dir) else load_scorer(model_dir)
+
+
+def retrain_site(session: Any, settings: Settings, site_id: int, *, force: bool = False,
+                 trainer: Trainer = train_model, now: datetime | None = None) -> dict[str, Any]:  # fmt: skip
+    """One retraining run for a site; returns its audit line (``action``: promoted, refused or skipped)."""
+    model_dir = Path(settings["model_dir"])
+    site_dir = site_model_dir(model_dir, site_id)
+    rows = site_rows(session, site_id, settings, now)
+    through = max((r.at for r in rows.train + rows.recent), default=None)
+    last = _last_run(site_dir)
+    new = sum(1 for r in rows.train + rows.recent if last is None or r.at.isoformat() > last["retrain"]["through"])
+    base = {"site_id": site_id, "new_labels": new, "rows": rows.counts()}
+    if not force and new < settings["retrain.min_new_labels"]:
+        return {"action": "skipped", "why": f"{new} new labels (retrain.min_new_labels is "
+                f"{settings['retrain.min_new_labels']})", **base}  # fmt: skip
+    if min(rows.counts()["recent_spam"], len(rows.recent) - rows.counts()["recent_spam"]) < MIN_HELD_OUT:
+        return {"action": "skipped", "why": f"the held-out labels need {MIN_HELD_OUT} spam and {MIN_HELD_OUT} ham "
+                "to judge a candidate", **base}  # fmt: skip
+    started = time.perf_counter()
+    extra = site_sources(site_id, rows, settings["retrain.moderator_weight"])
+    model, card = trainer([str(p) for p in settings["training_data"]], extra=extra)
+    card["site_id"] = site_id
+    version = save_model(model, card, site_dir, activate=False)
+    current = _current(model_dir, site_dir)
+    verdict = judge(load_scorer(site_dir, version), current, rows.recent, settings["retrain.max_reversals"],
+                    _eval_sets(settings))  # fmt: skip
+    seconds = round(time.perf_counter() - started, 1)
+    retrain = {**base, "through": through.isoformat() if through else "", "seconds": seconds, **verdict}
+    previous = active_version(site_dir)
+    if verdict["promote"]:
+        promote(site_dir, version)
+    return append_audit(site_dir, "promoted" if verdict["promote"] else "refused", version, previous,
+                        extra={"retrain": retrain})  # fmt: skip
+
+
+def _eval_sets(settings: Settings) -> list[LabeledSource]:
+    """The evaluation-only sets found in the configured data folders."""
+    found: list[LabeledSource] = []
+    for path in settings["training_data"]:
+        if Path(path).is_dir():
+            found += load_eval_sources(path)
+    return found
+
+
+def run_retraining(settings: Settings, site_ids: Sequence[int] | None = None, force: bool = False,
+                   trainer: Trainer = train_model) -> list[dict[str, Any]]:  # fmt: skip
+    """Retrain the given sites (default: every site with labels of its own); one result per site."""
+    from moderation.store.db import Database
+    from moderation.store.labels import sites_with_labels
+
+    db = Database(settings["database_url"], settings["database.sqlite_synchronous"])
+    try:
+        with db.session() as session:
+            ids = list(site_ids) if site_ids is not None else sites_with_labels(session)
+            return [retrain_site(session, settings, sid, force=force, trainer=trainer) for sid in ids]
+    finally:
+        db.dispose()
