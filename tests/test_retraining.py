@@ -243,3 +243,17 @@ def test_held_cap_settles_uncertain_holds_past_the_share(redis_client: Redis) ->
     assert cap.settle([abuse], now=0)[0].status == Status.HELD
     assert cap.settle([_uncertain(1, 2)], now=0)[0].status == Status.HELD  # another site has its own share
     assert HeldCap(redis_client, "heldcap-test", 0.0).settle([_uncertain(9, 1)], now=0)[0].status == Status.HELD
+
+
+def test_cron_schedules_retraining_on_the_retrain_queue_only_when_enabled(settings: Settings) -> None:
+    """retrain.enabled registers the job every retrain.interval seconds on the retrain queue; off, it does not."""
+    from workers.context import WorkerContext
+    from workers.worker import make_cron
+
+    for enabled in (True, False):
+        ctx = WorkerContext(settings.with_overrides({"retrain.enabled": enabled, "retrain.interval": 120}))
+        jobs = {j.name: j for j in make_cron(ctx)._cron_jobs}
+        assert ("retrain_sites" in jobs) is enabled
+        if enabled:
+            assert jobs["retrain_sites"].queue_name == ctx.names.retrain_queue
+            assert jobs["retrain_sites"].interval == 120

@@ -1,0 +1,230 @@
+"""How fast a new site's own model learns from its moderators: the adaptation curve (prints figures, asserts nothing).
+
+    nice .venv/bin/python bench/adaptation.py [DATA_DIR] [--out docs/model/adaptation]
+
+Two simulated sites, each from a source the shared model never trained on:
+
+- ``portal``: ``judol_gamblingdetection_eval`` (Indonesian YouTube comments, later campaigns), in file order;
+  its first 3,000 comments are the site's early days, the other 8,520 its later comments. An evaluation-only
+  set may play a site here: the throwaway models this script trains are never saved or shipped.
+- ``blog``: ``youtube_spam_collection`` (English), by date; the first 600 dated comments are early, the other
+  933 later. The shared model here is trained on every default source *except* this one.
+
+For each N, the site's moderators work through its early comments in arrival order as the service would show
+them: they approve or mark each comment the shared model held, and mark the published spam readers report,
+until N actions; what the model published and nobody reported in that stretch counts as ham (the service's
+``retrain.implicit_after``). The service's own retraining code then runs: labels split by time, the newest
+20 % held out to judge, a candidate trained with the moderators' labels weighted, the gate (better on the held
+-out labels, not worse on the evaluation sets, the poisoning guard). The model that scores the site afterwards
+(the candidate if promoted, else the shared one) is measured on the site's later comments, which nothing
+trained on: recall at 1 % ham FPR, spam published, ham held, ham marked spam, at the model's own thresholds.
+"Help the model" order (most uncertain first, what the console's teach page offers) is measured beside
+arrival order. The two-site table scores each site's later comments with every model, so it shows that
+each gains on its own and what the other site would lose if one model served both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from moderation.model.estimator import SPAM, FeatureParams  # noqa: E402
+from moderation.model.scoring import ModelScorer  # noqa: E402
+from moderation.reading.features import CommentDoc  # noqa: E402
+from moderation.store.labels import SiteLabel  # noqa: E402
+from training.datasets import LabeledSource, find_word_map, load_eval_sources, load_sources  # noqa: E402
+from training.metrics import decision_rates, recall_at_fpr  # noqa: E402
+from training.site_retrain import SiteRows, judge, site_sources  # noqa: E402
+from training.train import _collect, _with_seed, train_heads  # noqa: E402
+
+ACTIONS = (0, 50, 100, 200, 300, 500)
+"""Moderator actions per point of the curve."""
+
+WEIGHT, HOLDOUT, MAX_REVERSALS = 5.0, 0.2, 0.1
+"""The service's defaults for retrain.moderator_weight, retrain.holdout_share and retrain.max_reversals."""
+
+
+@dataclass
+class Site:
+    """A simulated site: its comments in arrival order and where its early days end."""
+
+    name: str
+    source: str
+    texts: list[str]
+    y: np.ndarray
+    early: int
+
+
+def _site(data: Path, name: str, source: str, early: int, by_date: bool) -> Site:
+    """Read one source as a site's traffic."""
+    with (data / source / "data.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if by_date:
+        rows = sorted((r for r in rows if r.get("date")), key=lambda r: r["date"])
+    return Site(name, source, [r["text"] for r in rows], np.asarray([r["label"] == "spam" for r in rows], np.int8),
+                early)  # fmt: skip
+
+
+def _scorer(model: Any, card: dict[str, Any], version: str) -> ModelScorer:
+    """A scorer for a model trained in this run."""
+    return ModelScorer(model, {**card, "version": version})
+
+
+def _p(scorer: ModelScorer, texts: list[str]) -> np.ndarray:
+    """Calibrated spam probabilities."""
+    docs = [CommentDoc(t) for t in texts]
+    return np.concatenate([scorer.model.probabilities(SPAM, scorer.model.features(docs[i : i + 1024])[SPAM])
+                           for i in range(0, len(docs), 1024)])  # fmt: skip
+
+
+def _labels(site: Site, p: np.ndarray, th: dict[str, float], n: int, order: str) -> list[SiteLabel]:
+    """The site's labels after N moderator actions (explicit, then the unreported approvals they passed)."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    pe, ye = p[: site.early], site.y[: site.early]
+    held = (pe >= th["approve_below"]) & (pe <= th["spam_above"])
+    reported = (pe < th["approve_below"]) & (ye == 1)
+    if order == "arrival":
+        acted = np.flatnonzero(held | reported)[:n]
+    else:  # the teach page: most uncertain first (closest to 0.5 in log-odds)
+        acted = np.sort(np.argsort(np.abs(np.log(pe / (1 - pe))))[:n])
+    reach = int(acted.max()) + 1 if len(acted) else 0
+    taken = set(acted.tolist())
+    implicit = [i for i in range(reach) if pe[i] < th["approve_below"] and ye[i] == 0 and i not in taken]
+    rows = [SiteLabel(f"c{i}", site.texts[i], int(ye[i]), start + timedelta(minutes=int(i)), "moderator")
+            for i in acted]  # fmt: skip
+    weak = [SiteLabel(f"c{i}", site.texts[i], 0, start + timedelta(minutes=i), "implicit") for i in implicit]
+    return rows + weak
+
+
+def _split(labels: list[SiteLabel]) -> SiteRows:
+    """The service's split: the newest HOLDOUT of explicit labels judge; weak ham only from before them."""
+    explicit = [r for r in labels if r.source != "implicit"]
+    held = int(np.ceil(len(explicit) * HOLDOUT))
+    train, recent = explicit[: len(explicit) - held], explicit[len(explicit) - held :]
+    cutoff = recent[0].at if recent else datetime.max.replace(tzinfo=UTC)
+    return SiteRows(train, [r for r in labels if r.source == "implicit" and r.at < cutoff], recent)
+
+
+def _measure(scorer: ModelScorer, site: Site) -> dict[str, float]:
+    """The model on the site's later comments, at its own thresholds."""
+    later = slice(site.early, None)
+    y, p = site.y[later], _p(scorer, site.texts[later])
+    th = scorer.thresholds
+    return {"recall_1pct": round(recall_at_fpr(y, p, 0.01), 4)} | decision_rates(y, p, th["approve_below"],
+                                                                              th["spam_above"])  # fmt: skip
+
+
+class Run:
+    """The shared model, the sites, and training a site's candidate as the service does."""
+
+    def __init__(self, data: Path) -> None:
+        """Load the sources and sites (the shared model is trained per site: without that site's source)."""
+        self.data = data
+        self.params = FeatureParams(word_map=find_word_map([data]))
+        self.sources = _with_seed(load_sources([data]), False)
+        self.eval_sets = [s for s in load_eval_sources(data) if s.kind == "spam"]
+        self.sites = [_site(data, "portal", "judol_gamblingdetection_eval", 3000, by_date=False),
+                      _site(data, "blog", "youtube_spam_collection", 600, by_date=True)]  # fmt: skip
+        self.base_sources = [s for s in self.sources if s.name not in {x.source for x in self.sites}]
+
+    def train(self, extra: list[LabeledSource], version: str) -> tuple[ModelScorer, float]:
+        """Train the recipe on the shared sources plus EXTRA; (scorer, seconds)."""
+        started = time.perf_counter()
+        model, card = train_heads(_collect(self.base_sources + extra), self.params)
+        return _scorer(model, card, version), time.perf_counter() - started
+
+    def point(self, shared: ModelScorer, site: Site, p: np.ndarray, n: int, order: str) -> dict[str, Any]:
+        """One point of the curve: N actions, retrain, gate, measure."""
+        if n == 0:
+            return {"n": 0, "order": order, "gate": "-", "seconds": 0.0, **_measure(shared, site)}
+        rows = _split(_labels(site, p, shared.thresholds, n, order))
+        candidate, seconds = self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}")
+        verdict = judge(candidate, shared, rows.recent, MAX_REVERSALS, self.eval_sets)
+        serving = candidate if verdict["promote"] else shared
+        return {"n": n, "order": order, "labels": rows.counts(), "seconds": round(seconds, 1),
+                "gate": "promoted" if verdict["promote"] else "refused: " + verdict["why"],
+                "model": serving, **_measure(serving, site)}  # fmt: skip
+
+
+def _row(site: str, r: dict[str, Any]) -> str:
+    """One markdown row of the curve."""
+    return (f"| {site} | {r['order']} | {r['n']} | {r['recall_1pct']:.3f} | {100 * r['spam_published']:.1f} % | "
+            f"{100 * r['ham_held']:.1f} % | {100 * r['ham_marked_spam']:.2f} % | {r['seconds']} | {r['gate'][:90]} |")
+
+
+def _plot(curves: dict[str, list[dict[str, Any]]], out: Path) -> None:
+    """The curve as a PNG: actions against recall at 1 % FPR, spam published and ham held, per site."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for (name, points), marker in zip(curves.items(), "osd^", strict=False):
+        xs = [p["n"] for p in points]
+        axes[0].plot(xs, [p["recall_1pct"] for p in points], marker=marker, label=name)
+        axes[1].plot(xs, [100 * p["spam_published"] for p in points], marker=marker, label=name)
+        axes[2].plot(xs, [100 * p["ham_held"] for p in points], marker=marker, label=name)
+    for ax, title, goal in zip(axes, ("recall at 1 % ham FPR", "spam published (%)", "ham held (%)"),
+                               (0.95, 2.0, 3.0), strict=True):  # fmt: skip
+        ax.set_title(title)
+        ax.set_xlabel("moderator actions")
+        ax.axhline(goal, color="grey", linestyle="--", linewidth=0.8)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+
+
+def main() -> None:
+    """Run the curve and the two-site table; print markdown, write the PNG."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="?", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "model" / "adaptation"))
+    args = parser.parse_args()
+    run = Run(Path(args.data))
+    shared, seconds = run.train([], "shared")
+    print(f"shared model (without the sites' sources): trained in {seconds:.1f} s")
+    curves: dict[str, list[dict[str, Any]]] = {}
+    lines = ["| site | order | actions | R@1%FPR | spam published | ham held | ham marked spam | retrain s | gate |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    final: dict[str, ModelScorer] = {"shared": shared}
+    for site in run.sites:
+        p = _p(shared, site.texts)
+        orders = ("arrival", "uncertain") if site.name == "portal" else ("arrival",)
+        for order in orders:
+            points = [run.point(shared, site, p, n, order) for n in ACTIONS if n == 0 or order == "arrival"
+                      or n in (100, 300, 500)]  # fmt: skip
+            curves[f"{site.name} ({order})"] = points
+            lines += [_row(site.name, r) for r in points]
+            print(lines[-1], flush=True)
+        final[site.name] = curves[f"{site.name} (arrival)"][-1].get("model", shared)
+    print("\n## The adaptation curve\n\n" + "\n".join(lines))
+    table = ["| model | " + " | ".join(f"{s.name}: R@1% / published / held / marked" for s in run.sites) + " |",
+             "| --- | " + " | ".join("---" for _ in run.sites) + " |"]
+    for name, scorer in final.items():
+        cells = [_measure(scorer, s) for s in run.sites]
+        table.append(f"| {name} | " + " | ".join(
+            f"{c['recall_1pct']:.3f} / {100 * c['spam_published']:.1f} % / {100 * c['ham_held']:.1f} % / "
+            f"{100 * c['ham_marked_spam']:.2f} %" for c in cells) + " |")  # fmt: skip
+    print("\n## Two sites, every model on each site's later comments\n\n" + "\n".join(table))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _plot(curves, out.with_suffix(".png"))
+    out.with_suffix(".md").write_text("## The adaptation curve\n\n" + "\n".join(lines) + "\n\n## Two sites\n\n"
+                                      + "\n".join(table) + "\n", encoding="utf-8")  # fmt: skip
+    print(f"\nwrote {out.with_suffix('.png')} and {out.with_suffix('.md')}")
+
+
+if __name__ == "__main__":
+    main()
