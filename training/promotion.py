@@ -22,6 +22,7 @@ import numpy as np
 
 from moderation.model.registry import ACTIVE_FILE, active_version, promote
 from moderation.model.scoring import ModelScorer, load_scorer
+from moderation.model.site_models import AUDIT_FILE
 from moderation.reading.features import CommentDoc
 from training.datasets import load_sources
 from training.metrics import recall_at_fpr
@@ -29,7 +30,7 @@ from training.metrics import recall_at_fpr
 __all__ = ["GateRefused", "append_audit", "audit_log", "gated_promote", "previous_version", "record_activation",
            "rollback"]
 
-AUDIT_FILE = "promotions.jsonl"
+
 
 
 class GateRefused(RuntimeError):

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from moderation.model.registry import active_version
-from moderation.model.site_models import SITES_DIR
+from moderation.model.site_models import SITES_DIR, retraining_runs
 from moderation.settings import Settings
-from training.promotion import audit_log
 
-__all__ = ["echo_site_runs", "retrain_cmd", "site_runs"]
-
-
-def site_runs(site_dir: Path, last: int = 3) -> list[dict[str, object]]:
-    """The latest retraining runs of one site's registry, newest last."""
-    return [e for e in audit_log(site_dir) if e.get("retrain") or e["action"] == "rollback"][-last:]
+__all__ = ["echo_site_runs", "retrain_cmd"]
 
 
-def _run_line(entry: dict[str, object]) -> str:
+def _run_line(entry: dict[str, Any]) -> str:
     """One run as a line: when, what happened, to which version, and why."""
     retrain = entry.get("retrain") or {}
     assert isinstance(retrain, dict)
@@ -35,7 +30,7 @@ def echo_site_runs(model_dir: Path, site: str | None) -> None:
     found = sorted(p for p in (model_dir / SITES_DIR).glob("*") if p.is_dir())
     roots = [(site, model_dir)] if site else [(f"site id {p.name}", p) for p in found]
     for name, root in roots:
-        runs = site_runs(root)
+        runs = retraining_runs(root)
         if not runs and site is None:
             continue
         click.echo(f"{name}: own model {active_version(root) or 'none (the shared model scores it)'}")

@@ -15,16 +15,21 @@ service with many sites holds only the busy ones in memory.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 from moderation.model.registry import active_version
 from moderation.model.scoring import ModelScorer, ScorerCache
 
-__all__ = ["SITES_DIR", "SiteScorers", "site_model_dir", "sites_with_models"]
+__all__ = ["SITES_DIR", "SiteScorers", "retraining_runs", "site_model_dir", "sites_with_models"]
+
+AUDIT_FILE = "promotions.jsonl"
+"""Each registry's audit trail of promotions, refusals, rollbacks and retraining runs (one JSON object a line)."""
 
 SITES_DIR = "sites"
 """The folder under MODEL_DIR holding one registry per site."""
@@ -44,6 +49,15 @@ def sites_with_models(model_dir: str | os.PathLike[str]) -> list[int]:
     if not root.is_dir():
         return []
     return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit() and active_version(p))
+
+
+def retraining_runs(site_dir: str | os.PathLike[str], last: int = 3) -> list[dict[str, Any]]:
+    """The latest retraining runs and rollbacks in a site's audit trail, newest last."""
+    path = Path(site_dir) / AUDIT_FILE
+    if not path.is_file():
+        return []
+    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [e for e in entries if e.get("retrain") or e.get("action") == "rollback"][-last:]
 
 
 class SiteScorers:
