@@ -150,17 +150,26 @@ class Run:
             return {"n": 0, "order": order, "gate": "-", "seconds": 0.0, **_measure(shared, site)}
         rows = _split(_labels(site, p, shared.thresholds, n, order))
         candidate, seconds = self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}")
-        verdict = judge(candidate, shared, rows.recent, MAX_REVERSALS, self.eval_sets)
+        # The site's own source is never its judge's base set: that would be grading on its later comments.
+        base = [s for s in self.eval_sets if s.name != site.source]
+        verdict = judge(candidate, shared, rows.recent, MAX_REVERSALS, base)
         serving = candidate if verdict["promote"] else shared
+        refused = "" if verdict["promote"] else _brief(_measure(candidate, site))
         return {"n": n, "order": order, "labels": rows.counts(), "seconds": round(seconds, 1),
-                "gate": "promoted" if verdict["promote"] else "refused: " + verdict["why"],
+                "gate": "promoted" if verdict["promote"] else f"refused ({verdict['why']}); the candidate: {refused}",
                 "model": serving, **_measure(serving, site)}  # fmt: skip
+
+
+def _brief(m: dict[str, float]) -> str:
+    """A model's figures on a site in one cell."""
+    return (f"R@1% {m['recall_1pct']:.3f}, published {100 * m['spam_published']:.1f} %, held "
+            f"{100 * m['ham_held']:.1f} %, marked {100 * m['ham_marked_spam']:.2f} %")
 
 
 def _row(site: str, r: dict[str, Any]) -> str:
     """One markdown row of the curve."""
     return (f"| {site} | {r['order']} | {r['n']} | {r['recall_1pct']:.3f} | {100 * r['spam_published']:.1f} % | "
-            f"{100 * r['ham_held']:.1f} % | {100 * r['ham_marked_spam']:.2f} % | {r['seconds']} | {r['gate'][:90]} |")
+            f"{100 * r['ham_held']:.1f} % | {100 * r['ham_marked_spam']:.2f} % | {r['seconds']} | {r['gate']} |")
 
 
 def _plot(curves: dict[str, list[dict[str, Any]]], out: Path) -> None:

@@ -257,3 +257,38 @@ def test_cron_schedules_retraining_on_the_retrain_queue_only_when_enabled(settin
         if enabled:
             assert jobs["retrain_sites"].queue_name == ctx.names.retrain_queue
             assert jobs["retrain_sites"].interval == 120
+
+
+def test_site_thresholds_come_from_the_sites_own_held_out_rows() -> None:
+    """A site's rows in the held-out split set its spam lines; too few of them leave the cross-source lines."""
+    import numpy as np
+
+    from training.train import HeadData, site_thresholds
+
+    n = 200
+    sources = ["decisions:site-1"] * 60 + ["implicit:site-1"] * 60 + ["public"] * 80
+    y = np.asarray([1 if i % 3 == 0 else 0 for i in range(60)] + [0] * 60 + [i % 2 for i in range(80)], np.int8)
+    rng = np.random.default_rng(0)
+    p = np.clip(np.where(y == 1, 0.8, 0.15) + rng.normal(0, 0.1, n), 0.001, 0.999)
+    data = HeadData([""] * n, [""] * n, y, sources, [])
+    rows = np.arange(n)
+    lines = site_thresholds(data, rows, y, p)
+    assert lines is not None and 0.5 <= lines["spam_above"] <= 0.98 and lines["approve_below"] <= lines["spam_above"]
+    mine = np.arange(120)
+    ham = p[mine][y[mine] == 0]
+    assert (ham > lines["spam_above"]).mean() <= 0.005  # the site's ham stays out of spam
+    assert site_thresholds(data, np.arange(120, n), y[120:], p[120:]) is None  # public rows alone: no site lines
+
+
+def test_site_scorers_keep_few_site_models_loaded(own: tuple[Settings, Services], seed_model_dir: Path) -> None:
+    """Only the most recently used site models stay loaded; a site without one gets the shared model."""
+    settings, _ = own
+    shared = active_version(settings.model_dir)
+    for site_id in (1, 2, 3):
+        target = site_model_dir(settings.model_dir, site_id)
+        shutil.copytree(settings.model_dir / str(shared), target / str(shared))
+        (target / "ACTIVE").write_text(str(shared))
+    scorers = SiteScorers(settings.model_dir, check_interval=0, loaded=2)
+    assert {scorers.get(i).version for i in (1, 2, 3, 4)} == {shared}
+    assert list(scorers._sites) == [2, 3]  # site 1 was dropped; site 4 has no model and holds no slot
+    assert scorers.get(4) is scorers.shared.get()

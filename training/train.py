@@ -333,6 +333,9 @@ def train_heads(
     if cross:
         thresholds |= _as_probabilities(model, cross["thresholds"])
         cross["rates"] = cross_source_rates(cross.pop("slices"), cross["thresholds"])
+    own = site_thresholds(heads[SPAM], splits[SPAM][1], split_y[SPAM], scores[SPAM])
+    if own is not None:  # a site's own model: its traffic, not other sources', sets where its lines fall
+        thresholds |= own
     card = {
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "python": platform.python_version(),
@@ -346,11 +349,35 @@ def train_heads(
         "calibration": {h: {"a": round(a, 6), "b": round(b, 6)} for h, (a, b) in model.calibration.items()},
         "metrics": _evaluate(heads, splits, split_y, scores, thresholds, held_out_scores),
         "thresholds": thresholds,
-        "thresholds_from": _thresholds_basis(cross),
+        "thresholds_from": _thresholds_basis(cross) + ("; spam lines from the site's own held-out rows"
+                                                        if own is not None else ""),
     }
     if cross:
         card["cross_source"] = {k: v for k, v in cross.items() if k != "calibration"}
     return model, card
+
+
+SITE_SOURCES = ("decisions:site-", "implicit:site-")
+"""Name prefixes of a site's own rows (its moderators' labels and its unreported approvals)."""
+
+MIN_SITE_ROWS = (30, 10)
+"""Ham and spam rows of the site the held-out split needs before its own thresholds are trusted."""
+
+
+def site_thresholds(data: HeadData, test_rows: np.ndarray, y: np.ndarray, p: np.ndarray) -> dict[str, float] | None:
+    """Spam lines chosen on the site's own rows of the held-out split (None without enough of them).
+
+    The same rule as the cross-source lines, on one slice: ``spam_above`` the lowest line that marks at most
+    SPAM_TARGET_FPR of the site's ham as spam, ``approve_below`` the line with the fewest spam published plus ham
+    held; clamped like every other rule (never auto-spam below 0.5).
+    """
+    mine = np.asarray([data.sources[i].startswith(SITE_SOURCES) for i in test_rows])
+    if (y[mine] == 0).sum() < MIN_SITE_ROWS[0] or (y[mine] == 1).sum() < MIN_SITE_ROWS[1]:
+        return None
+    lines = cross_source_thresholds({"site": (y[mine], p[mine])})
+    spam_above = float(np.clip(lines["spam_above"], 0.5, 0.98))
+    return {"approve_below": round(float(np.clip(lines["approve_below"], 0.02, spam_above)), 4),
+            "spam_above": round(spam_above, 4)}  # fmt: skip
 
 
 def _cross_source(data: HeadData, by_source: dict[str, np.ndarray]) -> dict[str, Any] | None:
