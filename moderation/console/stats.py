@@ -161,8 +161,8 @@ def chart(name: str, data: dict[str, Any]) -> str:
         rates = {words.get(k, k): v for k, v in data["first_decision_rates"].items()}
         return svg.lines(titles[name], labels, rates, percent=True)
     if name == "moderators":
-        return svg.stacked_bars(titles[name], labels, data["moderator_actions"])
+        return svg.stacked_bars(titles[name], labels, data["moderator_actions"], data_names=True)
     if name == "models":
         versions = {(_("(rules only)") if k == "(rules only)" else k): v for k, v in data["model_versions"].items()}
-        return svg.stacked_bars(titles[name], labels, versions)
+        return svg.stacked_bars(titles[name], labels, versions, data_names=True)
     raise KeyError(name)
