@@ -326,7 +326,7 @@ def template_globals() -> dict[str, Any]:
     """What every console template may use: the page language, the switcher's names, words for codes."""
     return {"lang": lang(), "language_names": LANGUAGE_NAMES, "languages": LANGUAGES, "status_word": status_word,
             "queue_words": QUEUE_WORDS, "sort_words": SORT_WORDS, "reason_sentence": reason_sentence,
-            "strongest": strongest, "js_messages": js_messages, "flag_words": FLAG_WORDS}
+            "strongest": strongest, "js_messages": js_messages, "flag_words": FLAG_WORDS, "data": data}
 
 
 __all__ = ["babel", "escape", "init_app", "reason_sentence", "select_locale", "times"]

@@ -226,7 +226,7 @@ def admin_site(slug: str) -> ResponseReturnValue:
         with services.db.session() as session:
             admin.update_site(session, slug, {k: request.form.get(k, "") for k in fields}, defaults,
                               settings["callbacks.block_private"])
-        flash(_("Saved %(site)s.", site=slug))
+        flash(i18n._m("Saved %(site)s.", site=i18n.data(slug)))
     except ActionError as exc:
         flash(_("Not saved: %(error)s", error=str(exc)), "error")
     return redirect(url_for("console.admin_page"))
