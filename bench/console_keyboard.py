@@ -8,9 +8,10 @@ So the figure is what the page itself lets a moderator do (API round trip, rende
 loaded for the focused comment), not how fast a person reads.
 
 The baseline is measured in the same run on the code of another git revision (default: where this
-branch left ``main``, the old card layout), exported with ``git archive`` into a temporary folder and imported from there; the
-current checkout is measured the same way. Each layout is measured ``--runs`` times on a freshly seeded
-database and the medians are printed.
+branch left ``main``, the old card layout), exported with ``git archive`` into a temporary folder and
+imported from there; the
+current checkout is measured the same way. Each layout is measured ``--runs`` times, alternating, each
+time on a freshly seeded database, and the medians are printed.
 
     .venv/bin/python bench/console_keyboard.py [--baseline REV] [--runs 3] [--comments 200]
 """
@@ -63,7 +64,8 @@ def _seed(app: Any, n: int) -> None:
             spam = [round(rng.uniform(0.5, 0.9), 3) for _ in rows]
             decisions = [Decision(r["id"], site_id, Status.HELD, "model",
                                   [{"code": "policy.uncertain", "detail": f"spam {s:.3f} between 0.500 and 0.900"},
-                                   {"code": "model.spam", "detail": "'gacor' +0.84", "feature": "gacor", "weight": 0.84}],
+                                   {"code": "model.spam", "detail": "'gacor' +0.84", "feature": "gacor",
+                                    "weight": 0.84}],
                                   spam=s, abusive=round(rng.uniform(0, 0.3), 3), model_version="bench-model")
                          for r, s in zip(rows, spam, strict=True)]
             assert len(record(session, decisions, Status.QUEUED, event=None).applied) == len(rows)
@@ -169,12 +171,17 @@ def main() -> None:
     rev = subprocess.run(["git", "rev-parse", "--short", args.baseline], cwd=ROOT, capture_output=True,
                          text=True).stdout.strip()
     here = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    print(f"keyboard review of a {args.comments}-comment held queue, 1280x800 headless Chromium, {args.runs} runs each")
-    for label, code in ((f"baseline: {rev}, card layout", old),
-                        (f"this checkout ({here.strip()}{', with changes' if _dirty() else ''}), compact", ROOT)):
-        rates = _runs(code, args.runs, args.comments)
-        print(f"  {label:<52} median {statistics.median(rates):6.1f} decided/min   "
-              f"(runs: {', '.join(f'{r:.1f}' for r in rates)})")
+    print(f"keyboard review of a {args.comments}-comment held queue, 1280x800 headless Chromium, {args.runs} runs each"
+          " (interleaved, so a machine busy with something else slows both alike)")
+    layouts = ((f"baseline: {rev}, card layout", old),
+               (f"this checkout ({here.strip()}{', with changes' if _dirty() else ''}), compact", ROOT))
+    rates: dict[str, list[float]] = {label: [] for label, _ in layouts}
+    for _ in range(args.runs):
+        for label, code in layouts:
+            rates[label] += _runs(code, 1, args.comments)
+    for label, found in rates.items():
+        print(f"  {label:<52} median {statistics.median(found):6.1f} decided/min   "
+              f"(runs: {', '.join(f'{r:.1f}' for r in found)})")
 
 
 def _dirty() -> bool:

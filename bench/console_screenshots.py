@@ -140,7 +140,8 @@ def main() -> None:
                 page.wait_for_selector("article.comment.current .detail:not([hidden])")
                 page.wait_for_timeout(300)
                 visible = page.evaluate("""() => Array.from(document.querySelectorAll('article.comment'))
-                    .filter((r) => { const b = r.getBoundingClientRect(); return b.top >= 0 && b.bottom <= innerHeight; })
+                    .filter((r) => { const b = r.getBoundingClientRect();
+                                     return b.top >= 0 && b.bottom <= innerHeight; })
                     .length""")
                 print(f"{lang}: {visible} held comments fully visible at 1280x800")
                 page.screenshot(path=str(out / f"queue{suffix}.png"))

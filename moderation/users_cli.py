@@ -21,9 +21,9 @@ from moderation.store.users import (
     disable_user,
     list_accounts,
     remove_user,
+    set_language_named,
     set_password,
     set_role,
-    set_language_named,
     set_scope,
 )
 

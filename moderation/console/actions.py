@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, desc, select
 from sqlalchemy.orm import Session
-
-from flask_babel import lazy_gettext as _l
 
 from moderation.api.schemas import has_nul
 from moderation.decide.states import ALLOWED, Decision, Status
@@ -107,7 +106,8 @@ def _keep(session: Session, comments: list[Comment], actor: str, note: str | Non
     decisions = []
     for comment in comments:
         if comment.status != Status.APPROVED.value:
-            out.skipped[comment.id] = _l("is %(status)s, only published comments can be kept", status=_word(comment.status))
+            out.skipped[comment.id] = _l("is %(status)s, only published comments can be kept",
+                                         status=_word(comment.status))
             continue
         decisions.append(Decision(comment.id, comment.site_id, Status.APPROVED, actor, [_reason("keep", "", note)],
                                   note=note, labels=_teaches("keep", "")))
@@ -122,7 +122,8 @@ def _decide(session: Session, comments: list[Comment], action: str, expected: St
     target = TARGETS[action]
     assert target is not None
     if target not in ALLOWED[expected]:
-        out.skipped.update({c.id: _l("cannot %(action)s a %(status)s comment", action=action, status=_word(expected.value)) for c in comments})
+        why = _l("cannot %(action)s a %(status)s comment", action=action, status=_word(expected.value))
+        out.skipped.update({c.id: why for c in comments})
         return
     decisions = [Decision(c.id, c.site_id, target, actor, [_reason(action, reject_as, note)] + _carry(c.reasons),
                           note=note, labels=_teaches(action, reject_as))
@@ -139,7 +140,8 @@ def _note(recorded: Recorded, comments: list[Comment], expected: Status, out: Ou
     for comment in comments:
         decision = applied.get(comment.id)
         if decision is None:
-            out.skipped.setdefault(comment.id, _l("no longer %(status)s (now %(now)s)", status=_word(expected.value), now=_word(comment.status)))
+            out.skipped.setdefault(comment.id, _l("no longer %(status)s (now %(now)s)", status=_word(expected.value),
+                                                  now=_word(comment.status)))
             continue
         record_of["changes"].append([comment.id, expected.value, decision.status.value, comment.reasons])
         out.applied.append(comment.id)
@@ -199,7 +201,8 @@ def _revert(session: Session, row: ReviewAction, actor: str, out: Outcome) -> No
     for comment_id, before, after, reasons in row.changes:
         comment = session.get(Comment, comment_id)
         if comment is None or comment.status != after:
-            out.skipped[comment_id] = _l("changed since (now %(now)s)", now=_word(comment.status) if comment else _l("gone"))
+            out.skipped[comment_id] = _l("changed since (now %(now)s)",
+                                         now=_word(comment.status) if comment else _l("gone"))
             continue
         if comment.erased_at is not None and any(set(r) - {"code"} for r in _carry(reasons)):
             out.skipped[comment_id] = _l("erased at its author's request: undo would bring erased text back")
@@ -210,7 +213,8 @@ def _revert(session: Session, row: ReviewAction, actor: str, out: Outcome) -> No
                                 note=undo_reason["detail"])
             event = None
         elif Status(before) not in ALLOWED[Status(after)]:
-            out.skipped[comment_id] = _l("the state machine does not allow %(after)s -> %(before)s", after=_word(after), before=_word(before))
+            out.skipped[comment_id] = _l("the state machine does not allow %(after)s -> %(before)s",
+                                         after=_word(after), before=_word(before))
             continue
         else:
             decision = Decision(comment_id, comment.site_id, Status(before), actor, [undo_reason] + _carry(reasons),
@@ -230,7 +234,8 @@ def undo(services: Services, account: Account, action_id: int | None = None) -> 
         out.action_id = row.id
         _revert(session, row, account.actor, out)
         if not out.applied:
-            raise ActionError(_l("could not undo: %(why)s", why="; ".join(sorted({str(v) for v in out.skipped.values()}))))
+            why = "; ".join(sorted({str(v) for v in out.skipped.values()}))
+            raise ActionError(_l("could not undo: %(why)s", why=why))
         if row.label_ids:
             session.execute(delete(TrainingLabel).where(TrainingLabel.id.in_(row.label_ids),
                                                         TrainingLabel.comment_id.in_(out.applied)))

@@ -100,7 +100,10 @@ def exact_time(value: datetime | str | None, zone_name: str | None = None) -> st
     if moment is None:
         return "–"
     tz = zone(zone_name)
-    return f"{format_datetime(moment, 'medium', tzinfo=tz, locale=lang())} {format_datetime(moment, 'z', tzinfo=tz, locale=lang())}"
+    locale = lang()
+    when, where = format_datetime(moment, "medium", tzinfo=tz, locale=locale), format_datetime(moment, "z", tzinfo=tz,
+                                                                                              locale=locale)
+    return f"{when} {where}"
 
 
 def ago(value: datetime | str | None, now: datetime | None = None) -> str:
@@ -153,7 +156,8 @@ QUEUE_WORDS = {"held": _l("Held"), "reported": _l("Reported"), "spam": _l("Spam"
                "rejected": _l("Rejected")}
 """Queue tab names."""
 
-SORT_WORDS = {"oldest": _l("oldest first"), "newest": _l("newest first"), "score": _l("highest spam score first"), "score_asc": _l("lowest spam score first"),
+SORT_WORDS = {"oldest": _l("oldest first"), "newest": _l("newest first"), "score": _l("highest spam score first"),
+              "score_asc": _l("lowest spam score first"),
               "reports": _l("most reports first")}
 """The queue's sort orders."""
 

@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from flask_babel import lazy_gettext as _l
 
 from moderation.api.schemas import has_nul
 from moderation.console.highlight import links, ngrams_from, segments

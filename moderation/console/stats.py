@@ -73,7 +73,8 @@ def figures(session: Session, days: int = 30, time_zone: str = "UTC") -> dict[st
     # One pass over the window's comments serves two charts (by status, and by model version).
     hour = _hour(session, Comment.received_at, shift)
     grouped = session.execute(select(hour, Comment.status, Comment.model_version, func.count())
-                              .where(Comment.id >= since_id).group_by(hour, Comment.status, Comment.model_version)).all()
+                              .where(Comment.id >= since_id)
+                              .group_by(hour, Comment.status, Comment.model_version)).all()
     per_status = [(_local_day(h, shift, zone), status, n) for h, status, _, n in grouped]
     per_model = [(_local_day(h, shift, zone), version or "(rules only)", n) for h, status, version, n in grouped
                  if status != Status.QUEUED.value]

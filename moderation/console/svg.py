@@ -61,7 +61,8 @@ def _legend(names: Sequence[str], data: bool = False) -> list[str]:
     return parts
 
 
-def stacked_bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float]], data_names: bool = False) -> str:
+def stacked_bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float]],
+                 data_names: bool = False) -> str:
     """Stacked bars, one per label, one colour per series."""
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
     y_max = _nice_max(max(totals, default=0))

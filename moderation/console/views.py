@@ -195,7 +195,8 @@ def teach() -> ResponseReturnValue:
         account = current_account()
         scope = None if account is None or account.is_admin else account.site_scope
         zones = queue_view.site_zones(session, _services().settings["console.time_zone"])
-        items = [queue_view.item(c, slug, time_zone=zones.get(slug)) for c, slug in suggestions(session, 50, scope=scope)]
+        items = [queue_view.item(c, slug, time_zone=zones.get(slug))
+                 for c, slug in suggestions(session, 50, scope=scope)]
     return render_template("teach.html", items=items)
 
 

@@ -230,7 +230,8 @@ def test_times_are_shown_in_the_sites_zone(contexts: Any, live_url: str, service
     _log_in(english, live_url)
     title = english.locator(f"#c-{cid} .summary .received time").get_attribute("title")
     assert english.locator(f"#c-{cid} .summary .received time").inner_text() == "5 minutes ago"
-    assert title == f"{format_datetime(moment, 'medium', tzinfo=zone, locale='en')} {format_datetime(moment, 'z', tzinfo=zone, locale='en')}"
+    assert title == (f"{format_datetime(moment, 'medium', tzinfo=zone, locale='en')} "
+                     f"{format_datetime(moment, 'z', tzinfo=zone, locale='en')}")
 
 
 @pytest.mark.parametrize("locale", ["id-ID", "en-US"])
@@ -241,7 +242,8 @@ def test_compact_queue_shows_at_least_eight_held_comments_at_1280x800(contexts: 
     wholly on a 1280x800 screen without scrolling; only the focused one's details are shown."""
     add_user(services, "ani")
     for i in range(20):
-        held_comment(services, site.id, LONG if i % 3 == 0 else f"Komentar pendek nomor {i}", author_name=f"Pembaca {i}",
+        held_comment(services, site.id, LONG if i % 3 == 0 else f"Komentar pendek nomor {i}",
+                     author_name=f"Pembaca {i}",
                      reasons=[{"code": "policy.uncertain", "detail": "spam 0.600 between 0.500 and 0.900"},
                               {"code": "model.spam", "detail": "'promo' +0.90", "feature": "promo", "weight": 0.9}])
     page = contexts(locale)
