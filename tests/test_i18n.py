@@ -190,6 +190,12 @@ def test_admin_sets_a_site_time_zone(client: FlaskClient, services: Services, si
                                                  "callback_url": "https://news.example/new"},
                       follow_redirects=True, headers=ID)
     assert "bukan nama zona waktu IANA" in bad.get_data(as_text=True)
+    thresholds = client.post("/admin/sites/news", data={"csrf_token": token, "approve_below": "0.95",
+                                                        "spam_above": "0.5"}, follow_redirects=True, headers=ID)
+    assert "Tidak disimpan: ambang batas harus 0 &lt;= approve_below" in thresholds.get_data(as_text=True)
+    metadata = client.post("/admin/sites/news", data={"csrf_token": token, "callback_url": "http://169.254.169.254/"},
+                           follow_redirects=True, headers=ID).get_data(as_text=True)
+    assert "callback_url tidak boleh mengarah ke alamat link-local" in metadata
     api = client.patch("/api/v1/review/sites/news", json={"time_zone": "../../etc/passwd"},
                        headers={"X-CSRFToken": token})
     assert api.status_code == 400

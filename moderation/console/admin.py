@@ -194,6 +194,13 @@ def _threshold(value: Any, name: str) -> float | None:
     return number
 
 
+def _outside(message: str) -> str:
+    """An English refusal of the decide or delivery layer in the reader's language (console.i18n)."""
+    from moderation.console.i18n import store_message
+
+    return store_message(message)
+
+
 def _zone(value: Any) -> str | None:
     """A site's time zone from a form or JSON: an IANA name zoneinfo knows, or empty for the default."""
     if value is not None and not isinstance(value, str):
@@ -222,7 +229,7 @@ def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: 
     try:
         Thresholds.layered(values, defaults)
     except ValueError as exc:
-        raise ActionError(str(exc)) from None
+        raise ActionError(_outside(str(exc))) from None
     new_zone = _zone(changes["time_zone"]) if "time_zone" in changes else site.time_zone
     if "callback_url" in changes:
         if changes["callback_url"] is not None and not isinstance(changes["callback_url"], str):
@@ -231,7 +238,7 @@ def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: 
         url = (changes["callback_url"] or "").strip()
         problem = url_problem(url, block_private) if url else None
         if problem:
-            raise ActionError(problem)
+            raise ActionError(_outside(problem))
         site.callback_url = url or None
     if "time_zone" in changes:
         site.time_zone = new_zone

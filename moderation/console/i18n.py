@@ -280,7 +280,8 @@ def strongest(reasons: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def store_message(message: str) -> str:
-    """A refusal from the store (which knows no Flask, so speaks English) in the reader's language."""
+    """A refusal from the store, the thresholds or the callback check (which know no Flask, so speak English) in
+    the reader's language; a message it does not know is returned as it is."""
     from moderation.store.review import QUEUES, SORTS
 
     known = {
@@ -291,6 +292,15 @@ def store_message(message: str) -> str:
             _l("reason is a reason code such as policy.uncertain or rule.deny"),
         "bad cursor": _l("bad cursor"),
         "bad cursor (made for another sort?)": _l("bad cursor (made for another sort?)"),
+        "thresholds need 0 <= approve_below <= spam_above <= 1":
+            _l("thresholds need 0 <= approve_below <= spam_above <= 1"),
+        "callback_url must be an http(s) URL": _l("callback_url must be an http(s) URL"),
+        "callback_url may not point at a cloud metadata service":
+            _l("callback_url may not point at a cloud metadata service"),
+        "callback_url may not point at a link-local, metadata address":
+            _l("callback_url may not point at a link-local, metadata address"),
+        "callback_url may not point at a link-local, metadata, private or loopback address":
+            _l("callback_url may not point at a link-local, metadata, private or loopback address"),
     }
     return str(known.get(message, message))
 
