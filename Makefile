@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench fuzz install clean
+.PHONY: run test lint bench fuzz install clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,18 @@ fuzz: $(STAMP)
 	  FUZZ_NEGATIVE=$(FUZZ_EXAMPLES) FUZZ_REVIEW_NEGATIVE=$(FUZZ_EXAMPLES) \
 	    $(BIN)/python -m pytest -q -x -p no:cacheprovider tests/test_schemathesis.py || exit 1; \
 	done
+
+# The console's catalogues: extract the English strings of moderation/console, merge them into each
+# language's .po (translate the new entries there: the test suite fails while one is empty or fuzzy),
+# then compile the .mo files the app reads. .po and .mo are both committed, so a fresh clone runs with
+# nothing to build (tests/test_i18n.py fails when a .mo no longer matches its .po).
+I18N := moderation/console/translations
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F moderation/console/babel.cfg -k _l -k _m --no-location --sort-output \
+	  --project moderation -o $(I18N)/messages.pot .
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date -w 120
+	rm -f $(I18N)/messages.pot
+	$(BIN)/pybabel compile -d $(I18N) --statistics
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

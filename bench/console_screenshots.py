@@ -1,8 +1,10 @@
-"""Screenshots of the console for the README: the held queue and the stats page, in headless Chromium.
+"""Screenshots of the console for the README: the held queue and the stats page, in English and in Bahasa
+Indonesia, in headless Chromium at 1280x800.
 
 Seeds a temporary database with a month of synthetic comments (and decision events, so the charts
-have something to draw), serves the app on a loopback port, logs in and saves
-docs/screenshots/queue.png and docs/screenshots/stats.png. Prints the page load times it saw.
+have something to draw), serves the app on a loopback port, logs in with an English and then an
+Indonesian browser (Accept-Language) and saves docs/screenshots/queue.png, stats.png, queue-id.png and
+stats-id.png. Prints the page load times and how many held comments fit on the screen.
 
     .venv/bin/python bench/console_screenshots.py [--out docs/screenshots]
 """
@@ -53,7 +55,8 @@ def seed(app: object) -> None:
     rng = random.Random(7)
     now = datetime.now(UTC)
     with services.db.session() as session:
-        sites = [create_site(session, "berita-sulsel").id, create_site(session, "olahraga").id]
+        sites = [create_site(session, "berita-sulsel", time_zone="Asia/Makassar").id,
+                 create_site(session, "olahraga").id]
         create_user(session, "ani", "admin", "screenshot password")
     comments, events = [], []
     for i in range(2400):
@@ -125,25 +128,34 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--no-first-run", "--disable-sync"])
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(base + "/login")
-            page.fill("input[name=name]", "ani")
-            page.fill("input[name=password]", "screenshot password")
-            page.keyboard.press("Enter")
-            page.wait_for_url(base + "/")
-            page.keyboard.press("j")
-            page.wait_for_timeout(400)
-            page.screenshot(path=str(out / "queue.png"))
-            started = time.perf_counter()
-            page.goto(base + "/stats")
-            page.wait_for_load_state("networkidle")
-            print(f"stats page with its 4 charts loaded in {(time.perf_counter() - started) * 1000:.0f} ms")
-            page.screenshot(path=str(out / "stats.png"), full_page=True)
+            for lang, suffix in (("en-US", ""), ("id-ID", "-id")):
+                context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=lang)
+                page = context.new_page()
+                page.goto(base + "/login")
+                page.fill("input[name=name]", "ani")
+                page.fill("input[name=password]", "screenshot password")
+                page.keyboard.press("Enter")
+                page.wait_for_url(base + "/")
+                page.keyboard.press("j")
+                page.wait_for_selector("article.comment.current .detail:not([hidden])")
+                page.wait_for_timeout(300)
+                visible = page.evaluate("""() => Array.from(document.querySelectorAll('article.comment'))
+                    .filter((r) => { const b = r.getBoundingClientRect();
+                                     return b.top >= 0 && b.bottom <= innerHeight; })
+                    .length""")
+                print(f"{lang}: {visible} held comments fully visible at 1280x800")
+                page.screenshot(path=str(out / f"queue{suffix}.png"))
+                started = time.perf_counter()
+                page.goto(base + "/stats")
+                page.wait_for_load_state("networkidle")
+                print(f"{lang}: stats page with its 4 charts loaded in {(time.perf_counter() - started) * 1000:.0f} ms")
+                page.screenshot(path=str(out / f"stats{suffix}.png"), full_page=True)
+                context.close()
             browser.close()
     finally:
         server.shutdown()
         server_redis.shutdown()
-    print(f"saved {out / 'queue.png'} and {out / 'stats.png'}")
+    print(f"saved queue.png, stats.png, queue-id.png and stats-id.png in {out}")
 
 
 if __name__ == "__main__":

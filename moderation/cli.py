@@ -130,22 +130,29 @@ def sites() -> None:
 @sites.command("add")
 @click.argument("slug")
 @click.option("--callback-url", default=None, help="Where decisions are POSTed.")
+@click.option("--time-zone", default=None,
+              help="IANA zone the console shows this site's times in (default: the console.time_zone setting).")
 @click.pass_context
-def sites_add(ctx: click.Context, slug: str, callback_url: str | None) -> None:
+def sites_add(ctx: click.Context, slug: str, callback_url: str | None, time_zone: str | None) -> None:
     """Register a site; prints its secret and API key once, as JSON."""
     from moderation.delivery.posting import url_problem
     from moderation.store.db import Database
-    from moderation.store.sites import SiteExists, create_site
+    from moderation.store.sites import BadTimeZone, SiteExists, create_site, valid_zone
 
     settings = _settings(ctx)
     problem = url_problem(callback_url, settings["callbacks.block_private"]) if callback_url else None
     if problem:
         raise click.ClickException(problem)
+    try:
+        zone = valid_zone(time_zone) if time_zone is not None else None
+    except BadTimeZone as exc:
+        raise click.ClickException(str(exc)) from None
     database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
     try:
         with database.session() as session:
-            site = create_site(session, slug, callback_url)
-            out = {"site": site.slug, "secret": site.secret, "api_key": site.api_key, "callback_url": site.callback_url}
+            site = create_site(session, slug, callback_url, zone)
+            out = {"site": site.slug, "secret": site.secret, "api_key": site.api_key, "callback_url": site.callback_url,
+                   "time_zone": site.time_zone or settings["console.time_zone"]}
     except SiteExists as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(out))
@@ -161,10 +168,29 @@ def sites_list(ctx: click.Context, as_json: bool) -> None:
 
     settings = _settings(ctx)
     with Database(settings["database_url"]).session() as session:
-        rows = [{"site": s.slug, "callback_url": s.callback_url, "created_at": s.created_at.isoformat()}
-                for s in list_sites(session)]
+        rows = [{"site": s.slug, "callback_url": s.callback_url, "created_at": s.created_at.isoformat(),
+                 "time_zone": s.time_zone or settings["console.time_zone"]} for s in list_sites(session)]
     for row in rows:
         click.echo(json.dumps(row) if as_json else f"{row['site']:<24} {row['callback_url'] or '-'}")
+
+
+@sites.command("time-zone")
+@click.argument("slug")
+@click.argument("zone")
+@click.pass_context
+def sites_time_zone(ctx: click.Context, slug: str, zone: str) -> None:
+    """The IANA zone (Asia/Jakarta, Asia/Makassar, Asia/Jayapura...) the console shows a site's times in."""
+    from moderation.store.db import Database
+    from moderation.store.sites import BadTimeZone, set_time_zone
+
+    settings = _settings(ctx)
+    try:
+        with Database(settings["database_url"]).session() as session:
+            site = set_time_zone(session, slug, zone)
+            out = {"site": site.slug, "time_zone": site.time_zone}
+    except (LookupError, BadTimeZone) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(out))
 
 
 @sites.command("rotate-secret")

@@ -51,6 +51,25 @@ def _as_int_list(value: Any) -> list[int]:
     return [int(v) for v in _as_list(value)]
 
 
+def _as_zone(value: Any) -> str:
+    """An IANA time zone name that zoneinfo knows."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = str(value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"not an IANA time zone name: {name!r}") from None
+    return name
+
+
+def _as_language(value: Any) -> str:
+    """A console language: id or en."""
+    if str(value) not in ("id", "en"):
+        raise ValueError("must be id or en")
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the settings table: name, parser, default, help line, and whether its value is secret."""
@@ -122,6 +141,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("console.page_size", int, 50, "Comments per console queue page."),
     Setting("console.bulk_max", int, 10000, "Most comments one 'select all matching the filter' action may change."),
     Setting("console.similar_window_hours", int, 24, "Hours back the console looks for identical comments (same site, same text ignoring case)."),
+    Setting("console.time_zone", _as_zone, "Asia/Jakarta", "IANA time zone the console shows a site's times in when the site has none of its own (`moderation sites time-zone`), and cuts stats days in when the sites one sees differ."),
+    Setting("console.language", _as_language, "en", "Console language (id or en) for a person who has not picked one when the browser's Accept-Language names neither (and for API clients that send none, so their messages stay as they were)."),
     Setting("console.secret_grace_hours", int, 24, "Hours a site's previous secret still verifies signatures after an admin rotates it."),
     Setting("metrics.allow", _as_list, ["127.0.0.1", "::1"], "Addresses or networks that may read /metrics without a token (it names every site and its volume)."),
     Setting("metrics.token", str, "", "Bearer token that also opens /metrics (Authorization: Bearer TOKEN); empty means only metrics.allow.", secret=True),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from moderation.store.db import Database
 from moderation.store.users import (
+    LANGUAGES,
     ROLES,
     Account,
     UserError,
@@ -20,6 +21,7 @@ from moderation.store.users import (
     disable_user,
     list_accounts,
     remove_user,
+    set_language_named,
     set_password,
     set_role,
     set_scope,
@@ -52,6 +54,8 @@ def _shown(account: Account) -> str:
     shown: dict[str, Any] = {"user": account.name, "role": account.role}
     if account.site_scope is not None:  # unscoped accounts print as they always did
         shown["sites"] = list(account.site_scope)
+    if account.language is not None:
+        shown["lang"] = account.language
     return json.dumps(shown)
 
 
@@ -80,12 +84,14 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), default="moderator", show_default=True)
 @click.option("--sites", default="", help="Comma-separated site slugs a moderator acts on (default: all).")
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help="Console language (default: the browser's, until the person picks one in the console).")
 @click.pass_context
-def users_add(ctx: click.Context, name: str, role: str, sites: str) -> None:
+def users_add(ctx: click.Context, name: str, role: str, sites: str, lang: str | None) -> None:
     """Create an account; the password is read from standard input (first line), never from the command line."""
     password = _password()
     with _database(ctx) as session:
-        account = create_user(session, name, role, password)
+        account = create_user(session, name, role, password, lang)
         scope = _site_ids(session, sites)
         if scope is not None:
             account = set_scope(session, name, scope)
@@ -136,6 +142,16 @@ def users_scope(ctx: click.Context, name: str, sites: str) -> None:
         set_scope(session, name, _site_ids(session, sites))
 
     _change(ctx, change, {"user": name, "sites": sites, "sessions": "ended"})
+
+
+@users.command("lang")
+@click.argument("name")
+@click.argument("language", type=click.Choice([*LANGUAGES, "browser"]))
+@click.pass_context
+def users_lang(ctx: click.Context, name: str, language: str) -> None:
+    """The account's console language ('browser': follow the browser's Accept-Language again)."""
+    chosen = None if language == "browser" else language
+    _change(ctx, lambda s: set_language_named(s, name, chosen), {"user": name, "lang": chosen})
 
 
 @users.command("disable")

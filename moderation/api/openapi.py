@@ -261,10 +261,14 @@ def _review_bodies(bulk_max: int) -> dict[str, dict[str, Any]]:
             "kind": {"enum": ["email", "ip", "name"]}, "value": text, "apply_to_queue": {"type": "boolean"}}},
         "site": {"type": "object", "additionalProperties": False, "properties": {
             "approve_below": threshold, "spam_above": threshold, "abusive_above": threshold,
-            "callback_url": _nullable({"type": "string", "maxLength": 2048})}},
+            "callback_url": _nullable({"type": "string", "maxLength": 2048}),
+            "time_zone": _nullable({"type": "string", "maxLength": 64,
+                                    "description": "IANA zone such as Asia/Jakarta; null or '' for the default."})}},
         "list": {"type": "object", "required": ["action", "kind", "value"], "properties": {
             "site": _nullable({"type": "string"}), "action": {"enum": ["allow", "deny"]},
             "kind": {"enum": list(KINDS)}, "value": text}},
+        "me": {"type": "object", "required": ["language"], "additionalProperties": False, "properties": {
+            "language": {"enum": ["id", "en", None]}}},
         "undo": {"type": "object", "properties": {"action_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}},
     }
 
@@ -295,7 +299,11 @@ def _review_paths(settings: Any) -> dict[str, Any]:
     entry_id = [{"name": "entry_id", "in": "path", "required": True,
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}]
     return {
-        f"{p}/me": {"get": _review_op("reviewMe", "Who is logged in.", _obj("name", "role"), errors=())},
+        f"{p}/me": {"get": _review_op("reviewMe", "Who is logged in (and the console's language for them).",
+                                      _obj("name", "role"), errors=()),
+                    "patch": _review_op("reviewSetMe", "Remember a console language on the account (null: the "
+                                        "browser's).", _obj("name", "role", "language"), unsafe=True,
+                                        body=bodies["me"], errors=(400,))},
         f"{p}/queue": {"get": _review_op("reviewQueue", "One page of a queue.",
                                          _obj("items", "next_cursor", "total", "queue", "sort"),
                                          params=[*_query("queue", "site", "reason", "lang", "post", "q", "sort",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from moderation.console import auth
+from moderation.console import auth, i18n
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     from moderation.console.views import bp as console_bp
 
     auth.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(console_bp)
     app.register_blueprint(review_bp)
     app.after_request(_headers)

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, desc, select
 from sqlalchemy.orm import Session
 
-from moderation.api.schemas import NUL_MESSAGE, has_nul
+from moderation.api.schemas import has_nul
 from moderation.decide.states import ALLOWED, Decision, Status
 from moderation.delivery.queueing import hand_over
 from moderation.services import Services
@@ -35,6 +36,13 @@ CHUNK = 500
 """Comments per transaction: short write locks, so intake keeps flowing during a bulk action."""
 
 
+def _word(status: str) -> str:
+    """A status as a word in the reader's language (lazily: the message is read in the request's language)."""
+    from moderation.console.i18n import status_word
+
+    return status_word(status)
+
+
 class ActionError(ValueError):
     """An action that cannot be applied as asked (unknown action, bad note, nothing to undo...)."""
 
@@ -43,7 +51,7 @@ class NulInText(ActionError):
     """A text field holding U+0000, which no backend stores (the review API answers 422 naming the field)."""
 
     def __init__(self, field: str):
-        super().__init__(f"{field} {NUL_MESSAGE}")
+        super().__init__(_l("%(field)s must not contain the NUL character (U+0000)", field=field))
         self.field = field
 
 
@@ -65,7 +73,8 @@ class Outcome:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON answer of the review API."""
-        return {"action_id": self.action_id, "applied": self.applied, "skipped": self.skipped}
+        return {"action_id": self.action_id, "applied": self.applied,
+                "skipped": {cid: str(why) for cid, why in self.skipped.items()}}
 
 
 LABELS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -97,7 +106,8 @@ def _keep(session: Session, comments: list[Comment], actor: str, note: str | Non
     decisions = []
     for comment in comments:
         if comment.status != Status.APPROVED.value:
-            out.skipped[comment.id] = f"is {comment.status}, only published comments can be kept"
+            out.skipped[comment.id] = _l("is %(status)s, only published comments can be kept",
+                                         status=_word(comment.status))
             continue
         decisions.append(Decision(comment.id, comment.site_id, Status.APPROVED, actor, [_reason("keep", "", note)],
                                   note=note, labels=_teaches("keep", "")))
@@ -112,7 +122,8 @@ def _decide(session: Session, comments: list[Comment], action: str, expected: St
     target = TARGETS[action]
     assert target is not None
     if target not in ALLOWED[expected]:
-        out.skipped.update({c.id: f"cannot {action} a {expected} comment" for c in comments})
+        why = _l("cannot %(action)s a %(status)s comment", action=action, status=_word(expected.value))
+        out.skipped.update({c.id: why for c in comments})
         return
     decisions = [Decision(c.id, c.site_id, target, actor, [_reason(action, reject_as, note)] + _carry(c.reasons),
                           note=note, labels=_teaches(action, reject_as))
@@ -129,7 +140,8 @@ def _note(recorded: Recorded, comments: list[Comment], expected: Status, out: Ou
     for comment in comments:
         decision = applied.get(comment.id)
         if decision is None:
-            out.skipped.setdefault(comment.id, f"no longer {expected} (now {comment.status})")
+            out.skipped.setdefault(comment.id, _l("no longer %(status)s (now %(now)s)", status=_word(expected.value),
+                                                  now=_word(comment.status)))
             continue
         record_of["changes"].append([comment.id, expected.value, decision.status.value, comment.reasons])
         out.applied.append(comment.id)
@@ -141,11 +153,11 @@ def moderate(services: Services, account: Account, comment_ids: list[str], actio
              reject_as: str = "other", note: str | None = None) -> Outcome:
     """Apply an action to comments still in ``expected``; remembered for undo, callbacks enqueued after commit."""
     if action not in TARGETS:
-        raise ActionError(f"action must be one of {', '.join(TARGETS)}")
+        raise ActionError(_l("action must be one of %(choices)s", choices=", ".join(TARGETS)))
     if action == "reject" and reject_as not in REJECT_KINDS:
-        raise ActionError(f"reject as one of {', '.join(REJECT_KINDS)}")
+        raise ActionError(_l("reject as one of %(choices)s", choices=", ".join(REJECT_KINDS)))
     if note is not None and len(note) > 2000:
-        raise ActionError("notes are at most 2000 characters")
+        raise ActionError(_l("notes are at most %(n)s characters", n=2000))
     refuse_nul(note=note, ids=next((i for i in comment_ids if has_nul(i)), None))
     expected = Status(expected)
     out = Outcome()
@@ -156,7 +168,7 @@ def moderate(services: Services, account: Account, comment_ids: list[str], actio
             chunk = [c for c in session.scalars(select(Comment).where(Comment.id.in_(unique[start:start + CHUNK])))
                      if account.may_act_on(c.site_id)]  # another site's comment is "no such comment" to them
             found = {c.id for c in chunk}
-            out.skipped.update({i: "no such comment" for i in unique[start:start + CHUNK] if i not in found})
+            out.skipped.update({i: _l("no such comment") for i in unique[start:start + CHUNK] if i not in found})
             if action == "keep":
                 _keep(session, chunk, account.actor, note, out, record_of)
             else:
@@ -175,12 +187,12 @@ def moderate(services: Services, account: Account, comment_ids: list[str], actio
 def _last_action(session: Session, actor: str, action_id: int | None) -> ReviewAction:
     """The action to undo: the given one (if it is this moderator's) or their latest not yet undone."""
     if action_id is not None and not is_row_id(action_id):
-        raise ActionError("no such action of yours, or already undone")
+        raise ActionError(_l("no such action of yours, or already undone"))
     stmt = select(ReviewAction).where(ReviewAction.actor == actor, ReviewAction.undone_at.is_(None))
     stmt = stmt.where(ReviewAction.id == action_id) if action_id else stmt.order_by(desc(ReviewAction.id)).limit(1)
     row = session.scalar(stmt.with_for_update() if session.get_bind().dialect.name != "sqlite" else stmt)
     if row is None:
-        raise ActionError("nothing to undo" if not action_id else "no such action of yours, or already undone")
+        raise ActionError(_l("nothing to undo") if not action_id else _l("no such action of yours, or already undone"))
     return row
 
 
@@ -189,10 +201,11 @@ def _revert(session: Session, row: ReviewAction, actor: str, out: Outcome) -> No
     for comment_id, before, after, reasons in row.changes:
         comment = session.get(Comment, comment_id)
         if comment is None or comment.status != after:
-            out.skipped[comment_id] = f"changed since (now {comment.status if comment else 'gone'})"
+            out.skipped[comment_id] = _l("changed since (now %(now)s)",
+                                         now=_word(comment.status) if comment else _l("gone"))
             continue
         if comment.erased_at is not None and any(set(r) - {"code"} for r in _carry(reasons)):
-            out.skipped[comment_id] = "erased at its author's request: undo would bring erased text back"
+            out.skipped[comment_id] = _l("erased at its author's request: undo would bring erased text back")
             continue
         undo_reason = {"code": "moderator.undo", "detail": f"undo of action {row.id}"}
         if before == after:  # a 'keep': the status never moved, so only the audit trail records the undo
@@ -200,7 +213,8 @@ def _revert(session: Session, row: ReviewAction, actor: str, out: Outcome) -> No
                                 note=undo_reason["detail"])
             event = None
         elif Status(before) not in ALLOWED[Status(after)]:
-            out.skipped[comment_id] = f"the state machine does not allow {after} -> {before}"
+            out.skipped[comment_id] = _l("the state machine does not allow %(after)s -> %(before)s",
+                                         after=_word(after), before=_word(before))
             continue
         else:
             decision = Decision(comment_id, comment.site_id, Status(before), actor, [undo_reason] + _carry(reasons),
@@ -220,7 +234,8 @@ def undo(services: Services, account: Account, action_id: int | None = None) -> 
         out.action_id = row.id
         _revert(session, row, account.actor, out)
         if not out.applied:
-            raise ActionError("could not undo: " + "; ".join(sorted(set(out.skipped.values()))))
+            why = "; ".join(sorted({str(v) for v in out.skipped.values()}))
+            raise ActionError(_l("could not undo: %(why)s", why=why))
         if row.label_ids:
             session.execute(delete(TrainingLabel).where(TrainingLabel.id.in_(row.label_ids),
                                                         TrainingLabel.comment_id.in_(out.applied)))

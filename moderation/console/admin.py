@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -27,6 +28,9 @@ from moderation.services import Services
 from moderation.store import sites as sites_store
 from moderation.store.models import Comment, ListEntry, Site, is_row_id
 from moderation.store.users import Account
+
+LIST_KINDS = ("word", "domain", "email", "ip", "name")
+"""What a list entry can match, in the order the admin form offers them."""
 
 AUTHOR_KINDS = ("email", "ip", "name")
 """How an author is recognised (each is a list kind: a ban or trust also applies to their next comments)."""
@@ -48,26 +52,26 @@ def clean_value(kind: str, value: str) -> str:
     value = (value or "").strip()
     refuse_nul(value=value)
     if not value or len(value) > 512:
-        raise ActionError("a value of 1-512 characters is required")
+        raise ActionError(_l("a value of 1-512 characters is required"))
     if kind == "email":
         if not EMAIL_RE.match(value):
-            raise ActionError("not an e-mail address")
+            raise ActionError(_l("not an e-mail address"))
         return value.lower()
     if kind == "ip":
         try:
             return str(ipaddress.ip_network(value, strict=False)) if "/" in value else str(ipaddress.ip_address(value))
         except ValueError:
-            raise ActionError("not an IP address or network") from None
+            raise ActionError(_l("not an IP address or network")) from None
     if kind == "domain":
         host = value.lower().removeprefix("http://").removeprefix("https://").split("/")[0]
         if not DOMAIN_RE.match(host):
-            raise ActionError("not a domain name")
+            raise ActionError(_l("not a domain name"))
         return host
     if kind == "word":
         return value
     if kind == "name":
         return name_key(value)  # rules.py compares names in this form, so one entry covers every spelling
-    raise ActionError(f"kind must be one of {', '.join(KINDS)}")
+    raise ActionError(_l("kind must be one of %(choices)s", choices=", ".join(KINDS)))
 
 
 def list_entries(session: Session, site_id: int | None, global_too: bool = True) -> list[tuple[ListEntry, str | None]]:
@@ -82,7 +86,7 @@ def list_entries(session: Session, site_id: int | None, global_too: bool = True)
 def add_entry(session: Session, site_id: int | None, action: str, kind: str, value: str) -> tuple[ListEntry, bool]:
     """Add an allow/deny entry (site or global); returns it and whether it is new."""
     if action not in ACTIONS:
-        raise ActionError(f"action must be one of {', '.join(ACTIONS)}")
+        raise ActionError(_l("action must be one of %(choices)s", choices=", ".join(ACTIONS)))
     value = clean_value(kind, value)
     stored = normalize(value) if kind == "word" else value
     site_cond = ListEntry.site_id == site_id if site_id is not None else ListEntry.site_id.is_(None)
@@ -111,17 +115,17 @@ def author_action(services: Services, account: Account, site_id: int, verdict: s
                   apply_to_queue: bool) -> tuple[ListEntry | None, Outcome | None]:
     """Ban (deny) or trust (allow) an author by e-mail/IP/name, optionally deciding their held comments too."""
     if verdict not in ("ban", "trust"):
-        raise ActionError("verdict must be ban or trust")
+        raise ActionError(_l("verdict must be ban or trust"))
     if kind not in AUTHOR_KINDS:
-        raise ActionError(f"kind must be one of {', '.join(AUTHOR_KINDS)}")
+        raise ActionError(_l("kind must be one of %(choices)s", choices=", ".join(AUTHOR_KINDS)))
     if not account.may_act_on(site_id):
-        raise ActionError("no such site")
+        raise ActionError(_l("no such site"))
     value = clean_value(kind, value)
     if kind == "ip" and not account.is_admin:
         value = _one_address(value)
     with services.db.session() as session:
         if session.get(Site, site_id) is None:
-            raise ActionError("no such site")
+            raise ActionError(_l("no such site"))
         entry, _ = add_entry(session, site_id, "deny" if verdict == "ban" else "allow", kind, value)
         hasher = Pseudonymizer.from_settings(services.settings)
         ids = (_held_by(session, site_id, kind, value, hasher, services.settings["console.bulk_max"])
@@ -137,7 +141,7 @@ def _one_address(value: str) -> str:
     """A moderator trusts or bans one author: one address, never a network (ranges are admin-only)."""
     network = ipaddress.ip_network(value, strict=False)
     if network.num_addresses != 1:
-        raise NotAllowed("a moderator trusts or bans one IP address; networks and ranges are for admins")
+        raise NotAllowed(_l("a moderator trusts or bans one IP address; networks and ranges are for admins"))
     return str(network.network_address)
 
 
@@ -173,7 +177,7 @@ def _held_by(session: Session, site_id: int, kind: str, value: str, hasher: Pseu
 def site_view(site: Site) -> dict[str, Any]:
     """A site as admins see it (never its secrets)."""
     return {"site": site.slug, "callback_url": site.callback_url, "approve_below": site.approve_below,
-            "spam_above": site.spam_above, "abusive_above": site.abusive_above,
+            "spam_above": site.spam_above, "abusive_above": site.abusive_above, "time_zone": site.time_zone,
             "previous_secret_until": site.previous_secret_until.isoformat() if site.previous_secret_until else None}
 
 
@@ -184,10 +188,31 @@ def _threshold(value: Any, name: str) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ActionError(f"{name} must be a number between 0 and 1") from None
+        raise ActionError(_l("%(name)s must be a number between 0 and 1", name=name)) from None
     if not 0.0 <= number <= 1.0:
-        raise ActionError(f"{name} must be between 0 and 1")
+        raise ActionError(_l("%(name)s must be between 0 and 1", name=name))
     return number
+
+
+def _outside(message: str) -> str:
+    """An English refusal of the decide or delivery layer in the reader's language (console.i18n)."""
+    from moderation.console.i18n import store_message
+
+    return store_message(message)
+
+
+def _zone(value: Any) -> str | None:
+    """A site's time zone from a form or JSON: an IANA name zoneinfo knows, or empty for the default."""
+    if value is not None and not isinstance(value, str):
+        raise ActionError(_l("time_zone must be an IANA time zone name such as Asia/Jakarta, or empty"))
+    if not value or not value.strip():
+        return None
+    refuse_nul(time_zone=value)
+    try:
+        return sites_store.valid_zone(value.strip())
+    except sites_store.BadTimeZone:
+        raise ActionError(_l("%(zone)s is not an IANA time zone name (such as Asia/Jakarta, Asia/Makassar or "
+                             "Asia/Jayapura)", zone=repr(value[:64]))) from None
 
 
 def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: dict[str, float],
@@ -195,25 +220,28 @@ def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: 
     """Change a site's thresholds and/or callback URL; the whole change is refused if any part is invalid."""
     site = sites_store.site_by_slug(session, slug)
     if site is None:
-        raise NoSuchSite("no such site")
-    unknown = set(changes) - {*THRESHOLD_NAMES, "callback_url"}
+        raise NoSuchSite(_l("no such site"))
+    unknown = set(changes) - {*THRESHOLD_NAMES, "callback_url", "time_zone"}
     if unknown:
-        raise ActionError(f"unknown fields: {', '.join(sorted(unknown))}")
+        raise ActionError(_l("unknown fields: %(fields)s", fields=", ".join(sorted(unknown))))
     values = {n: _threshold(changes[n], n) if n in changes else getattr(site, n)
               for n in THRESHOLD_NAMES}
     try:
         Thresholds.layered(values, defaults)
     except ValueError as exc:
-        raise ActionError(str(exc)) from None
+        raise ActionError(_outside(str(exc))) from None
+    new_zone = _zone(changes["time_zone"]) if "time_zone" in changes else site.time_zone
     if "callback_url" in changes:
         if changes["callback_url"] is not None and not isinstance(changes["callback_url"], str):
-            raise ActionError("callback_url must be an http(s) URL or empty")
+            raise ActionError(_l("callback_url must be an http(s) URL or empty"))
         refuse_nul(callback_url=changes["callback_url"])
         url = (changes["callback_url"] or "").strip()
         problem = url_problem(url, block_private) if url else None
         if problem:
-            raise ActionError(problem)
+            raise ActionError(_outside(problem))
         site.callback_url = url or None
+    if "time_zone" in changes:
+        site.time_zone = new_zone
     for name, value in values.items():
         setattr(site, name, value)
     return site
@@ -224,6 +252,6 @@ def rotate_secret(session: Session, slug: str, grace_hours: int) -> tuple[Site, 
     try:
         site = sites_store.rotate_secret(session, slug, timedelta(hours=grace_hours))
     except LookupError:
-        raise NoSuchSite("no such site") from None
+        raise NoSuchSite(_l("no such site")) from None
     forget_site(slug)  # this process's signature cache; others pick the change up within seconds
     return site, site.secret

@@ -11,10 +11,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from moderation.api.errors import ApiError
 from moderation.api.schemas import PAGE_MAX, has_nul
-from moderation.console import admin, queue_view, stats
+from moderation.console import admin, i18n, queue_view, stats
 from moderation.console.actions import ActionError, NulInText, moderate, undo
 from moderation.console.admin import NoSuchSite, NotAllowed
 from moderation.console.auth import current_account, protect_api, require
@@ -24,7 +25,7 @@ from moderation.services import Services, get_services
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import FilterError, get_comment, identical_counts, matching_ids, queue_page, suggestions
-from moderation.store.users import Account
+from moderation.store.users import LANGUAGES, Account, set_language
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1/review")
 
@@ -43,7 +44,7 @@ def _api_error(exc: ApiError) -> Response:
 @bp.errorhandler(FilterError)
 def _bad_request(exc: ValueError) -> Response:
     """A bad filter, cursor or action is a 400 that changed nothing."""
-    return ApiError(400, "invalid_request", str(exc)).response()
+    return ApiError(400, "invalid_request", i18n.store_message(str(exc))).response()
 
 
 @bp.errorhandler(NulInText)
@@ -79,7 +80,7 @@ def _body() -> dict[str, Any]:
     """The JSON object body, or 400."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "send a JSON object with Content-Type: application/json")
+        raise ApiError(400, "invalid_json", _("send a JSON object with Content-Type: application/json"))
     return data
 
 
@@ -89,7 +90,8 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or not low <= int(raw) <= high:
-        raise ApiError(400, "invalid_request", f"{name} must be a whole number from {low} to {high}")
+        raise ApiError(400, "invalid_request", _("%(name)s must be a whole number from %(low)s to %(high)s",
+                                                 name=name, low=low, high=high))
     return int(raw)
 
 
@@ -103,9 +105,24 @@ def _account() -> Account:
 @bp.get("/me")
 @require(api=True)
 def me() -> ResponseReturnValue:
-    """Who is logged in."""
+    """Who is logged in, and the language the console speaks to them."""
     account = _account()
-    return jsonify(name=account.name, role=account.role)
+    return jsonify(name=account.name, role=account.role, language=i18n.lang(), language_chosen=account.language)
+
+
+@bp.patch("/me")
+@require(api=True)
+def set_me() -> ResponseReturnValue:
+    """{"language": "id" | "en" | null}: the console language remembered on the account (null: the browser's)."""
+    body = _body()
+    chosen = body.get("language")
+    if set(body) != {"language"} or (chosen is not None and chosen not in LANGUAGES):
+        raise ApiError(400, "invalid_request", _("send {\"language\": \"id\"}, \"en\" or null"))
+    with _services().db.session() as session:
+        account = set_language(session, _account().id, chosen)
+    assert account is not None
+    return jsonify(name=account.name, role=account.role, language=chosen or i18n.select_locale(),
+                   language_chosen=chosen)
 
 
 @bp.get("/queue")
@@ -120,8 +137,9 @@ def queue() -> ResponseReturnValue:
         f = queue_view.parse_filter(request.args, queue_view.site_ids(session, account),
                                     settings["flags.review_after"], account)
         page = queue_page(session, f, limit, request.args.get("cursor"), COUNT_CAP, count=not f.q)
-        similar = identical_counts(session, [c for c, _, _ in page.rows], settings["console.similar_window_hours"])
-        items = [queue_view.item(c, slug, n, similar.get(c.id)) for c, slug, n in page.rows]
+        similar = identical_counts(session, [c for c, _n, _s in page.rows], settings["console.similar_window_hours"])
+        zones = queue_view.site_zones(session, settings["console.time_zone"])
+        items = [queue_view.item(c, slug, n, similar.get(c.id), zones.get(slug)) for c, slug, n in page.rows]
     return jsonify(items=items, next_cursor=page.next_cursor, total=page.total, total_capped=page.total_capped,
                    queue=f.queue, sort=f.order)
 
@@ -132,14 +150,15 @@ def comment(comment_id: str) -> ResponseReturnValue:
     """One comment with its reasons, audit trail, reports, author history and identical-comment count."""
     services = _services()
     if has_nul(comment_id):  # no id holds one (and PostgreSQL could not compare it)
-        raise ApiError(404, "not_found", "no such comment")
+        raise ApiError(404, "not_found", _("no such comment"))
     with services.db.read() as session:
         found = get_comment(session, comment_id)
         if found is None or not _account().may_act_on(found[0].site_id):
-            raise ApiError(404, "not_found", "no such comment")
+            raise ApiError(404, "not_found", _("no such comment"))
         c, slug = found
         similar = identical_counts(session, [c], services.settings["console.similar_window_hours"])[c.id]
-        return jsonify(queue_view.detail(session, c, slug, similar))
+        zone = queue_view.site_zones(session, services.settings["console.time_zone"]).get(slug)
+        return jsonify(queue_view.detail(session, c, slug, similar, zone))
 
 
 @bp.post("/actions")
@@ -149,10 +168,10 @@ def actions() -> ResponseReturnValue:
     body, services = _body(), _services()
     action = body.get("action")
     if not isinstance(action, str):
-        raise ApiError(400, "invalid_request", "action is required")
+        raise ApiError(400, "invalid_request", _("action is required"))
     if "filter" in body:
         if not isinstance(body["filter"], dict):
-            raise ApiError(400, "invalid_request", "filter must be an object")
+            raise ApiError(400, "invalid_request", _("filter must be an object"))
         with services.db.session() as session:
             account = _account()
             sites = queue_view.site_ids(session, account)
@@ -162,18 +181,18 @@ def actions() -> ResponseReturnValue:
     else:
         ids = body.get("ids") or []
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-            raise ApiError(400, "invalid_request", "ids must be a non-empty list of comment ids (or send a filter)")
+            raise ApiError(400, "invalid_request", _("ids must be a non-empty list of comment ids (or send a filter)"))
         if len(ids) > services.settings["console.bulk_max"]:
-            raise ApiError(400, "invalid_request", f"at most {services.settings['console.bulk_max']} ids")
+            raise ApiError(400, "invalid_request", _("at most %(n)s ids", n=services.settings["console.bulk_max"]))
         try:
             expected = Status(body.get("expected", ""))
         except ValueError:
-            raise ApiError(400, "invalid_request", "expected must be the status the comments were seen in") from None
+            raise ApiError(400, "invalid_request", _("expected must be the status the comments were seen in")) from None
     note, reject_as = body.get("note"), body.get("reject_as", "other")
     if note is not None and not isinstance(note, str):
-        raise ApiError(400, "invalid_request", "note must be text")
+        raise ApiError(400, "invalid_request", _("note must be text"))
     if not isinstance(reject_as, str):
-        raise ApiError(400, "invalid_request", "reject_as must be 'abusive' or 'other'")
+        raise ApiError(400, "invalid_request", _("reject_as must be 'abusive' or 'other'"))
     outcome = moderate(services, _account(), ids, action, expected, reject_as or "other", note or None)
     return jsonify(outcome.as_dict())
 
@@ -185,7 +204,7 @@ def undo_action() -> ResponseReturnValue:
     body = request.get_json(silent=True) or {}
     action_id = body.get("action_id") if isinstance(body, dict) else None
     if action_id is not None and (not isinstance(action_id, int) or isinstance(action_id, bool)):
-        raise ApiError(400, "invalid_request", "action_id must be a whole number")
+        raise ApiError(400, "invalid_request", _("action_id must be a whole number"))
     try:
         outcome = undo(_services(), _account(), action_id)
     except ActionError as exc:
@@ -202,7 +221,7 @@ def authors() -> ResponseReturnValue:
         sites = queue_view.site_ids(session, _account())
     site = body.get("site")
     if not isinstance(site, str) or site not in sites:
-        raise ApiError(400, "invalid_request", "site must be a registered site you moderate")
+        raise ApiError(400, "invalid_request", _("site must be a registered site you moderate"))
     entry, outcome = admin.author_action(services, _account(), sites[site], str(body.get("verdict")),
                                          str(body.get("kind")), str(body.get("value") or ""),
                                          bool(body.get("apply_to_queue")))
@@ -218,7 +237,9 @@ def suggested() -> ResponseReturnValue:
     with _services().db.read() as session:
         account = _account()
         scope = None if account.is_admin else account.site_scope
-        return jsonify(items=[queue_view.item(c, slug) for c, slug in suggestions(session, limit, scope=scope)])
+        zones = queue_view.site_zones(session, _services().settings["console.time_zone"])
+        return jsonify(items=[queue_view.item(c, slug, time_zone=zones.get(slug))
+                              for c, slug in suggestions(session, limit, scope=scope)])
 
 
 @bp.get("/stats")
@@ -226,8 +247,10 @@ def suggested() -> ResponseReturnValue:
 def stats_json() -> ResponseReturnValue:
     """The stats page's figures as JSON (?days=7..90)."""
     days = _whole_number("days", 30, 7, 90)
-    with _services().db.read() as session:
-        return jsonify(stats.figures(session, days))
+    services = _services()
+    with services.db.read() as session:
+        zone = queue_view.stats_zone(session, _account(), str(services.settings["console.time_zone"]))
+        return jsonify(stats.figures(session, days, zone))
 
 
 @bp.get("/sites")
@@ -272,7 +295,7 @@ def lists() -> ResponseReturnValue:
         sites = queue_view.site_ids(session)
         slug = request.args.get("site")
         if slug and slug not in sites:
-            raise ApiError(404, "not_found", "no such site")
+            raise ApiError(404, "not_found", _("no such site"))
         entries = admin.list_entries(session, sites[slug] if slug else None)
         return jsonify(entries=[{"id": e.id, "site": s, "action": e.action, "kind": e.kind, "value": e.value}
                                 for e, s in entries])
@@ -287,7 +310,7 @@ def add_list_entry() -> ResponseReturnValue:
         sites = queue_view.site_ids(session)
         slug = body.get("site")
         if slug is not None and (not isinstance(slug, str) or slug not in sites):
-            raise ApiError(400, "invalid_request", "site must be a registered site's slug or null")
+            raise ApiError(400, "invalid_request", _("site must be a registered site's slug or null"))
         entry, new = admin.add_entry(session, sites[slug] if slug else None, str(body.get("action")),
                                      str(body.get("kind")), str(body.get("value") or ""))
         return jsonify(id=entry.id, action=entry.action, kind=entry.kind, value=entry.value), 201 if new else 200
@@ -299,5 +322,5 @@ def delete_list_entry(entry_id: int) -> ResponseReturnValue:
     """Remove one entry (admins)."""
     with _services().db.session() as session:
         if not admin.remove_entry(session, entry_id):
-            raise ApiError(404, "not_found", "no such entry")
+            raise ApiError(404, "not_found", _("no such entry"))
     return "", 204

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, g, jsonify, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
 from moderation.services import get_services
@@ -57,7 +58,7 @@ def protect_api() -> Any:
     """
     if request.method in UNSAFE:
         if current_account() is None:
-            return _refuse(True, 401, "log in first")
+            return _refuse(True, 401, _l("log in first"))
         csrf.protect()
     return None
 
@@ -116,16 +117,16 @@ def safe_next(target: str | None) -> str:
     return url_for("console.queue")
 
 
-def _refuse(api: bool, status: int, message: str) -> Any:
+def _refuse(api: bool, status: int, message: Any) -> Any:
     """401/403 as JSON for the API, a redirect to the login page (or a 403 page) for pages."""
     if api:
         code = "unauthorized" if status == 401 else "forbidden"
-        resp = jsonify({"error": {"code": code, "message": message}})
+        resp = jsonify({"error": {"code": code, "message": str(message)}})
         resp.status_code = status
         return resp
     if status == 401:
         return redirect(url_for("console.login", next=request.full_path if request.query_string else request.path))
-    return message, 403
+    return str(message), 403
 
 
 def require(admin: bool = False, api: bool = False) -> Callable[[F], F]:
@@ -135,9 +136,9 @@ def require(admin: bool = False, api: bool = False) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             account = current_account()
             if account is None:
-                return _refuse(api, 401, "log in first")
+                return _refuse(api, 401, _l("log in first"))
             if admin and not account.is_admin:
-                return _refuse(api, 403, "admins only")
+                return _refuse(api, 403, _l("admins only"))
             return view(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
     return decorate

@@ -49,18 +49,20 @@ def _frame(title: str, y_max: float, labels: Sequence[str], percent: bool) -> li
     return parts
 
 
-def _legend(names: Sequence[str]) -> list[str]:
-    """Colour keys on the right."""
+def _legend(names: Sequence[str], data: bool = False) -> list[str]:
+    """Colour keys on the right (``data``: the names are data, such as model versions, not words to translate)."""
     parts = []
+    mark = ' translate="no"' if data else ""
     for i, name in enumerate(names):
         y = TOP + 14 * i
         colour = PALETTE[i % len(PALETTE)]
         parts.append(f'<rect x="{WIDTH - RIGHT + 10}" y="{y}" width="10" height="10" fill="{colour}"/>')
-        parts.append(f'<text x="{WIDTH - RIGHT + 24}" y="{y + 9}">{escape(name[:30])}</text>')
+        parts.append(f'<text x="{WIDTH - RIGHT + 24}" y="{y + 9}"{mark}>{escape(name[:30])}</text>')
     return parts
 
 
-def stacked_bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float]]) -> str:
+def stacked_bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float]],
+                 data_names: bool = False) -> str:
     """Stacked bars, one per label, one colour per series."""
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
     y_max = _nice_max(max(totals, default=0))
@@ -78,7 +80,7 @@ def stacked_bars(title: str, labels: Sequence[str], series: dict[str, Sequence[f
                          f'height="{h:.1f}" fill="{PALETTE[s % len(PALETTE)]}">'
                          f'<title>{escape(name)} {escape(labels[i])}: {value:g}</title></rect>')
             base[i] += value
-    return "\n".join(parts + _legend(list(series)) + ["</svg>"])
+    return "\n".join(parts + _legend(list(series), data_names) + ["</svg>"])
 
 
 def lines(title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]], percent: bool = False) -> str:

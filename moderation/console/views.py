@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from moderation.console import admin, queue_view, stats
+from moderation.console import admin, i18n, queue_view, stats
 from moderation.console.actions import ActionError
 from moderation.console.auth import (
     current_account,
@@ -33,7 +34,7 @@ from moderation.store.review import (
     suggestions,
     with_queue,
 )
-from moderation.store.users import authenticate
+from moderation.store.users import LANGUAGES, authenticate, set_language
 
 bp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
                static_url_path="/console/static")
@@ -44,6 +45,7 @@ bp.before_request(protect)
 def _nul(exc: NulCharacter) -> ResponseReturnValue:
     """Backstop: text with U+0000 that no form check refused is a 400 page that changed nothing, never a 500."""
     return render_template("error.html", message=str(exc)), 400
+
 
 COUNT_CAP = 1000
 """Queue sizes are counted up to this (shown as '1000+'): an exact count of a huge queue costs a scan."""
@@ -76,14 +78,14 @@ def login() -> ResponseReturnValue:
     wait = login_blocked(services, name, ip)
     if wait:
         page = render_template("login.html", next=request.form.get("next", ""), name=name,
-                               error=f"Too many failed attempts. Try again in {wait} seconds.")
+                               error=_("Too many failed attempts. Try again in %(n)s seconds.", n=wait))
         return page, 429, {"Retry-After": str(wait)}
     with services.db.session() as session:
         account = authenticate(session, name, password)
     if account is None:
         login_failed(services, name, ip)
         return render_template("login.html", next=request.form.get("next", ""), name=name,
-                               error="Wrong name or password."), 401
+                               error=_("Wrong name or password.")), 401
     login_succeeded(services, name, ip)
     log_in(account)
     return redirect(safe_next(request.form.get("next")))
@@ -113,6 +115,19 @@ def _tab_counts(session: Any, f: Any, cap: int, known: str | None = None) -> dic
     return counts
 
 
+@bp.post("/language")
+@require()
+def language() -> ResponseReturnValue:
+    """The header's language switcher: remembered on the account, then back to the page it was used on."""
+    chosen = request.form.get("language", "")
+    account = current_account()
+    if chosen not in LANGUAGES or account is None:
+        return render_template("error.html", message=_("Choose id or en.")), 400
+    with _services().db.session() as session:
+        set_language(session, account.id, chosen)
+    return redirect(safe_next(request.form.get("next")))
+
+
 @bp.get("/")
 @require()
 def queue() -> ResponseReturnValue:
@@ -127,9 +142,10 @@ def queue() -> ResponseReturnValue:
             page = queue_page(session, f, settings["console.page_size"], request.args.get("cursor"), COUNT_CAP,
                               count=not f.q)
         except FilterError as exc:
-            return render_template("error.html", message=str(exc)), 400
-        similar = identical_counts(session, [c for c, _, _ in page.rows], settings["console.similar_window_hours"])
-        items = [queue_view.item(c, slug, n, similar.get(c.id)) for c, slug, n in page.rows]
+            return render_template("error.html", message=i18n.store_message(str(exc))), 400
+        similar = identical_counts(session, [c for c, _n, _s in page.rows], settings["console.similar_window_hours"])
+        zones = queue_view.site_zones(session, settings["console.time_zone"])
+        items = [queue_view.item(c, slug, n, similar.get(c.id), zones.get(slug)) for c, slug, n in page.rows]
         counts = _tab_counts(session, f, COUNT_CAP, f"{page.total}+" if page.total_capped else str(page.total))
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     keep: dict[str, Any] = {k: v for k, v in args.items() if k not in ("queue", "sort")}
@@ -147,8 +163,17 @@ def queue() -> ResponseReturnValue:
 def stats_page() -> ResponseReturnValue:
     """Charts (server-side SVG) and the hold-queue figures."""
     days = max(7, min(request.args.get("days", type=int) or 30, 90))
-    data = stats.cached_figures(_services(), days)
-    return render_template("stats.html", data=data, days=days, charts=stats.CHARTS)
+    zone = _stats_zone()
+    data = stats.cached_figures(_services(), days, zone)
+    return render_template("stats.html", data=data, days=days, charts=stats.CHARTS, time_zone=zone,
+                           oldest=i18n.age(data["oldest_held_seconds"]), chart_titles=stats.chart_titles())
+
+
+def _stats_zone() -> str:
+    """The zone stats days are cut in (queue_view.stats_zone)."""
+    services = _services()
+    with services.db.read() as session:
+        return queue_view.stats_zone(session, current_account(), str(services.settings["console.time_zone"]))
 
 
 @bp.get("/stats/<name>.svg")
@@ -158,7 +183,8 @@ def stats_chart(name: str) -> ResponseReturnValue:
     if name not in stats.CHARTS:
         return "no such chart", 404
     days = max(7, min(request.args.get("days", type=int) or 30, 90))
-    return Response(stats.chart(name, stats.cached_figures(_services(), days)), mimetype="image/svg+xml")
+    return Response(stats.chart(name, stats.cached_figures(_services(), days, _stats_zone())),
+                    mimetype="image/svg+xml")
 
 
 @bp.get("/teach")
@@ -168,7 +194,9 @@ def teach() -> ResponseReturnValue:
     with _services().db.read() as session:
         account = current_account()
         scope = None if account is None or account.is_admin else account.site_scope
-        items = [queue_view.item(c, slug) for c, slug in suggestions(session, 50, scope=scope)]
+        zones = queue_view.site_zones(session, _services().settings["console.time_zone"])
+        items = [queue_view.item(c, slug, time_zone=zones.get(slug))
+                 for c, slug in suggestions(session, 50, scope=scope)]
     return render_template("teach.html", items=items)
 
 
@@ -182,7 +210,9 @@ def admin_page() -> ResponseReturnValue:
         entries = [(e, slug) for e, slug in admin.list_entries(session, None)]
         for sid in ids.values():
             entries += [(e, slug) for e, slug in admin.list_entries(session, sid, global_too=False)]
-    return render_template("admin.html", sites=sites, entries=entries, site_slugs=sorted(ids))
+    return render_template("admin.html", sites=sites, entries=entries, site_slugs=sorted(ids),
+                           default_zone=_services().settings["console.time_zone"], kinds=admin.LIST_KINDS,
+                           kind_words=i18n.KIND_WORDS)
 
 
 @bp.post("/admin/sites/<slug>")
@@ -192,14 +222,14 @@ def admin_site(slug: str) -> ResponseReturnValue:
     services = _services()
     settings = services.settings
     defaults = setting_defaults(settings)
-    fields = (*THRESHOLD_NAMES, "callback_url")
+    fields = (*THRESHOLD_NAMES, "callback_url", "time_zone")
     try:
         with services.db.session() as session:
             admin.update_site(session, slug, {k: request.form.get(k, "") for k in fields}, defaults,
                               settings["callbacks.block_private"])
-        flash(f"Saved {slug}.")
+        flash(i18n._m("Saved %(site)s.", site=i18n.data(slug)))
     except ActionError as exc:
-        flash(f"Not saved: {exc}", "error")
+        flash(_("Not saved: %(error)s", error=str(exc)), "error")
     return redirect(url_for("console.admin_page"))
 
 
@@ -212,10 +242,11 @@ def admin_rotate(slug: str) -> ResponseReturnValue:
         with services.db.session() as session:
             site, secret = admin.rotate_secret(session, slug, services.settings["console.secret_grace_hours"])
             until = admin.site_view(site)["previous_secret_until"]
+            zone = site.time_zone
     except ActionError as exc:
         flash(str(exc), "error")
         return redirect(url_for("console.admin_page"))
-    return render_template("secret.html", slug=slug, secret=secret, until=until)
+    return render_template("secret.html", slug=slug, secret=secret, until=until, time_zone=zone)
 
 
 @bp.post("/admin/lists")
@@ -228,12 +259,12 @@ def admin_add_entry() -> ResponseReturnValue:
             ids = queue_view.site_ids(session)
             slug = request.form.get("site") or None
             if slug is not None and slug not in ids:
-                raise ActionError("no such site")
-            _, new = admin.add_entry(session, ids[slug] if slug else None, request.form.get("action", ""),
+                raise ActionError(_("no such site"))
+            _entry, new = admin.add_entry(session, ids[slug] if slug else None, request.form.get("action", ""),
                                      request.form.get("kind", ""), request.form.get("value", ""))
-        flash("Added." if new else "Already listed.")
+        flash(_("Added.") if new else _("Already listed."))
     except ActionError as exc:
-        flash(f"Not added: {exc}", "error")
+        flash(_("Not added: %(error)s", error=str(exc)), "error")
     return redirect(url_for("console.admin_page"))
 
 
@@ -243,5 +274,5 @@ def admin_delete_entry(entry_id: int) -> ResponseReturnValue:
     """Remove an allow/deny entry."""
     with _services().db.session() as session:
         removed = admin.remove_entry(session, entry_id)
-    flash("Removed." if removed else "No such entry.", "message" if removed else "error")
+    flash(_("Removed.") if removed else _("No such entry."), "message" if removed else "error")
     return redirect(url_for("console.admin_page"))

@@ -72,6 +72,8 @@ class Site(Base):
     spam_above: Mapped[float | None] = mapped_column(Float)
     abusive_above: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # IANA zone the console shows this site's times in (None: the console.time_zone setting).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class Comment(Base):
@@ -234,6 +236,8 @@ class User(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Site ids a moderator may act on; None: every site (admins always see all).
     site_scope: Mapped[list[int] | None] = mapped_column(JSON)
+    # Console language picked by the person ("id" or "en"); None: from the browser's Accept-Language.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class Flag(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,22 @@ class SiteExists(ValueError):
     """A site with that slug is already registered."""
 
 
+class BadTimeZone(ValueError):
+    """Not an IANA time zone name this machine knows (``Asia/Jakarta``, ``Asia/Makassar``, ``UTC``...)."""
+
+
+def valid_zone(name: str) -> str:
+    """The IANA zone name as given when zoneinfo knows it; BadTimeZone otherwise."""
+    if not isinstance(name, str) or not name or len(name) > 64 or "\x00" in name or name.startswith(("/", ".")) \
+            or ".." in name:
+        raise BadTimeZone(f"not an IANA time zone name: {name!r}")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise BadTimeZone(f"not an IANA time zone name: {name!r}") from None
+    return name
+
+
 @dataclass(frozen=True)
 class SiteAuth:
     """What a request handler needs to authenticate a site (detached from any session)."""
@@ -25,8 +42,9 @@ class SiteAuth:
     secrets: tuple[str, ...]
 
 
-def create_site(session: Session, slug: str, callback_url: str | None = None) -> Site:
-    """Register a site with a fresh secret and API key."""
+def create_site(session: Session, slug: str, callback_url: str | None = None, time_zone: str | None = None) -> Site:
+    """Register a site with a fresh secret and API key (and the time zone its times are shown in)."""
+    zone = valid_zone(time_zone) if time_zone else None
     if session.scalar(select(Site.id).where(Site.slug == slug)) is not None:
         raise SiteExists(f"site {slug!r} already exists")
     site = Site(
@@ -35,6 +53,7 @@ def create_site(session: Session, slug: str, callback_url: str | None = None) ->
         api_key=secrets.token_hex(16),
         callback_url=callback_url or None,
         created_at=datetime.now(UTC),
+        time_zone=zone,
     )
     session.add(site)
     session.flush()
@@ -82,6 +101,16 @@ def rotate_secret(session: Session, slug: str, grace: timedelta, now: datetime |
     moment = now or datetime.now(UTC)
     site.previous_secret, site.previous_secret_until = site.secret, moment + grace
     site.secret = secrets.token_hex(32)
+    session.flush()
+    return site
+
+
+def set_time_zone(session: Session, slug: str, time_zone: str | None) -> Site:
+    """The zone the console shows this site's times in (None: the default); LookupError / BadTimeZone."""
+    site = site_by_slug(session, slug)
+    if site is None:
+        raise LookupError(f"no site {slug!r}")
+    site.time_zone = valid_zone(time_zone) if time_zone else None
     session.flush()
     return site
 

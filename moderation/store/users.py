@@ -19,6 +19,9 @@ ROLES = ("moderator", "admin")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 """User names end up in audit actors ('moderator:NAME') and logs, so they stay plain."""
 
+LANGUAGES = ("id", "en")
+"""Console languages: Bahasa Indonesia and English."""
+
 MIN_PASSWORD = 10
 """Shortest password accepted."""
 
@@ -43,6 +46,7 @@ class Account:
     role: str
     fingerprint: str  # changes with the password, the role and every logout: sessions made before stop working
     site_scope: tuple[int, ...] | None = None  # the sites a moderator acts on; None: all
+    language: str | None = None  # picked in the console or by `users add --lang`; None: the browser's
 
     @property
     def is_admin(self) -> bool:
@@ -63,11 +67,18 @@ def _account(user: User) -> Account:
     """The detached view of a row."""
     scope = tuple(int(s) for s in user.site_scope) if user.site_scope is not None else None
     return Account(user.id, user.name, user.role, f"{user.password_hash[-16:]}.{user.session_version or 0}.{user.role}",
-                   scope)
+                   scope, user.language)
 
 
-def create_user(session: Session, name: str, role: str, password: str) -> Account:
-    """Add a user, refusing a bad name, an unknown role, a short password or a taken name."""
+def _language(language: str | None) -> str | None:
+    """A console language, or UserError."""
+    if language is not None and language not in LANGUAGES:
+        raise UserError(f"language must be one of {', '.join(LANGUAGES)}")
+    return language
+
+
+def create_user(session: Session, name: str, role: str, password: str, language: str | None = None) -> Account:
+    """Add a user, refusing a bad name, an unknown role or language, a short password or a taken name."""
     if not NAME_RE.match(name):
         raise UserError("user names are 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     if role not in ROLES:
@@ -77,7 +88,7 @@ def create_user(session: Session, name: str, role: str, password: str) -> Accoun
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise UserError(f"user {name!r} already exists")
     user = User(name=name, role=role, password_hash=generate_password_hash(password, method=HASH_METHOD),
-                created_at=datetime.now(UTC))
+                created_at=datetime.now(UTC), language=_language(language))
     session.add(user)
     session.flush()
     return _account(user)
@@ -142,6 +153,22 @@ def set_scope(session: Session, name: str, site_ids: list[int] | None) -> Accoun
     user.site_scope = sorted(set(site_ids)) if site_ids is not None else None
     end_sessions(session, user.id)
     return _account(user)
+
+
+def set_language(session: Session, user_id: int, language: str | None) -> Account | None:
+    """The account's console language (None: follow the browser again); its sessions stay open."""
+    user = session.get(User, user_id) if is_row_id(user_id) else None
+    if user is None:
+        return None
+    user.language = _language(language)
+    return _account(user)
+
+
+def set_language_named(session: Session, name: str, language: str | None) -> Account:
+    """:func:`set_language` by user name (the command line's way), UserError for no such user."""
+    account = set_language(session, _named(session, name).id, language)
+    assert account is not None
+    return account
 
 
 def disable_user(session: Session, name: str) -> None:

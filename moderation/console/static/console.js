@@ -7,12 +7,29 @@
   const api = "/api/v1/review";
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
   const state = readState();
+  const messages = readMessages();
   let rows = Array.from(document.querySelectorAll("article.comment"));
   let current = -1;
 
   function readState() {
     const node = document.getElementById("queue-state");
     return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function readMessages() {
+    const node = document.getElementById("messages");
+    return node ? JSON.parse(node.textContent) : {};
+  }
+
+  // A message of the page's language (from the server's catalogue), with %(name)s filled from params.
+  function t(key, params) {
+    const text = Object.prototype.hasOwnProperty.call(messages, key) ? messages[key] : key;
+    return text.replace(/%\((\w+)\)s/g, (all, name) => (params && name in params ? String(params[name]) : all));
+  }
+
+  function word(kind, code) {
+    const key = kind + "_" + code;
+    return Object.prototype.hasOwnProperty.call(messages, key) ? messages[key] : code;
   }
 
   function say(message, isError) {
@@ -60,7 +77,7 @@
   function nextLive() {
     for (let i = current + 1; i < rows.length; i++) if (!rows[i].classList.contains("done")) return focusRow(i);
     for (let i = 0; i < rows.length; i++) if (!rows[i].classList.contains("done")) return focusRow(i);
-    say("Queue page done. Reload for more.");
+    say(t("queue_done"));
   }
 
   function selected() {
@@ -74,7 +91,7 @@
 
   function updateSelection() {
     const count = document.getElementById("selection-count");
-    if (count) count.textContent = allMatching() ? "all " + state.total + " matching selected" : selected().length + " selected";
+    if (count) count.textContent = allMatching() ? t("all_selected", {n: state.total}) : t("selected", {n: selected().length});
     rows.forEach((row) => row.classList.toggle("selected", row.querySelector("input.select").checked));
   }
 
@@ -103,34 +120,69 @@
       panel.hidden = false;
     } catch (err) {
       panel.dataset.loaded = "";
-      say("Could not load details: " + err.message, true);
+      say(t("load_failed", {error: err.message}), true);
     }
+  }
+
+  // Data (what readers, sites and moderators wrote) goes in translate="no" spans; the words around it are ours.
+  function data(text) {
+    const node = el("span", text, "data");
+    node.setAttribute("translate", "no");
+    return node;
+  }
+
+  function time(local, iso) {
+    const node = el("time", local ? local.ago : iso);
+    if (iso) node.dateTime = iso;
+    if (local) node.title = local.exact;
+    return node;
   }
 
   function renderDetail(d) {
     const box = document.createDocumentFragment();
-    const counts = Object.entries(d.history_counts || {}).map(([k, v]) => k + " " + v).join(", ");
-    box.appendChild(el("h3", "Author history" + (counts ? " (" + counts + ")" : " (none)")));
+    const counts = Object.entries(d.history_counts || {}).map(([k, v]) => word("status", k) + " " + v).join(", ");
+    box.appendChild(el("h3", t("history") + " (" + (counts || t("history_none")) + ")"));
     const history = el("ul", null, "history");
     (d.history || []).forEach((h) => {
       const li = el("li");
-      li.appendChild(el("span", h.status, "badge status-" + h.status));
-      li.appendChild(el("span", " " + h.content));
+      li.appendChild(el("span", h.status_word || h.status, "badge status-" + h.status));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(time(h.received_local, h.received_at));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(data(h.content));
       history.appendChild(li);
     });
     box.appendChild(history);
-    if (d.similar) box.appendChild(el("p", d.similar + " identical comment(s) to this site recently", "similar"));
+    if (d.similar) box.appendChild(el("p", t("identical", {n: d.similar}), "similar"));
     if ((d.flags || []).length) {
-      box.appendChild(el("h3", "Reader reports"));
+      box.appendChild(el("h3", t("reports")));
       const flags = el("ul");
-      d.flags.forEach((f) => flags.appendChild(el("li", f.reason + " by " + f.reporter + (f.note ? ": " + f.note : "") +
-        (f.resolved_by ? " (closed by " + f.resolved_by + ")" : ""))));
+      d.flags.forEach((f) => {
+        const li = el("li");
+        li.appendChild(time(f.at_local, f.at));
+        li.appendChild(document.createTextNode(" " + word("flag", f.reason) + " · "));
+        li.appendChild(data(f.reporter));
+        if (f.note) { li.appendChild(document.createTextNode(": ")); li.appendChild(data(f.note)); }
+        if (f.resolved_by) {
+          li.appendChild(document.createTextNode(" (" + t("closed_by") + " "));
+          li.appendChild(data(f.resolved_by));
+          li.appendChild(document.createTextNode(")"));
+        }
+        flags.appendChild(li);
+      });
       box.appendChild(flags);
     }
-    box.appendChild(el("h3", "Audit trail"));
+    box.appendChild(el("h3", t("trail")));
     const events = el("ol", null, "events");
-    (d.events || []).forEach((e) => events.appendChild(el("li", e.at + " " + e.actor + ": " + e.from + " → " + e.to +
-      (e.note ? " — " + e.note : ""))));
+    (d.events || []).forEach((e) => {
+      const li = el("li");
+      li.appendChild(time(e.at_local, e.at));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(data(e.actor));
+      li.appendChild(document.createTextNode(": " + (e.from_word || e.from) + " → " + (e.to_word || e.to)));
+      if (e.note) { li.appendChild(document.createTextNode(" — ")); li.appendChild(data(e.note)); }
+      events.appendChild(li);
+    });
     box.appendChild(events);
     return box;
   }
@@ -182,7 +234,7 @@
 
   async function act(action, extra) {
     if (!state) return;
-    const label = {approve: "approved", spam: "spam", reject: "rejected", keep: "kept"}[action];
+    const label = t(action);
     const outs = [];
     let chosen = [];
     try {
@@ -191,7 +243,7 @@
         document.getElementById("select-all-matching").checked = false;
       } else {
         chosen = targets();
-        if (!chosen.length) return say("Nothing selected.", true);
+        if (!chosen.length) return say(t("nothing_selected"), true);
         // One request per status the moderator saw (a queue page has one; 'help the model' mixes them).
         const byStatus = {};
         chosen.forEach((row) => (byStatus[row.dataset.status] = byStatus[row.dataset.status] || []).push(row.dataset.id));
@@ -200,18 +252,19 @@
         }
       }
     } catch (err) {
-      return say("Not done: " + err.message, true);
+      return say(t("not_done", {error: err.message}), true);
     }
     const applied = new Set(outs.flatMap((o) => o.applied));
     const skipped = Object.assign({}, ...outs.map((o) => o.skipped));
     rows.forEach((row) => {
-      if (applied.has(row.dataset.id)) mark(row, label + " ✓ (u undoes)", true);
-      else if (skipped[row.dataset.id]) mark(row, "skipped: " + skipped[row.dataset.id], false);
+      if (applied.has(row.dataset.id)) mark(row, t("done_" + action), true);
+      else if (skipped[row.dataset.id]) mark(row, t("skipped", {why: skipped[row.dataset.id]}), false);
     });
     updateSelection();
     if (chosen.length === 1) nextLive();  // one at a time: move on; after a bulk action stay put
     const nSkipped = Object.keys(skipped).length;
-    say(label + ": " + applied.size + (nSkipped ? ", skipped " + nSkipped : "") + ". Press u to undo.");
+    say(nSkipped ? t("summary_skipped", {what: label, n: applied.size, skipped: nSkipped})
+                 : t("summary", {what: label, n: applied.size}));
   }
 
   async function undoLast() {
@@ -219,12 +272,12 @@
       const out = await call("POST", "/undo", lastAction ? {action_id: lastAction} : {});
       lastAction = null;
       const back = new Set(out.applied);
-      rows.forEach((row) => { if (back.has(row.dataset.id)) mark(row, "undone", false); });
+      rows.forEach((row) => { if (back.has(row.dataset.id)) mark(row, t("undone"), false); });
       const first = rows.findIndex((row) => back.has(row.dataset.id));
       if (first >= 0) focusRow(first);
-      say("Undone: " + out.applied.length + " comment(s).");
+      say(t("undone_n", {n: out.applied.length}));
     } catch (err) {
-      say("Undo failed: " + err.message, true);
+      say(t("undo_failed", {error: err.message}), true);
     }
   }
 
