@@ -292,3 +292,24 @@ def test_site_scorers_keep_few_site_models_loaded(own: tuple[Settings, Services]
     assert {scorers.get(i).version for i in (1, 2, 3, 4)} == {shared}
     assert list(scorers._sites) == [2, 3]  # site 1 was dropped; site 4 has no model and holds no slot
     assert scorers.get(4) is scorers.shared.get()
+
+
+def test_console_stats_show_each_sites_own_model_and_runs(own: tuple[Settings, Services],
+                                                          own_config: dict[str, Any]) -> None:  # fmt: skip
+    """The stats page lists the portal's own model and its promoted run, in English and Indonesian."""
+    from moderation.app import create_app
+    from tests.browser.support import add_user, login
+
+    settings, services = own
+    portal, _ = _sites(services)
+    _label(services, portal, _campaign_labels(40))
+    with services.db.session() as session:
+        result = retrain_site(session, settings, portal)
+    app = create_app({**own_config, "console.secure_cookies": False})
+    add_user(services, "admin-stats", "admin")
+    client = app.test_client()
+    login(client, "admin-stats")
+    page = client.get("/stats", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Learning from your moderators" in page and result["version"] in page and "promoted" in page
+    page = client.get("/stats", headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert "Belajar dari moderator Anda" in page and "dipakai" in page

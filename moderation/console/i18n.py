@@ -227,6 +227,9 @@ def reason_sentence(reason: dict[str, Any]) -> Markup:
         return _m("These letters pushed the abusive score up: %(words)s.", words=words)
     if code.startswith("rule."):
         return _rule_sentence(code, detail)
+    if code == "policy.held_cap":
+        return _m("So many of this site's comments were already waiting for a moderator that the model decided "
+                  "this one by its spam score %(score)s alone.", score=score(_number_in(detail, "spam")))
     if code == "flood.near_duplicate":
         return _m("%(count)s near-identical comments reached this site within a few minutes.",
                   count=number(reason.get("count") or 0))
@@ -340,7 +343,20 @@ def template_globals() -> dict[str, Any]:
     """What every console template may use: the page language, the switcher's names, words for codes."""
     return {"lang": lang(), "language_names": LANGUAGE_NAMES, "languages": LANGUAGES, "status_word": status_word,
             "queue_words": QUEUE_WORDS, "sort_words": SORT_WORDS, "reason_sentence": reason_sentence,
-            "strongest": strongest, "js_messages": js_messages, "flag_words": FLAG_WORDS, "data": data}
+            "strongest": strongest, "js_messages": js_messages, "flag_words": FLAG_WORDS, "data": data,
+            "run_words": run_words(), "why_words": why_words()}
+
+
+def run_words() -> dict[str, str]:
+    """What a retraining run did, in the reader's language."""
+    return {"promoted": _("promoted"), "refused": _("refused"), "rollback": _("rolled back")}
+
+
+def why_words() -> dict[str, str]:
+    """Why a retraining candidate was refused, in the reader's language."""
+    return {"poisoned": _("it would reverse many recent moderator decisions"),
+            "not_better": _("not better on the site's newest labels"),
+            "worse_base": _("worse on the evaluation sets")}
 
 
 __all__ = ["babel", "escape", "init_app", "reason_sentence", "select_locale", "times"]

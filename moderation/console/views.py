@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from moderation.console import admin, i18n, queue_view, stats
+from moderation.console import admin, i18n, queue_view, retraining, stats
 from moderation.console.actions import ActionError
 from moderation.console.auth import (
     current_account,
@@ -164,9 +164,15 @@ def stats_page() -> ResponseReturnValue:
     """Charts (server-side SVG) and the hold-queue figures."""
     days = max(7, min(request.args.get("days", type=int) or 30, 90))
     zone = _stats_zone()
-    data = stats.cached_figures(_services(), days, zone)
+    services = _services()
+    data = stats.cached_figures(services, days, zone)
+    account = current_account()
+    with services.db.read() as session:
+        learning = retraining.site_models(session, services.settings,
+                                          None if account is None or account.is_admin else account.site_scope)
     return render_template("stats.html", data=data, days=days, charts=stats.CHARTS, time_zone=zone,
-                           oldest=i18n.age(data["oldest_held_seconds"]), chart_titles=stats.chart_titles())
+                           oldest=i18n.age(data["oldest_held_seconds"]), chart_titles=stats.chart_titles(),
+                           learning=learning)
 
 
 def _stats_zone() -> str:
