@@ -5,7 +5,8 @@
 Two simulated sites, each from a source the shared model never trained on:
 
 - ``portal``: ``judol_gamblingdetection_eval`` (Indonesian YouTube comments, later campaigns), in file order;
-  its first 3,000 comments are the site's early days, the other 8,520 its later comments. An evaluation-only
+  its first 7,000 comments are the site's early days, the other 4,520 its later comments (the shared model holds
+  few of them, so moderators need that long to take a few hundred actions in arrival order). An evaluation-only
   set may play a site here: the throwaway models this script trains are never saved or shipped.
 - ``blog``: ``youtube_spam_collection`` (English), by date; the first 600 dated comments are early, the other
   933 later. The shared model here is trained on every default source *except* this one.
@@ -134,7 +135,7 @@ class Run:
         self.params = FeatureParams(word_map=find_word_map([data]))
         self.sources = _with_seed(load_sources([data]), False)
         self.eval_sets = [s for s in load_eval_sources(data) if s.kind == "spam"]
-        self.sites = [_site(data, "portal", "judol_gamblingdetection_eval", 3000, by_date=False),
+        self.sites = [_site(data, "portal", "judol_gamblingdetection_eval", 7000, by_date=False),
                       _site(data, "blog", "youtube_spam_collection", 600, by_date=True)]  # fmt: skip
         self.base_sources = [s for s in self.sources if s.name not in {x.source for x in self.sites}]
 

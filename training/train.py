@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import platform
 import time
@@ -363,20 +364,34 @@ SITE_SOURCES = ("decisions:site-", "implicit:site-")
 MIN_SITE_ROWS = (30, 10)
 """Ham and spam rows of the site the held-out split needs before its own thresholds are trusted."""
 
+SITE_MARKED_TARGET = 0.001
+"""Share of a site's own ham its model may mark spam (nobody reviews what is marked spam)."""
+
+SITE_HELD_BUDGET = 0.03
+"""Share of a site's own ham its model may hold for a moderator; within it, as little spam as possible is published."""
+
 
 def site_thresholds(data: HeadData, test_rows: np.ndarray, y: np.ndarray, p: np.ndarray) -> dict[str, float] | None:
     """Spam lines chosen on the site's own rows of the held-out split (None without enough of them).
 
-    The same rule as the cross-source lines, on one slice: ``spam_above`` the lowest line that marks at most
-    SPAM_TARGET_FPR of the site's ham as spam, ``approve_below`` the line with the fewest spam published plus ham
-    held; clamped like every other rule (never auto-spam below 0.5).
+    The service's goals for a site, as rules: ``spam_above`` the lowest line that marks at most
+    SITE_MARKED_TARGET of the site's ham as spam; ``approve_below`` the lowest line under it that holds at most
+    SITE_HELD_BUDGET of the site's ham (the lower the line, the less spam is published). Clamped like every
+    other rule (never auto-spam below 0.5).
     """
     mine = np.asarray([data.sources[i].startswith(SITE_SOURCES) for i in test_rows])
     if (y[mine] == 0).sum() < MIN_SITE_ROWS[0] or (y[mine] == 1).sum() < MIN_SITE_ROWS[1]:
         return None
-    lines = cross_source_thresholds({"site": (y[mine], p[mine])})
-    spam_above = float(np.clip(lines["spam_above"], 0.5, 0.98))
-    return {"approve_below": round(float(np.clip(lines["approve_below"], 0.02, spam_above)), 4),
+    ham = np.sort(p[mine][y[mine] == 0])
+    above = len(ham) - np.searchsorted(ham, ham, side="right")  # ham strictly above each ham score
+    spam_above = float(np.clip(ham[np.argmax(above <= SITE_MARKED_TARGET * len(ham))], 0.5, 0.98))
+    within = ham[ham <= spam_above]
+    # The lowest line L with at most SITE_HELD_BUDGET of the ham in [L, spam_above].
+    allowed = int(np.floor(SITE_HELD_BUDGET * len(ham)))
+    last_approved = float(within[len(within) - allowed - 1]) if allowed < len(within) else 0.0
+    # Rounded up to the card's 4 decimals and just past that ham score, so it scores below the line (approved).
+    approve_below = math.floor(last_approved * 1e4 + 1) / 1e4
+    return {"approve_below": round(float(np.clip(approve_below, 0.02, spam_above)), 4),
             "spam_above": round(spam_above, 4)}  # fmt: skip
 
 
