@@ -315,3 +315,15 @@ def test_console_stats_show_each_sites_own_model_and_runs(own: tuple[Settings, S
     assert "Learning from your moderators" in page and result["version"] in page and "promoted" in page
     page = client.get("/stats", headers={"Accept-Language": "id"}).get_data(as_text=True)
     assert "Belajar dari moderator Anda" in page and "dipakai" in page
+
+
+def test_akismet_reports_teach_only_the_reporting_site_and_never_is_test(client: Any, make_site: Any,
+                                                                         services: Services) -> None:  # fmt: skip
+    """submit-spam from a site's own key is that site's label (source akismet); is_test and other sites' are not."""
+    mine, other = make_site("mine"), make_site("other")
+    for site, extra in ((mine, {}), (mine, {"is_test": "1"}), (other, {})):
+        client.post("/1.1/submit-spam", data={"api_key": site.api_key, "user_ip": "203.0.113.7",
+                                              "comment_content": f"promo {site.slug} {extra}", **extra})  # fmt: skip
+    with services.db.session() as session:
+        found = site_labels(session, mine.id)
+    assert [(x.text, x.spam, x.source) for x in found] == [("promo mine {}", 1, "akismet")]
