@@ -361,8 +361,8 @@ def train_heads(
 SITE_SOURCES = ("decisions:site-", "implicit:site-")
 """Name prefixes of a site's own rows (its moderators' labels and its unreported approvals)."""
 
-MIN_SITE_ROWS = (30, 10)
-"""Ham and spam rows of the site the held-out split needs before its own thresholds are trusted."""
+MIN_SITE_HAM = 100
+"""Ham rows of the site the held-out split needs before its own lines are trusted (both rules count ham only)."""
 
 SITE_MARKED_TARGET = 0.001
 """Share of a site's own ham its model may mark spam (nobody reviews what is marked spam)."""
@@ -380,7 +380,7 @@ def site_thresholds(data: HeadData, test_rows: np.ndarray, y: np.ndarray, p: np.
     other rule (never auto-spam below 0.5).
     """
     mine = np.asarray([data.sources[i].startswith(SITE_SOURCES) for i in test_rows])
-    if (y[mine] == 0).sum() < MIN_SITE_ROWS[0] or (y[mine] == 1).sum() < MIN_SITE_ROWS[1]:
+    if (y[mine] == 0).sum() < MIN_SITE_HAM:
         return None
     ham = np.sort(p[mine][y[mine] == 0])
     above = len(ham) - np.searchsorted(ham, ham, side="right")  # ham strictly above each ham score
