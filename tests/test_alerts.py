@@ -248,3 +248,26 @@ def test_one_tap_refuses_expired_tampered_and_unknown(client: FlaskClient, servi
         assert session.get(Comment, cid).status == "spam"
         assert {t.label for t in session.scalars(select(TrainingLabel).where(TrainingLabel.comment_id == cid))} == {
             "spam"}
+
+
+def test_cli_check_runs_once_and_test_sends_regardless(config: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                                       services: Services, site: Site, mailbox: Mailbox,
+                                                       receiver: Receiver) -> None:
+    """`moderation alerts check` says nothing is due with one fresh held comment; `--test` sends it anyway,
+    and again (it takes no slot), so a newsroom can check its SMTP and webhook settings."""
+    from click.testing import CliRunner
+
+    from moderation.cli import main
+
+    for name, value in config.items():
+        monkeypatch.setenv("MODERATION_" + name.upper().replace(".", "_"), str(value))
+    held_comment(services, site.id, "Satu saja")
+    runner = CliRunner()
+    quiet = runner.invoke(main, ["alerts", "check"])
+    assert quiet.exit_code == 0 and json.loads(quiet.output) == {"email": "not due", "webhook": "not due"}
+    for _ in range(2):
+        sent = runner.invoke(main, ["alerts", "check", "--test"])
+        assert sent.exit_code == 0 and json.loads(sent.output) == {"email": "sent", "webhook": "sent"}
+    _, message = mailbox.wait_for(2)[1]
+    assert "moderation alerts check --test" in _parts(message)[0] and "Satu saja" in _parts(message)[1]
+    assert len(_chat(receiver)) == 2

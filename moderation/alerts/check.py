@@ -26,33 +26,37 @@ def slot_key(prefix: str, channel: str) -> str:
     return f"{prefix}:alerts:sent:{channel}"
 
 
-def run_alerts(services: Services, now: datetime | None = None) -> dict[str, str]:
-    """Send the digest on each configured channel whose interval has passed; returns what each channel did."""
+def run_alerts(services: Services, now: datetime | None = None, test: bool = False) -> dict[str, str]:
+    """Send the digest on each configured channel whose interval has passed; returns what each channel did.
+
+    ``test`` sends the queue's digest on every channel now, whatever the thresholds and interval (and takes
+    no slot), to check the settings.
+    """
     settings = services.settings
     senders = channels(settings)
     if not senders:
         return {}
     now = now or datetime.now(UTC)
     with services.db.read() as session:
-        digest = build(session, settings, link_key(settings), now)
+        digest = build(session, settings, link_key(settings), now, test=test)
     if digest is None:
         return {name: "not due" for name in senders}
     out = {}
     for name, send in senders.items():
         key, mine = slot_key(settings["queue.prefix"], name), secrets.token_hex(8)
-        if not services.redis.set(key, mine, nx=True, ex=max(1, settings["alerts.interval"])):
+        if not test and not services.redis.set(key, mine, nx=True, ex=max(1, settings["alerts.interval"])):
             out[name] = "sent recently"
             continue
-        out[name] = _send(services, name, send, digest, key, mine)
+        out[name] = _send(services, name, send, digest, None if test else key, mine)
     return out
 
 
-def _send(services: Services, name: str, send: Any, digest: Any, key: str, mine: str) -> str:
+def _send(services: Services, name: str, send: Any, digest: Any, key: str | None, mine: str) -> str:
     """Send on one channel; on failure log it (no secrets) and give the slot back for the next run."""
     try:
         send(digest)
     except (OSError, ValueError) as exc:  # smtplib, ssl and urllib errors are OSErrors
-        if services.redis.get(key) in (mine, mine.encode()):  # still ours: give it back
+        if key and services.redis.get(key) in (mine, mine.encode()):  # still ours: give it back
             services.redis.delete(key)
         hidden = [services.settings["alerts.smtp_url"], services.settings["alerts.webhook_url"]]
         log.warning("alert not sent; retried next run", extra={"channel": name, "error": describe(exc, hidden)})
