@@ -271,3 +271,48 @@ def test_cli_check_runs_once_and_test_sends_regardless(config: dict[str, Any], m
     _, message = mailbox.wait_for(2)[1]
     assert "moderation alerts check --test" in _parts(message)[0] and "Satu saja" in _parts(message)[1]
     assert len(_chat(receiver)) == 2
+
+
+def test_without_a_public_url_the_digest_carries_no_links(services: Services, site: Site, settings: Settings,
+                                                          mailbox: Mailbox, receiver: Receiver) -> None:
+    """No alerts.public_url: the digest still counts and quotes, says how to get links, and links nowhere."""
+    ctx = WorkerContext(settings.with_overrides({"alerts.public_url": ""}))
+    _three_held(services, site, site)
+    try:
+        assert run_alerts(ctx) == {"email": "sent", "webhook": "sent"}
+    finally:
+        ctx.db.dispose()
+    text, html = _parts(mailbox.wait_for(1)[0][1])
+    assert "/alert/" not in text + html and "Set alerts.public_url to get one-tap links" in text
+    alert = _chat(receiver)[0]["alert"]
+    assert alert["held"] == 3 and all(c["approve_url"] is None for c in alert["comments"])
+
+
+def test_racing_taps_apply_one_decision(app: Any, services: Services, site: Site) -> None:
+    """Twelve simultaneous POSTs over real HTTP (the approve link eight times, the spam link four): exactly one
+    applies; every other answers 409; one audit event and one used link are recorded."""
+    import threading
+
+    import httpx
+
+    from tests.support import serve_app
+
+    cid = held_comment(services, site.id, "Rebutan")
+    paths = [_path(services, cid, "approve")] * 8 + [_path(services, cid, "spam")] * 4
+    start, codes = threading.Barrier(len(paths)), []
+
+    def tap(base: str, path: str) -> None:
+        start.wait()
+        codes.append(httpx.post(base + path, timeout=10).status_code)
+
+    with serve_app(app) as base:
+        threads = [threading.Thread(target=tap, args=(base, p)) for p in paths]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+    assert sorted(codes) == [200] + [409] * 11
+    with services.db.session() as session:
+        events = session.scalars(select(DecisionEvent).where(DecisionEvent.comment_id == cid,
+                                                             DecisionEvent.actor == "alert-link")).all()
+        assert len(events) == 1 and len(session.scalars(select(AlertLinkUse)).all()) == 1

@@ -27,6 +27,8 @@ ACTOR = "alert-link"
 
 TARGETS = {"approve": Status.APPROVED, "spam": Status.SPAM}
 NOTE = "one-tap link from an alert"
+BUSY = "Someone else is deciding this comment right now; open the link again to see the outcome."
+"""Lost the compare-and-set to a decision not yet committed (PostgreSQL skips rows another transaction locks)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def apply(services: Services, link: Link) -> Shown | None:
                 mark_link_used(session, link.nonce, row.id, link.action, datetime.now(UTC))
                 delivery_ids = recorded.delivery_ids
             session.refresh(row)
-            problem = None if recorded.applied else _problem(False, row)
+            problem = None if recorded.applied else _problem(False, row) or BUSY
         shown = _shown(row, slug, problem)
     hand_over(services.redis, services.names, delivery_ids)
     return shown
