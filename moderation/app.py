@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from moderation import api, console, edge, health
+from moderation.alerts.page import bp as alert_links
 from moderation.api import akismet
 from moderation.api.errors import ApiError
+from moderation.keys import secret_key
 from moderation.logs import configure_logging
 from moderation.services import Services
 from moderation.settings import Settings, load_settings
@@ -23,14 +23,7 @@ log = logging.getLogger(__name__)
 
 def _secret_key(settings: Settings) -> str:
     """The configured session key, or one generated once and kept (mode 600) under the data directory."""
-    if settings["secret_key"]:
-        return str(settings["secret_key"])
-    path = Path(settings.data_dir) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32))
-    return path.read_text().strip()
+    return secret_key(settings)
 
 
 def _json_http_errors(exc: HTTPException) -> Response | HTTPException:
@@ -60,5 +53,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     akismet.init_app(app)
     console.init_app(app)
+    app.register_blueprint(alert_links)
     app.register_error_handler(HTTPException, _json_http_errors)
     return app

@@ -302,6 +302,26 @@ def callbacks_retry(ctx: click.Context, delivery_ids: tuple[int, ...]) -> None:
     click.echo(json.dumps({"requeued": ids}))
 
 
+@main.group()
+def alerts() -> None:
+    """Alerts to moderators about the held queue (the cron job sends them; see README 'Alerts')."""
+
+
+@alerts.command("check")
+@click.option("--test", is_flag=True, help="Send the queue's digest now, whatever the thresholds and interval.")
+@click.pass_context
+def alerts_check(ctx: click.Context, test: bool) -> None:
+    """Run the alert check once, as the cron job does; prints what each channel did."""
+    from moderation.alerts.check import run_alerts
+    from moderation.services import Services
+
+    outcome = run_alerts(Services(_settings(ctx)), test=test)
+    click.echo(json.dumps(outcome or {"alerts": "no channel set (alerts.smtp_url + alerts.email_to, "
+                                                "alerts.webhook_url)"}))
+    if "failed" in outcome.values():
+        sys.exit(1)
+
+
 @main.command("settings")
 @click.option("--markdown", is_flag=True, help="The README's settings table.")
 @click.pass_context

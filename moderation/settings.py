@@ -147,6 +147,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("metrics.allow", _as_list, ["127.0.0.1", "::1"], "Addresses or networks that may read /metrics without a token (it names every site and its volume)."),
     Setting("metrics.token", str, "", "Bearer token that also opens /metrics (Authorization: Bearer TOKEN); empty means only metrics.allow.", secret=True),
     Setting("flags.review_after", int, 1, "Distinct reader reports that put a published comment in the console's reported queue."),
+    Setting("alerts.smtp_url", str, "", "SMTP server of alert e-mails: smtp://user:pass@host:587 (plain), smtp+starttls://... (STARTTLS) or smtps://...:465 (TLS); empty: no e-mail.", secret=True),
+    Setting("alerts.email_to", _as_list, [], "Who receives alert e-mails (addresses)."),
+    Setting("alerts.email_from", str, "moderation@localhost", "The From address of alert e-mails."),
+    Setting("alerts.webhook_url", str, "", "Chat webhook receiving alerts as JSON (Slack-compatible \"text\" plus an \"alert\" object); empty: no webhook.", secret=True),
+    Setting("alerts.held_over", int, 50, "Held comments (all sites together) above which an alert goes out."),
+    Setting("alerts.oldest_over", int, 3600, "Seconds the oldest held comment may wait before an alert goes out."),
+    Setting("alerts.interval", int, 1800, "Least seconds between two alerts on one channel (shared through Redis by every process)."),
+    Setting("alerts.digest_comments", int, 5, "Oldest held comments an alert lists, each with its one-tap links."),
+    Setting("alerts.link_lifetime", int, 86400, "Seconds an alert's one-tap approve/spam link stays valid (each works once)."),
+    Setting("alerts.public_url", str, "", "The console's public base URL (https://moderasi.example.id) for absolute one-tap links; empty: alerts carry no links."),
 )
 """Every setting the service reads, in the order the README lists them."""
 
@@ -157,6 +167,8 @@ def shown(name: str, value: Any) -> Any:
     """A value as it may be printed: secret keys as ``[set]``, a URL's password as ``***``."""
     if not BY_NAME[name].secret or not value:
         return value
+    if name.endswith("webhook_url"):  # a webhook's secret is its path (Slack, Telegram bot tokens)
+        return re.sub(r"^([a-z]+://)?(?:[^/@]*@)?([^/]*).*$", r"\1\2/***", str(value))
     if name.endswith("_url"):
         return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", str(value))
     return "[set]"

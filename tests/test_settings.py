@@ -24,11 +24,13 @@ def test_every_setting_has_a_shipped_default() -> None:
 def test_secret_settings_are_never_shown() -> None:
     """Keys print as [set] and a URL's password as ***: `moderation settings` can be pasted into a bug report."""
     assert {s.name for s in SETTINGS if s.secret} == {"secret_key", "privacy.hash_key", "database_url", "redis_url",
-                                                      "metrics.token"}
+                                                      "metrics.token", "alerts.smtp_url", "alerts.webhook_url"}
     assert shown("secret_key", "abc123") == "[set]" and shown("secret_key", "") == ""
     assert shown("database_url", "postgresql+psycopg://app:hunter2@db:5432/m") == "postgresql+psycopg://app:***@db:5432/m"
     assert shown("redis_url", "redis://:hunter2@cache:6379/0") == "redis://:***@cache:6379/0"
     assert shown("log_level", "INFO") == "INFO"
+    assert shown("alerts.smtp_url", "smtps://ani:hunter2@mail:465") == "smtps://ani:***@mail:465"
+    assert shown("alerts.webhook_url", "https://hooks.example/services/T0/B0/s3cr3t") == "https://hooks.example/***"
 
 
 def test_every_setting_has_help() -> None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from rq import get_current_job
 
 from moderation import metrics
+from moderation.alerts.check import run_alerts
 from moderation.decide.decider import Candidate, site_thresholds
 from moderation.decide.rules import CommentInput
 from moderation.decide.states import Decision, Status
@@ -176,6 +177,11 @@ def privacy_retention() -> int:
     """Replace raw IPs and e-mails older than privacy.retain_days by keyed hashes (run periodically)."""
     ctx = get_context()
     return pseudonymize_expired(ctx.db, ctx.settings)
+
+
+def send_alerts() -> dict[str, str]:
+    """Send the held-queue digest where one is due (run periodically; see moderation.alerts.check)."""
+    return run_alerts(get_context())
 
 
 def retry_failed_callbacks(delivery_ids: Sequence[int] | None = None) -> list[int]:

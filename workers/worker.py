@@ -13,6 +13,7 @@ import os
 from rq.cron import CronScheduler
 from rq.worker import SimpleWorker
 
+from moderation.alerts.channels import channels
 from moderation.model.registry import ModelNotFound
 from moderation.settings import Settings
 from workers import jobs, retraining
@@ -22,6 +23,12 @@ log = logging.getLogger(__name__)
 
 PRIVACY_INTERVAL = 3600
 """Seconds between runs of the privacy retention job (retention is counted in days; hourly is plenty)."""
+
+ALERTS_CHECK_INTERVAL = 60
+"""Seconds between checks of the held queue for alerts (alerts.interval limits how often one is sent)."""
+
+ALERTS_TIMEOUT = 120
+"""Seconds one alert run may take (each network step of sending has its own 10 s timeout)."""
 
 RETRAIN_TIMEOUT = 3600
 """Seconds one retraining job may run (every site in turn; each takes well under a minute)."""
@@ -49,12 +56,15 @@ def run_worker(settings: Settings, burst: bool = False, name: str | None = None)
 
 
 def make_cron(ctx: WorkerContext) -> CronScheduler:
-    """The periodic jobs: the sweeper that re-enqueues stranded comments and callbacks."""
+    """The periodic jobs: the sweeper, privacy retention, alerts (when a channel is set) and retraining."""
     cron = CronScheduler(connection=ctx.redis, logging_level=ctx.settings["log_level"])
     cron.register(jobs.sweep, queue_name=ctx.names.maintenance_queue, interval=ctx.settings["sweeper.interval"],
                   result_ttl=600, name="sweep")
     cron.register(jobs.privacy_retention, queue_name=ctx.names.maintenance_queue, interval=PRIVACY_INTERVAL,
                   result_ttl=600, name="privacy_retention")
+    if channels(ctx.settings):
+        cron.register(jobs.send_alerts, queue_name=ctx.names.maintenance_queue, interval=ALERTS_CHECK_INTERVAL,
+                      result_ttl=600, job_timeout=ALERTS_TIMEOUT, name="send_alerts")
     if ctx.settings["retrain.enabled"]:
         cron.register(retraining.retrain_sites, queue_name=ctx.names.retrain_queue,
                       interval=ctx.settings["retrain.interval"], result_ttl=86400, job_timeout=RETRAIN_TIMEOUT,

@@ -285,3 +285,14 @@ Index("ix_comments_site_status_id", Comment.site_id, Comment.status, Comment.id)
 Index("ix_comments_author_email", Comment.author_email)
 Index("ix_comments_author_ip", Comment.author_ip)
 Index("ix_comments_post", Comment.post_id)
+
+
+class AlertLinkUse(Base):
+    """A one-tap alert link that was used (its nonce), so each link applies its action once."""
+
+    __tablename__ = "alert_link_uses"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime())
