@@ -46,7 +46,7 @@ from moderation.reading.features import CommentDoc  # noqa: E402
 from moderation.store.labels import SiteLabel  # noqa: E402
 from training.datasets import LabeledSource, find_word_map, load_eval_sources, load_sources  # noqa: E402
 from training.metrics import decision_rates, recall_at_fpr  # noqa: E402
-from training.site_retrain import SiteRows, judge, site_sources  # noqa: E402
+from training.site_retrain import MIN_HELD_OUT, SiteRows, judge, site_sources, split_by_time  # noqa: E402
 from training.train import _collect, _with_seed, train_heads  # noqa: E402
 
 ACTIONS = (0, 50, 100, 200, 300, 500)
@@ -109,12 +109,8 @@ def _labels(site: Site, p: np.ndarray, th: dict[str, float], n: int, order: str)
 
 
 def _split(labels: list[SiteLabel]) -> SiteRows:
-    """The service's split: the newest HOLDOUT of explicit labels judge; weak ham only from before them."""
-    explicit = [r for r in labels if r.source != "implicit"]
-    held = int(np.ceil(len(explicit) * HOLDOUT))
-    train, recent = explicit[: len(explicit) - held], explicit[len(explicit) - held :]
-    cutoff = recent[0].at if recent else datetime.max.replace(tzinfo=UTC)
-    return SiteRows(train, [r for r in labels if r.source == "implicit" and r.at < cutoff], recent)
+    """The service's split: the newest HOLDOUT of all the site's labels judge."""
+    return split_by_time(labels, HOLDOUT)
 
 
 def _measure(scorer: ModelScorer, site: Site) -> dict[str, float]:
@@ -150,6 +146,10 @@ class Run:
         if n == 0:
             return {"n": 0, "order": order, "gate": "-", "seconds": 0.0, **_measure(shared, site)}
         rows = _split(_labels(site, p, shared.thresholds, n, order))
+        spam = rows.counts()["recent_spam"]
+        if min(spam, len(rows.recent) - spam) < MIN_HELD_OUT:  # the service's own rule: nothing to judge with
+            return {"n": n, "order": order, "labels": rows.counts(), "seconds": 0.0, "model": shared,
+                    "gate": f"skipped (the newest labels hold {spam} spam)", **_measure(shared, site)}  # fmt: skip
         candidate, seconds = self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}")
         # The site's own source is never its judge's base set: that would be grading on its later comments.
         base = [s for s in self.eval_sets if s.name != site.source]

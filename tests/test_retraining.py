@@ -327,3 +327,17 @@ def test_akismet_reports_teach_only_the_reporting_site_and_never_is_test(client:
     with services.db.session() as session:
         found = site_labels(session, mine.id)
     assert [(x.text, x.spam, x.source) for x in found] == [("promo mine {}", 1, "akismet")]
+
+
+def test_split_by_time_mixes_weak_ham_into_both_sides() -> None:
+    """The newest share of all labels judges; older explicit and weak labels train apart."""
+    from moderation.store.labels import SiteLabel
+    from training.site_retrain import split_by_time
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    labels = [SiteLabel(f"c{i}", "t", i % 2, start + timedelta(minutes=i), "implicit" if i % 3 == 0 else "moderator")
+              for i in range(10)]  # fmt: skip
+    rows = split_by_time(list(reversed(labels)), 0.2)
+    assert [r.comment_id for r in rows.recent] == ["c8", "c9"]
+    assert [r.comment_id for r in rows.implicit] == ["c0", "c3", "c6"]
+    assert [r.comment_id for r in rows.train] == ["c1", "c2", "c4", "c5", "c7"]

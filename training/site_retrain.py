@@ -40,7 +40,7 @@ from training.metrics import decision_rates, recall_at_fpr
 from training.promotion import append_audit, audit_log
 from training.train import train_model
 
-__all__ = ["SiteRows", "judge", "retrain_site", "site_rows", "site_sources"]
+__all__ = ["SiteRows", "judge", "retrain_site", "site_rows", "site_sources", "split_by_time"]
 
 TARGET_FPR = 0.01
 """Ham false-positive rate at which candidate and current model are compared."""
@@ -50,6 +50,9 @@ TOLERANCE = 0.005
 
 MIN_HELD_OUT = 3
 """Spam and ham labels (each) the held-out period needs before a candidate can be judged at all."""
+
+IMPLICIT = "implicit"
+"""The source of a weak label (an approval nobody reported), as opposed to a moderator's or a report's."""
 
 IMPLICIT_PER_LABEL = 10
 """Unreported approvals read per explicit label at most (they are weak ham; they must not drown the rest)."""
@@ -72,17 +75,23 @@ class SiteRows:
 
 
 def site_rows(session: Any, site_id: int, settings: Settings, now: datetime | None = None) -> SiteRows:
-    """The site's labels split by time, with unreported approvals from before the held-out period."""
+    """The site's labels, explicit and weak, split by time: the newest ``retrain.holdout_share`` of them judge."""
     explicit = site_labels(session, site_id)
-    held = math.ceil(len(explicit) * settings["retrain.holdout_share"]) if explicit else 0
-    train, recent = explicit[: len(explicit) - held], explicit[len(explicit) - held :]
     implicit: list[SiteLabel] = []
     if settings["retrain.implicit_after"] > 0 and explicit:
         cutoff = (now or datetime.now(UTC)) - timedelta(seconds=settings["retrain.implicit_after"])
-        if recent:
-            cutoff = min(cutoff, recent[0].at)
         implicit = unreported_approvals(session, site_id, cutoff, IMPLICIT_PER_LABEL * len(explicit))
-    return SiteRows(train, implicit, recent)
+    return split_by_time(explicit + implicit, settings["retrain.holdout_share"])
+
+
+def split_by_time(labels: Sequence[SiteLabel], holdout_share: float) -> SiteRows:
+    """The newest share of a site's labels held out to judge (weak ham too: it is the bulk of what the site
+    publishes, so it is where a false positive shows), the older ones to train on, explicit and weak apart."""
+    ordered = sorted(labels, key=lambda r: r.at)
+    held = math.ceil(len(ordered) * holdout_share) if ordered else 0
+    older = ordered[: len(ordered) - held]
+    return SiteRows([r for r in older if r.source != IMPLICIT], [r for r in older if r.source == IMPLICIT],
+                    ordered[len(ordered) - held :])
 
 
 def site_sources(site_id: int, rows: SiteRows, weight: float) -> list[LabeledSource]:
@@ -103,14 +112,16 @@ def _docs(rows: Sequence[SiteLabel]) -> list[CommentDoc]:
     return [CommentDoc(r.text, *r.author) for r in rows]
 
 
-def _judged(scorer: ModelScorer, docs: list[CommentDoc], y: np.ndarray) -> dict[str, Any]:
-    """One model's figures on labelled rows: recall at TARGET_FPR, ROC-AUC, its decisions and reversals."""
+def _judged(scorer: ModelScorer, docs: list[CommentDoc], y: np.ndarray, moderated: np.ndarray) -> dict[str, Any]:
+    """One model's figures on labelled rows: recall at TARGET_FPR, ROC-AUC, its decisions, and the moderators'
+    decisions (``moderated`` rows; weak labels are nobody's decision) it would reverse."""
     p = scorer.model.probabilities("spam", scorer.model.features(docs)["spam"]) if docs else np.zeros(0)
     th = scorer.thresholds
     both = len(set(y.tolist())) == 2
     rates = decision_rates(y, p, th["approve_below"], th["spam_above"])
     # A reversal: the moderator said spam and this model would publish it, or said ham and it would mark spam.
-    reversed_ = int(((y == 1) & (p < th["approve_below"])).sum() + ((y == 0) & (p > th["spam_above"])).sum())
+    wrong = ((y == 1) & (p < th["approve_below"])) | ((y == 0) & (p > th["spam_above"]))
+    reversed_ = int((wrong & moderated).sum())
     held = int(((p >= th["approve_below"]) & (p <= th["spam_above"])).sum())
     return {"version": scorer.version, "recall": round(recall_at_fpr(y, p, TARGET_FPR), 4) if both else None,
             "roc_auc": round(float(roc_auc_score(y, p)), 4) if both else None, "reversals": reversed_,
@@ -138,11 +149,12 @@ def judge(candidate: ModelScorer, current: ModelScorer, recent: Sequence[SiteLab
           eval_sets: Sequence[LabeledSource] = ()) -> dict[str, Any]:  # fmt: skip
     """Compare candidate and current on the held-out labels and the evaluation sets; say whether to promote."""
     docs, y = _docs(recent), np.asarray([r.spam for r in recent], dtype=np.int8)
-    cand, cur = _judged(candidate, docs, y), _judged(current, docs, y)
+    moderated = np.asarray([r.source != IMPLICIT for r in recent], dtype=bool)
+    cand, cur = _judged(candidate, docs, y, moderated), _judged(current, docs, y, moderated)
     spam_sets = [s for s in eval_sets if s.kind == "spam"]
     base = {"candidate": _base_recall(candidate, spam_sets), "current": _base_recall(current, spam_sets),
             "sets": sorted({s.name for s in spam_sets})}  # fmt: skip
-    why = _refusal(cand, cur, base, len(recent), max_reversals)
+    why = _refusal(cand, cur, base, int(moderated.sum()), max_reversals)
     return {"site": {"n": len(recent), "candidate": cand, "current": cur}, "base": base,
             "promote": why is None, "why": why or "better on the site's recent labels"}  # fmt: skip
 
@@ -180,9 +192,10 @@ def retrain_site(session: Any, settings: Settings, site_id: int, *, force: bool 
     model_dir = Path(settings["model_dir"])
     site_dir = site_model_dir(model_dir, site_id)
     rows = site_rows(session, site_id, settings, now)
-    through = max((r.at for r in rows.train + rows.recent), default=None)
+    explicit = [r for r in rows.train + rows.recent if r.source != IMPLICIT]  # what the moderators said
+    through = max((r.at for r in explicit), default=None)
     last = _last_run(site_dir)
-    new = sum(1 for r in rows.train + rows.recent if last is None or r.at.isoformat() > last["retrain"]["through"])
+    new = sum(1 for r in explicit if last is None or r.at.isoformat() > last["retrain"]["through"])
     base = {"site_id": site_id, "new_labels": new, "rows": rows.counts()}
     if not force and new < settings["retrain.min_new_labels"]:
         return {"action": "skipped", "why": f"{new} new labels (retrain.min_new_labels is "
