@@ -81,13 +81,13 @@ def export(ctx: click.Context, slug: str, since: str | None, fmt: str, out: str 
 def rescore(ctx: click.Context, slug: str, statuses: tuple[str, ...], since: str | None, apply_: bool,
             niceness: int) -> None:
     """Score a site's backlog again with the active model; print what would change (and change it with --apply)."""
+    if niceness:
+        os.nice(niceness)  # before the model stack is imported and loaded: that costs CPU too
     from moderation.rescore import RESCORABLE
     from moderation.rescore import rescore as run
     from moderation.services import Services
 
     moment = _since(since)
-    if niceness:
-        os.nice(niceness)
     try:
         report = run(Services(_settings(ctx)), slug, statuses or RESCORABLE, moment, apply_)
     except LookupError as exc:
