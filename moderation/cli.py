@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from moderation.backlog_cli import export, rescore
 from moderation.logs import configure_logging
 from moderation.settings import SETTINGS, Settings, load_settings, shown
 from moderation.users_cli import users
@@ -344,6 +345,8 @@ def settings_markdown() -> str:
 
 
 main.add_command(users)
+main.add_command(export)
+main.add_command(rescore)
 
 if __name__ == "__main__":
     main()

@@ -111,6 +111,15 @@ def test_built_request_is_accepted_and_stored_exactly(live_url: str, site: Site,
         assert stored.created_at is not None and stored.created_at.isoformat().startswith("2026-11-27T10:00:00")
 
 
+def test_body_carries_the_revision_of_an_edit() -> None:
+    """modcom_comment_body() sends `revision` for an edit (as a number) and leaves it out for a new comment."""
+    out = php("""$d = json_decode(getenv('STDIN_DATA'), true);
+        echo modcom_comment_body($d), "\\n", modcom_comment_body(array_merge($d, array('revision' => 3)));""",
+              stdin=json.dumps(COMMENT_FIELDS))
+    first, edited = (json.loads(line) for line in out.splitlines())
+    assert "revision" not in first and edited["revision"] == 3 and edited["content"] == first["content"]
+
+
 def test_wrong_secret_request_is_refused(live_url: str, site: Site, services: Services) -> None:
     """The same PHP request signed with another secret is a 401 and stores nothing."""
     code = """$d = json_decode(getenv('STDIN_DATA'), true);
@@ -236,6 +245,44 @@ def test_wordpress_comment_round_trip(wordpress: tuple[WordPress, Site], service
     assert answer.status_code == 200 and answer.get_json()["applied"], answer.get_data(as_text=True)
     run_worker()  # delivers comment.moderated
     assert wp.comment(made["id"])["status"] == ("spam" if target == "spam" else "approved")
+
+
+EDIT = """$r = wp_update_comment(array('comment_ID' => (int) $in['id'], 'comment_content' => $in['content']));
+echo json_encode(array('updated' => $r, 'revision' => get_comment_meta((int) $in['id'], '_modcom_revision', true)));"""
+
+
+def test_wordpress_edit_is_scored_again(wordpress: tuple[WordPress, Site], services: Services, client: Any,
+                                        run_worker: Callable[[], bool]) -> None:
+    """An approved comment edited into spam in WordPress is sent with revision 1, held by us and unpublished in
+    WordPress; a status-only update sends nothing."""
+    wp, site = wordpress
+    made = wp.run(NEW_COMMENT, {"author": "Pembaca", "content": "Semoga pembangunan jalan cepat selesai, terima kasih"})
+    run_worker()
+    stored = _service_comment(services, site, made["id"])
+    if stored.status != "approved":  # a moderator publishes it first, whatever the model thought
+        from tests.browser.support import add_user, login, page_token
+
+        add_user(services, "ani")
+        login(client, "ani")
+        answer = client.post("/api/v1/review/actions", json={"action": "approve", "ids": [stored.id],
+                                                               "expected": stored.status},
+                             headers={"X-CSRFToken": page_token(client)})
+        assert answer.status_code == 200 and answer.get_json()["applied"], answer.get_data(as_text=True)
+        run_worker()
+    assert wp.comment(made["id"])["status"] == "approved"
+
+    spam = "Yuk main slot gacor hari ini, daftar sekarang di situs kami"
+    edited = wp.run(EDIT, {"id": made["id"], "content": spam})
+    assert edited == {"updated": 1, "revision": "1"}, edited
+    ours = _service_comment(services, site, made["id"])
+    assert (ours.content, ours.revision, ours.status) == (spam, 1, "held")
+    assert wp.comment(made["id"])["status"] == "unapproved"  # the answer to the edit already unpublished it
+    run_worker()  # the comment.moderated callback agrees
+    assert wp.comment(made["id"])["status"] == "unapproved"
+
+    same = wp.run("""$r = wp_update_comment(array('comment_ID' => (int) $in, 'comment_approved' => 1));
+        echo json_encode(get_comment_meta((int) $in, '_modcom_revision', true));""", made["id"])
+    assert same == "1" and _service_comment(services, site, made["id"]).revision == 1
 
 
 def test_wordpress_refuses_forged_callbacks(wordpress: tuple[WordPress, Site], services: Services) -> None:

@@ -17,6 +17,7 @@ from typing import IO, Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from moderation.cells import safe_cell  # one rule for every CSV the project writes (moderation export too)
 from moderation.decide.policy import Thresholds, status_for
 from moderation.model.scoring import ModelScorer
 from moderation.reading.features import CommentDoc
@@ -25,15 +26,6 @@ from training.metrics import rates, recall_at_fpr
 __all__ = ["evaluate_csv", "read_labelled", "safe_cell", "score_csv", "scorer_thresholds"]
 
 BATCH = 512
-# A spreadsheet treats a cell starting with one of these as a formula (or a DDE call).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
-
-
-def safe_cell(value: str) -> str:
-    """Neutralise a CSV cell a spreadsheet would evaluate (``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``)."""
-    if value and (value[0] in _FORMULA_START or value.lstrip()[:1] in ("=", "+", "@")):
-        return "'" + value
-    return value
 
 
 def scorer_thresholds(scorer: ModelScorer, defaults: dict[str, Any] | None = None) -> Thresholds:

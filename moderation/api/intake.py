@@ -17,15 +17,23 @@ from sqlalchemy.exc import IntegrityError
 from moderation import limits, metrics
 from moderation.api import bp
 from moderation.api.auth import signed
+from moderation.api.edits import apply_edit
 from moderation.api.errors import ApiError
-from moderation.api.schemas import parse_item
+from moderation.api.schemas import has_nul, parse_item
 from moderation.delivery.queueing import submit_for_scoring
 from moderation.services import get_services
-from moderation.store.comments import existing_by_external, get_by_external, insert_comments, new_row, public_view
+from moderation.store.comments import (
+    existing_by_external,
+    get_by_external,
+    get_for_site,
+    insert_comments,
+    new_row,
+    public_view,
+)
 from moderation.store.models import Comment
 
 
-def _json_body() -> Any:
+def json_body() -> Any:
     """The parsed JSON body, after the content-type check; 400/415 otherwise."""
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
@@ -58,6 +66,16 @@ def _hand_over(rows: list[dict[str, Any]]) -> None:
         metrics.ENQUEUE_FAILURES.inc()
 
 
+def _is_edit(item: dict[str, Any], existing: Comment) -> bool:
+    """Whether a repeated id carries a higher revision than the stored text (an edit, scored again)."""
+    return item.get("revision") is not None and item["revision"] > (existing.revision or 0)
+
+
+def _edited(site_id: int, comment_id: str, item: dict[str, Any]) -> dict[str, Any] | None:
+    """Score and store an edit (moderation.api.edits); the comment's new view."""
+    return apply_edit(get_services(), site_id, comment_id, item)
+
+
 def _view(row: dict[str, Any]) -> dict[str, Any]:
     """The public view of a just-inserted row."""
     return public_view(Comment(**row))
@@ -68,15 +86,18 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
 def create_comment() -> ResponseReturnValue:
     """Accept one comment: 202 when new, 200 with its current state when the site sent it before."""
     services = get_services()
-    item = parse_item(_json_body(), services.settings["intake.max_content_chars"])
+    item = parse_item(json_body(), services.settings["intake.max_content_chars"])
     row = new_row(g.site.id, item)
     # Insert first and look only on conflict: repeats are rare, and this spares every new comment a SELECT.
     if not services.committer.insert(row):
         with services.db.session() as session:
             existing = get_by_external(session, g.site.id, item["external_id"])
             assert existing is not None  # the insert conflicted on exactly this (site, external id)
-            metrics.COMMENTS_RECEIVED.labels(g.site.slug, "repeat").inc()
-            return jsonify(public_view(existing)), 200
+            view, newer = public_view(existing), _is_edit(item, existing)
+        if newer:
+            view = _edited(g.site.id, view["id"], item) or view
+        metrics.COMMENTS_RECEIVED.labels(g.site.slug, "edit" if newer else "repeat").inc()
+        return jsonify(view), 200
     rows = [row]
     _hand_over(rows)
     metrics.COMMENTS_RECEIVED.labels(g.site.slug, "new").inc()
@@ -100,8 +121,8 @@ def _parse_batch(body: Any, max_items: int, max_chars: int) -> list[dict[str, An
 
 
 def _batch_results(parsed: list[dict[str, Any] | ApiError], rows: list[dict[str, Any]],
-                   existing: dict[str, Comment]) -> list[dict[str, Any]]:
-    """One result per input item, in order; a repeated id within the batch is a 200 repeat."""
+                   existing: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One result per input item, in order; a repeated id within the batch is a 200 repeat (an edit too)."""
     new_by_ext = {r["external_id"]: r for r in rows}
     seen: set[str] = set()
     results: list[dict[str, Any]] = []
@@ -113,7 +134,7 @@ def _batch_results(parsed: list[dict[str, Any] | ApiError], rows: list[dict[str,
         if ext in new_by_ext and ext not in seen:
             results.append({**_view(new_by_ext[ext]), "code": 202})
         else:
-            view = _view(new_by_ext[ext]) if ext in new_by_ext else public_view(existing[ext])
+            view = _view(new_by_ext[ext]) if ext in new_by_ext else existing[ext]
             results.append({**view, "code": 200})
         seen.add(ext)
     return results
@@ -151,7 +172,7 @@ def _answer(results: list[dict[str, Any]], parsed: list[dict[str, Any] | ApiErro
 def create_batch() -> ResponseReturnValue:
     """Accept up to batch_max_items comments; each item gets its own code, the whole 207 when they differ."""
     settings = get_services().settings
-    parsed = _parse_batch(_json_body(), settings["intake.batch_max_items"], settings["intake.max_content_chars"])
+    parsed = _parse_batch(json_body(), settings["intake.batch_max_items"], settings["intake.max_content_chars"])
     parsed = _limit_commenters(g.site.id, parsed)
     unique: dict[str, dict[str, Any]] = {}
     for entry in parsed:
@@ -159,6 +180,35 @@ def create_batch() -> ResponseReturnValue:
             unique.setdefault(entry["external_id"], entry)
     rows, existing = _store(g.site.id, list(unique.values())) if unique else ([], {})
     _hand_over(rows)
-    results = _batch_results(parsed, rows, existing)
+    views = {ext: public_view(c) for ext, c in existing.items()}
+    for ext, comment in existing.items():
+        if _is_edit(unique[ext], comment):
+            views[ext] = _edited(g.site.id, comment.id, unique[ext]) or views[ext]
+    results = _batch_results(parsed, rows, views)
     metrics.COMMENTS_RECEIVED.labels(g.site.slug, "new").inc(len(rows))
     return _answer(results, parsed)
+
+
+@bp.put("/comments/<comment_id>")
+@signed
+def edit_comment(comment_id: str) -> ResponseReturnValue:
+    """Replace a comment's text (by service id) and score it again; 200 with its new standing."""
+    services = get_services()
+    if has_nul(comment_id):
+        raise ApiError(404, "not_found", "no such comment")
+    body = json_body()
+    with services.db.read() as session:
+        found = get_for_site(session, g.site.id, comment_id)
+        if found is None:
+            raise ApiError(404, "not_found", "no such comment")
+        external_id = found.external_id
+    if isinstance(body, dict) and "id" not in body:
+        body = {**body, "id": external_id}
+    item = parse_item(body, services.settings["intake.max_content_chars"])
+    if item["external_id"] != external_id:
+        raise ApiError(422, "invalid_fields", "id is not this comment's external id",
+                       {"id": f"this comment's id is {external_id!r}"})
+    view = apply_edit(services, g.site.id, comment_id, item)
+    if view is None:
+        raise ApiError(404, "not_found", "no such comment")
+    return jsonify(view), 200

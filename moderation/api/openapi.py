@@ -16,7 +16,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from moderation.api import bp
-from moderation.api.schemas import NO_NUL, NON_BLANK, PAGE_MAX, CommentIn
+from moderation.api.schemas import NO_NUL, NON_BLANK, PAGE_MAX, REVISION_MAX, CommentIn
 from moderation.decide.rules import KINDS
 from moderation.decide.states import Status
 from moderation.delivery import signing
@@ -85,7 +85,18 @@ def _comment_in(max_chars: int) -> dict[str, dict[str, Any]]:
                         "description": f"The comment text; over {max_chars} characters is a 422."}
     props["created_at"] = _nullable({"type": "string", "format": "date-time"})
     defs["Post"]["properties"]["id"] = _external_id(nullable=True)
-    return {"CommentIn": schema, **defs}
+    props["revision"] = _nullable({"type": "integer", "minimum": 0, "maximum": REVISION_MAX,
+                                   "description": "The site's revision of the text: a known id sent with a higher "
+                                                  "revision is an edit, scored again (200); an equal or lower one "
+                                                  "changes nothing."})
+    edit = copy.deepcopy(schema)
+    edit["required"] = [name for name in edit["required"] if name != "id"]
+    edit["properties"]["id"] = {**_external_id(nullable=False), "description": "Optional: the comment's own "
+                                "external id (another one is a 422)."}
+    edit["properties"]["revision"] = {**props["revision"], "description": "Optional: without it the next "
+                                      "revision; one not above the stored revision changes nothing."}
+    edit["title"] = "CommentEdit"
+    return {"CommentIn": schema, "CommentEdit": edit, **defs}
 
 
 def _error_schemas() -> dict[str, dict[str, Any]]:
@@ -117,6 +128,8 @@ def _view_schemas() -> dict[str, dict[str, Any]]:
             "model_version": _nullable({"type": "string"}),
             "decided_by": _nullable({"type": "string", "pattern": "^(model|rule|moderator:.+)$"}),
             "decided_at": time, "received_at": time,
+            "revision": {"type": "integer", "minimum": 0, "maximum": REVISION_MAX,
+                         "description": "The revision of the text the decision is about (0: as first sent)."},
         },
     }
     item_ok = {"allOf": [_ref("CommentView"), {"type": "object", "required": ["code"],
@@ -172,7 +185,9 @@ def _site_errors(*codes: int) -> dict[str, Any]:
     text = {400: "Malformed JSON or body.", 401: "Missing, stale or wrong signature (nothing changed).",
             404: "No such comment for this site.", 405: "Method not allowed.", 413: "Body over the size limit.",
             415: "Content-Type is not application/json.", 422: "A field is missing, wrong-typed or too long.",
-            429: "Over the site's or the commenter IP's rate limit."}
+            429: "Over the site's or the commenter IP's rate limit.",
+            409: "Other edits of the same comment kept landing first; nothing of this one changed, send it again.",
+            503: "An edit could not be scored now (no usable model); nothing changed, send it again."}
     out = {str(c): _resp(text[c], headers=RETRY_AFTER if c == 429 else None) for c in (401, 413, 429, *codes)}
     return dict(sorted(out.items()))
 
@@ -193,8 +208,9 @@ def _site_paths() -> dict[str, Any]:
         "/api/v1/comments": {
             "post": {"operationId": "createComment", "tags": ["site"], "requestBody": _body("CommentIn"),
                      "responses": {"202": _resp("Stored durably and queued for scoring.", "CommentView"),
-                                   "200": _resp("This site sent this id before; not scored twice.", "CommentView"),
-                                   **_site_errors(400, 413, 415, 422)}},
+                                   "200": _resp("This site sent this id before: not scored twice, unless it carries "
+                                                "a higher revision (an edit, scored again).", "CommentView"),
+                                   **_site_errors(400, 409, 413, 415, 422, 503)}},
             "get": {"operationId": "findComment", "tags": ["site"],
                     "parameters": [{"name": "external_id", "in": "query", "required": True,
                                     "schema": {"type": "string", "minLength": 1}}],
@@ -203,7 +219,7 @@ def _site_paths() -> dict[str, Any]:
         },
         "/api/v1/comments/batch": {"post": {
             "operationId": "createComments", "tags": ["site"], "requestBody": _body("BatchIn"),
-            "responses": _site_errors(400, 413, 415, 422) | {c: _resp(d, "BatchResults") for c, d in (
+            "responses": _site_errors(400, 409, 413, 415, 422, 503) | {c: _resp(d, "BatchResults") for c, d in (
                 ("202", "Every item new."), ("200", "Every item a repeat."), ("207", "Items differ in outcome."))}
             | {c: {"description": "Over the site's rate limit, or every item's commenter IP over theirs (each result "
                                   "says why)." if c == "429" else
@@ -211,9 +227,14 @@ def _site_paths() -> dict[str, Any]:
                    "content": {"application/json": {"schema": {"anyOf": [_ref("Error"), _ref("BatchResults")]}}},
                    **({"headers": RETRY_AFTER} if c == "429" else {})}
                for c in ("400", "422", "429")}}},
-        "/api/v1/comments/{comment_id}": {"get": {
-            "operationId": "getComment", "tags": ["site"], "parameters": [PATH_ID],
-            "responses": {"200": view, **_site_errors(404)}}},
+        "/api/v1/comments/{comment_id}": {
+            "get": {"operationId": "getComment", "tags": ["site"], "parameters": [PATH_ID],
+                    "responses": {"200": view, **_site_errors(404)}},
+            "put": {"operationId": "editComment", "tags": ["site"], "parameters": [PATH_ID],
+                    "requestBody": _body("CommentEdit"),
+                    "responses": {"200": _resp("The edit is stored and scored again (or was stale); the comment as "
+                                               "it now stands.", "CommentView"),
+                                  **_site_errors(400, 404, 409, 413, 415, 422, 503)}}},
         "/api/v1/comments/{comment_id}/flags": {"post": {
             "operationId": "flagComment", "tags": ["site"], "parameters": [PATH_ID], "requestBody": _body("FlagIn"),
             "responses": {"202": _resp("Recorded (a repeat by the same reporter counts once).", "FlagAccepted"),

@@ -10,6 +10,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from moderation.api.errors import ApiError
 
+REVISION_MAX = 2**31 - 1
+"""The highest revision number (a 32-bit INTEGER column on PostgreSQL)."""
+
 PAGE_MAX = 200
 """The most items one list page of the API (the review queue, suggestions) may ask for (?limit=)."""
 
@@ -56,6 +59,13 @@ def _timestamp_text(value: Any) -> Any:
     """created_at is an ISO-8601 string (contract and OpenAPI); lax pydantic would also take bare numbers."""
     if value is not None and not isinstance(value, str):
         raise ValueError("must be an ISO-8601 date-time string")
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON Schema's integers include 3.0 (a number with no fraction); bools and 1.5 stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -110,6 +120,8 @@ class CommentIn(_Strict):
     parent_id: ExternalId | None = None
     created_at: Annotated[datetime, BeforeValidator(_timestamp_text), Field(strict=False)] | None = None
     lang: Annotated[str, StringConstraints(max_length=16)] | None = None
+    revision: Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=REVISION_MAX)] | None = None
+    """The site's revision of this comment: the same id with a higher revision is an edit, scored again."""
 
 
 def _fields(exc: ValidationError) -> dict[str, str]:
@@ -137,5 +149,5 @@ def parse_item(data: Any, max_chars: int) -> dict[str, Any]:
         "user_agent": author.user_agent, "author_verified": bool(author.verified), "post_id": post.id,
         "post_url": post.url,
         "post_title": post.title, "parent_id": item.parent_id, "lang": item.lang,
-        "created_at": item.created_at,
+        "created_at": item.created_at, "revision": item.revision,
     }

@@ -55,9 +55,12 @@ class Decider:
         self.flood = FloodDetector.from_settings(redis, settings)
         self.held_cap = HeldCap(redis, settings["queue.prefix"], settings["policy.max_held_share"])
 
-    def decide(self, candidates: Sequence[Candidate]) -> list[Decision]:
+    def decide(self, candidates: Sequence[Candidate], live: bool = True) -> list[Decision]:
         """One decision per candidate, in order: a rule that fires wins, the rest go to the model in one call
-        per model (a site that learnt its own is scored by its own, every other site by the shared one)."""
+        per model (a site that learnt its own is scored by its own, every other site by the shared one).
+
+        ``live`` False (a backlog re-scored): old comments are neither counted towards floods nor towards the
+        held-share cap, which both measure what arrives now."""
         if not candidates:
             return []
         lists = self.lists({c.site_id for c in candidates})
@@ -71,9 +74,10 @@ class Decider:
             items = [Item(candidates[i].comment_id, candidates[i].site_id, self._hashed(candidates[i].comment),
                           lists[candidates[i].site_id], self.thresholds(candidates[i].site_thresholds, card))
                      for i in picked]  # fmt: skip
-            for i, decision in zip(picked, decide(items, scorer, self.flood), strict=True):
+            for i, decision in zip(picked, decide(items, scorer, self.flood if live else None), strict=True):
                 out[i] = decision
-        return self.held_cap.settle([d for d in out if d is not None])
+        made = [d for d in out if d is not None]
+        return self.held_cap.settle(made) if live else made
 
     def _hashed(self, comment: CommentInput) -> CommentInput:
         """The comment with its e-mail's keyed hash, so hashed list entries (an erased person's) still match."""

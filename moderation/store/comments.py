@@ -42,7 +42,7 @@ def new_row(site_id: int, item: dict[str, Any], now: datetime | None = None) -> 
     """The column values of a new, queued comment."""
     return {"id": new_comment_id(), "site_id": site_id, "external_id": item["external_id"],
             "received_at": now or datetime.now(UTC), "status": Status.QUEUED.value,
-            **{k: item.get(k) for k in COMMENT_FIELDS}}
+            "revision": item.get("revision") or 0, **{k: item.get(k) for k in COMMENT_FIELDS}}
 
 
 def insert_comments(session: Session, site_id: int, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -114,4 +114,5 @@ def public_view(comment: Comment) -> dict[str, Any]:
         "decided_by": comment.decided_by,
         "decided_at": _iso(comment.decided_at),
         "received_at": _iso(comment.received_at),
+        "revision": comment.revision or 0,
     }

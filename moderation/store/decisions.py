@@ -31,7 +31,8 @@ class Event(StrEnum):
     """A comment left ``queued``: the service's own decision (worker or Akismet comment-check)."""
 
     MODERATED = "comment.moderated"
-    """A person changed a decided comment: a moderator, an undo, or the site through Akismet."""
+    """A decided comment changed: a moderator, an undo, the site through Akismet, or a new scoring (an edit of the
+    text, a backlog re-scored with ``moderation rescore --apply``)."""
 
 
 @dataclass
@@ -49,7 +50,8 @@ def callback_payload(event: Event, comment: Comment) -> dict[str, Any]:
 
 
 def record(session: Session, decisions: Sequence[Decision], expected: Status, *, event: Event | None,
-           label_source: str = "moderator", new_rows: Sequence[dict[str, Any]] = ()) -> Recorded:
+           label_source: str = "moderator", new_rows: Sequence[dict[str, Any]] = (),
+           refresh: bool = False) -> Recorded:
     """Apply decisions to comments still in ``expected``: status, audit event, labels, callbacks owed.
 
     ``new_rows`` are comments stored right now, already decided (Akismet's
@@ -58,22 +60,27 @@ def record(session: Session, decisions: Sequence[Decision], expected: Status, *,
     caller saw), so two workers, a retried job or two moderators can never
     apply two decisions to one comment; the ones that lost are left out of
     ``applied``. ``event`` None records no callback.
+
+    ``refresh``: the comment was scored again (an edit): a decision keeping the status is allowed from any
+    status and replaces the row's scores, reasons and decider; callbacks are owed only where the status moved.
     """
     for decision in decisions:
-        check_transition(expected, decision.status)
+        if not (refresh and decision.status == expected):
+            check_transition(expected, decision.status)
     now = datetime.now(UTC)
     if new_rows:
         applied = list(decisions)
         comments = _insert_decided(session, new_rows, applied, now)
     else:
-        applied = _compare_and_set(session, decisions, expected, now)
+        applied = _compare_and_set(session, decisions, expected, now, refresh)
         comments = _reread(session, applied) if applied and (event or _teaches(applied)) else {}
     if not applied:
         return Recorded()
     _audit(session, applied, expected, now)
     out = Recorded(applied, label_ids=_labels(session, applied, comments, label_source))
     if event is not None:
-        out.delivery_ids = _callbacks(session, applied, comments, event)
+        owed = [d for d in applied if d.status != expected] if refresh else applied
+        out.delivery_ids = _callbacks(session, owed, comments, event) if owed else []
     return out
 
 
@@ -83,12 +90,12 @@ def _teaches(decisions: Sequence[Decision]) -> bool:
 
 
 def _compare_and_set(session: Session, decisions: Sequence[Decision], expected: Status,
-                     now: datetime) -> list[Decision]:
+                     now: datetime, refresh: bool = False) -> list[Decision]:
     """Lock the rows still in ``expected`` and update them (one decision per comment); returns those applied.
 
     Locked first on PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the single
     write lock), and the UPDATE repeats the condition. A decision that keeps the
-    status (a moderator confirming a published comment) only writes its event.
+    status (a moderator confirming a published comment) only writes its event, unless ``refresh``.
     """
     wanted = {d.comment_id for d in decisions}
     if not wanted:
@@ -101,7 +108,7 @@ def _compare_and_set(session: Session, decisions: Sequence[Decision], expected: 
         if decision.comment_id in live and decision.comment_id not in seen:
             todo.append(decision)
             seen.add(decision.comment_id)
-    moving = [d for d in todo if d.status != expected]
+    moving = [d for d in todo if d.status != expected or refresh]
     if moving:
         _update(session, moving, expected, now)
     return todo

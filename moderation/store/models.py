@@ -115,6 +115,8 @@ class Comment(Base):
     # Privacy: when the raw IP/e-mail were replaced by keyed hashes, and when the author's data was erased.
     pseudonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The site's revision of the text (0: as first sent); a higher one is an edit, scored again.
+    revision: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
 
 
 class DecisionEvent(Base):
@@ -285,6 +287,8 @@ Index("ix_comments_site_status_id", Comment.site_id, Comment.status, Comment.id)
 Index("ix_comments_author_email", Comment.author_email)
 Index("ix_comments_author_ip", Comment.author_ip)
 Index("ix_comments_post", Comment.post_id)
+# Exports walk one site's comments in id (arrival) order.
+Index("ix_comments_site_id", Comment.site_id, Comment.id)
 
 
 class AlertLinkUse(Base):

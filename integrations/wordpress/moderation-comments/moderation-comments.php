@@ -1,8 +1,8 @@
 <?php
 /**
  * Plugin Name: Moderation Comments
- * Description: Sends every new comment to the self-hosted moderation service (signed), keeps it unapproved until the service decides, and applies the service's signed decision callbacks.
- * Version: 1.0.0
+ * Description: Sends every new comment (and every edit of one) to the self-hosted moderation service (signed), keeps it unapproved until the service decides, and applies the service's signed decision callbacks.
+ * Version: 1.1.0
  * Requires at least: 6.0
  * Requires PHP: 7.4
  * License: Apache-2.0
@@ -21,6 +21,8 @@ define( 'MODCOM_RETRIES', 5 );
 define( 'MODCOM_META_ID', '_modcom_id' );
 define( 'MODCOM_META_EVENT', '_modcom_event' );
 define( 'MODCOM_META_TRIES', '_modcom_tries' );
+define( 'MODCOM_META_REVISION', '_modcom_revision' );
+define( 'MODCOM_META_DIGEST', '_modcom_digest' );
 
 /** A setting: a constant in wp-config.php (MODCOM_URL, MODCOM_SITE, MODCOM_SECRET) wins over the option. */
 function modcom_setting( $name ) {
@@ -68,9 +70,35 @@ function modcom_comment_fields( WP_Comment $comment ) {
 		$fields['post_url']   = get_permalink( $post );
 		$fields['post_title'] = get_the_title( $post );
 	}
-	$fields['lang'] = strtolower( strtok( (string) get_bloginfo( 'language' ), '-_' ) );
+	$fields['lang']     = strtolower( strtok( (string) get_bloginfo( 'language' ), '-_' ) );
+	$fields['revision'] = (int) get_comment_meta( (int) $comment->comment_ID, MODCOM_META_REVISION, true );
 	return $fields;
 }
+
+/** What an edit may change that the service reads: the text and what the author typed. */
+function modcom_digest( WP_Comment $comment ) {
+	return md5( implode( "\n", array( $comment->comment_content, $comment->comment_author, $comment->comment_author_email, $comment->comment_author_url ) ) );
+}
+
+/**
+ * An edited comment the service knows is sent again with the next revision, and the service's answer (the new
+ * text scored again: an approved comment turned spam comes back held) is applied at once. Edits that change
+ * nothing the service reads (a status change through wp_update_comment) and edits by people who may moderate
+ * (trusted, as their own comments are) are not sent.
+ */
+function modcom_edit_comment( $comment_id ) {
+	$comment = get_comment( $comment_id );
+	if ( ! $comment || ! modcom_configured() || '' === (string) get_comment_meta( (int) $comment_id, MODCOM_META_ID, true ) ) {
+		return;
+	}
+	if ( current_user_can( 'moderate_comments' ) || modcom_digest( $comment ) === get_comment_meta( (int) $comment_id, MODCOM_META_DIGEST, true ) ) {
+		return;
+	}
+	$revision = (int) get_comment_meta( (int) $comment_id, MODCOM_META_REVISION, true ) + 1;
+	update_comment_meta( (int) $comment_id, MODCOM_META_REVISION, $revision );
+	modcom_send( (int) $comment_id );
+}
+add_action( 'edit_comment', 'modcom_edit_comment', 10, 1 );
 
 /**
  * POST one comment to /api/v1/comments, signed. 202/200 record the service's id (and apply a decision the
@@ -98,6 +126,7 @@ function modcom_send( $comment_id ) {
 		$answer = json_decode( wp_remote_retrieve_body( $response ), true );
 		if ( is_array( $answer ) && isset( $answer['id'] ) ) {
 			update_comment_meta( $comment_id, MODCOM_META_ID, sanitize_text_field( $answer['id'] ) );
+			update_comment_meta( $comment_id, MODCOM_META_DIGEST, modcom_digest( $comment ) );
 			modcom_apply_status( $comment_id, isset( $answer['status'] ) ? $answer['status'] : '' );
 		}
 		delete_comment_meta( $comment_id, MODCOM_META_TRIES );

@@ -106,6 +106,10 @@ if ( ! defined( 'MODCOM_SIGNING' ) ) {
 		if ( ! empty( $c['lang'] ) ) {
 			$body['lang'] = (string) $c['lang'];
 		}
+		// An edited comment: the same id with a higher revision is scored again by the service.
+		if ( ! empty( $c['revision'] ) && (int) $c['revision'] > 0 ) {
+			$body['revision'] = (int) $c['revision'];
+		}
 		// Slashes and non-ASCII text are sent as they are; the signature covers these exact bytes.
 		return json_encode( $body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE );
 	}
