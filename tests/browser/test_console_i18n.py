@@ -152,7 +152,7 @@ def test_indonesian_browser_sees_no_english_anywhere(contexts: Any, live_url: st
         _detail_loaded(page)
         _all_indonesian(page, f"{queue} queue")
     for path in ("/?queue=rejected&q=tidak-ada-di-mana-mana", "/?site=tidak-ada", "/teach", "/stats?days=7",
-                 "/admin"):
+                 "/admin", "/export"):
         page.goto(live_url + path)
         _all_indonesian(page, path)
     for chart in ("comments", "rates", "moderators", "models"):
