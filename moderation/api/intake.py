@@ -60,7 +60,7 @@ def _hand_over(rows: list[dict[str, Any]]) -> None:
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:
     """The public view of a just-inserted row."""
-    return public_view(Comment(**row))
+    return public_view(Comment(**row), g.site.mode)
 
 
 @bp.post("/comments")
@@ -76,7 +76,7 @@ def create_comment() -> ResponseReturnValue:
             existing = get_by_external(session, g.site.id, item["external_id"])
             assert existing is not None  # the insert conflicted on exactly this (site, external id)
             metrics.COMMENTS_RECEIVED.labels(g.site.slug, "repeat").inc()
-            return jsonify(public_view(existing)), 200
+            return jsonify(public_view(existing, g.site.mode)), 200
     rows = [row]
     _hand_over(rows)
     metrics.COMMENTS_RECEIVED.labels(g.site.slug, "new").inc()
@@ -113,7 +113,7 @@ def _batch_results(parsed: list[dict[str, Any] | ApiError], rows: list[dict[str,
         if ext in new_by_ext and ext not in seen:
             results.append({**_view(new_by_ext[ext]), "code": 202})
         else:
-            view = _view(new_by_ext[ext]) if ext in new_by_ext else public_view(existing[ext])
+            view = _view(new_by_ext[ext]) if ext in new_by_ext else public_view(existing[ext], g.site.mode)
             results.append({**view, "code": 200})
         seen.add(ext)
     return results

@@ -17,12 +17,15 @@ from flask.typing import ResponseReturnValue
 
 from moderation.api import bp
 from moderation.api.schemas import NO_NUL, NON_BLANK, PAGE_MAX, CommentIn
+from moderation.api.verdicts import SOURCE_MAX
 from moderation.decide.rules import KINDS
 from moderation.decide.states import Status
 from moderation.delivery import signing
 from moderation.services import get_services
 from moderation.store.models import MAX_ID
 from moderation.store.review import FLAG_REASONS
+from moderation.store.shadow import VERDICTS
+from moderation.store.sites import MODES
 
 REF = "#/components/schemas/{model}"
 
@@ -85,6 +88,7 @@ def _comment_in(max_chars: int) -> dict[str, dict[str, Any]]:
                         "description": f"The comment text; over {max_chars} characters is a 422."}
     props["created_at"] = _nullable({"type": "string", "format": "date-time"})
     defs["Post"]["properties"]["id"] = _external_id(nullable=True)
+    defs["Author"]["properties"]["user_id"] = _external_id(nullable=True)
     return {"CommentIn": schema, **defs}
 
 
@@ -117,6 +121,8 @@ def _view_schemas() -> dict[str, dict[str, Any]]:
             "model_version": _nullable({"type": "string"}),
             "decided_by": _nullable({"type": "string", "pattern": "^(model|rule|moderator:.+)$"}),
             "decided_at": time, "received_at": time,
+            "mode": {"enum": list(MODES), "description": "The site's mode: in shadow the site never applies our "
+                     "decision (a trial beside its own filter)."},
         },
     }
     item_ok = {"allOf": [_ref("CommentView"), {"type": "object", "required": ["code"],
@@ -130,6 +136,12 @@ def _view_schemas() -> dict[str, dict[str, Any]]:
             "results": {"type": "array", "items": {"anyOf": [item_ok, item_refused]}}}},
         "FlagAccepted": {"type": "object", "required": ["id", "flagged", "counted"], "properties": {
             "id": {"type": "string"}, "flagged": {"const": True}, "counted": {"type": "boolean"}}},
+        "VerdictStored": {"type": "object", "required": ["id", "verdict", "source", "status", "mode", "reported_at"],
+                          "properties": {"id": {"type": "string"}, "verdict": {"enum": list(VERDICTS)},
+                                         "source": _nullable({"type": "string"}),
+                                         "status": {"type": "string", "enum": [s.value for s in Status]},
+                                         "mode": {"enum": list(MODES)},
+                                         "reported_at": {"type": "string", "format": "date-time"}}},
     }
 
 
@@ -148,6 +160,11 @@ def _request_schemas(settings: Any) -> dict[str, dict[str, Any]]:
             "reporter": {"anyOf": [{"type": "string", "maxLength": 255, "pattern": NON_BLANK}, {"type": "integer"},
                                    {"type": "null"}]},
             "note": _nullable({"type": "string", "maxLength": 2000}),
+        }},
+        "VerdictIn": {"type": "object", "required": ["verdict"], "properties": {
+            "verdict": {"enum": list(VERDICTS), "description": "What the site finally did with the comment."},
+            "source": _nullable({"type": "string", "maxLength": SOURCE_MAX, "pattern": NON_BLANK,
+                                 "description": "Who decided on the site (moderator, akismet, ...)."}),
         }},
     }
 
@@ -218,6 +235,12 @@ def _site_paths() -> dict[str, Any]:
             "operationId": "flagComment", "tags": ["site"], "parameters": [PATH_ID], "requestBody": _body("FlagIn"),
             "responses": {"202": _resp("Recorded (a repeat by the same reporter counts once).", "FlagAccepted"),
                           **_site_errors(400, 404, 413, 415, 422)}}},
+        "/api/v1/comments/{comment_id}/verdict": {"post": {
+            "operationId": "reportVerdict", "tags": ["site"], "parameters": [PATH_ID],
+            "requestBody": _body("VerdictIn"),
+            "description": "A shadow-mode site's own final verdict (its moderators' or its filter's). Stored apart "
+                           "from our decisions, never moves the comment; the latest report replaces earlier ones.",
+            "responses": {"200": _resp("Stored.", "VerdictStored"), **_site_errors(400, 404, 413, 415, 422)}}},
     }
 
 
@@ -261,7 +284,7 @@ def _review_bodies(bulk_max: int) -> dict[str, dict[str, Any]]:
             "kind": {"enum": ["email", "ip", "name"]}, "value": text, "apply_to_queue": {"type": "boolean"}}},
         "site": {"type": "object", "additionalProperties": False, "properties": {
             "approve_below": threshold, "spam_above": threshold, "abusive_above": threshold,
-            "callback_url": _nullable({"type": "string", "maxLength": 2048})}},
+            "callback_url": _nullable({"type": "string", "maxLength": 2048}), "mode": {"enum": list(MODES)}}},
         "list": {"type": "object", "required": ["action", "kind", "value"], "properties": {
             "site": _nullable({"type": "string"}), "action": {"enum": ["allow", "deny"]},
             "kind": {"enum": list(KINDS)}, "value": text}},

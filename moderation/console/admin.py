@@ -173,7 +173,7 @@ def _held_by(session: Session, site_id: int, kind: str, value: str, hasher: Pseu
 def site_view(site: Site) -> dict[str, Any]:
     """A site as admins see it (never its secrets)."""
     return {"site": site.slug, "callback_url": site.callback_url, "approve_below": site.approve_below,
-            "spam_above": site.spam_above, "abusive_above": site.abusive_above,
+            "spam_above": site.spam_above, "abusive_above": site.abusive_above, "mode": site.mode,
             "previous_secret_until": site.previous_secret_until.isoformat() if site.previous_secret_until else None}
 
 
@@ -196,7 +196,7 @@ def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: 
     site = sites_store.site_by_slug(session, slug)
     if site is None:
         raise NoSuchSite("no such site")
-    unknown = set(changes) - {*THRESHOLD_NAMES, "callback_url"}
+    unknown = set(changes) - {*THRESHOLD_NAMES, "callback_url", "mode"}
     if unknown:
         raise ActionError(f"unknown fields: {', '.join(sorted(unknown))}")
     values = {n: _threshold(changes[n], n) if n in changes else getattr(site, n)
@@ -214,6 +214,11 @@ def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: 
         if problem:
             raise ActionError(problem)
         site.callback_url = url or None
+    if "mode" in changes and changes["mode"] not in ("", None):
+        if changes["mode"] not in sites_store.MODES:
+            raise ActionError(f"mode must be one of {', '.join(sites_store.MODES)}")
+        site.mode = changes["mode"]
+        forget_site(slug)  # this process's intake answers show the new mode at once, others within seconds
     for name, value in values.items():
         setattr(site, name, value)
     return site

@@ -139,7 +139,10 @@ def comment(comment_id: str) -> ResponseReturnValue:
             raise ApiError(404, "not_found", "no such comment")
         c, slug = found
         similar = identical_counts(session, [c], services.settings["console.similar_window_hours"])[c.id]
-        return jsonify(queue_view.detail(session, c, slug, similar))
+        from moderation.console.trust_shadow import standing_view  # it imports this module's blueprint
+
+        return jsonify({**queue_view.detail(session, c, slug, similar),
+                        "standing": standing_view(session, c, services.settings)})
 
 
 @bp.post("/actions")

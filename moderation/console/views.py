@@ -192,7 +192,7 @@ def admin_site(slug: str) -> ResponseReturnValue:
     services = _services()
     settings = services.settings
     defaults = setting_defaults(settings)
-    fields = (*THRESHOLD_NAMES, "callback_url")
+    fields = (*THRESHOLD_NAMES, "callback_url", "mode")
     try:
         with services.db.session() as session:
             admin.update_site(session, slug, {k: request.form.get(k, "") for k in fields}, defaults,

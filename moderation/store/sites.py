@@ -23,10 +23,17 @@ class SiteAuth:
     id: int
     slug: str
     secrets: tuple[str, ...]
+    mode: str = "enforce"
 
 
-def create_site(session: Session, slug: str, callback_url: str | None = None) -> Site:
+MODES = ("enforce", "shadow")
+"""enforce: the site applies our decisions; shadow: a trial beside its own filter (we decide, it only watches)."""
+
+
+def create_site(session: Session, slug: str, callback_url: str | None = None, mode: str = "enforce") -> Site:
     """Register a site with a fresh secret and API key."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
     if session.scalar(select(Site.id).where(Site.slug == slug)) is not None:
         raise SiteExists(f"site {slug!r} already exists")
     site = Site(
@@ -35,6 +42,7 @@ def create_site(session: Session, slug: str, callback_url: str | None = None) ->
         api_key=secrets.token_hex(16),
         callback_url=callback_url or None,
         created_at=datetime.now(UTC),
+        mode=mode,
     )
     session.add(site)
     session.flush()
@@ -55,7 +63,7 @@ def site_auth(session: Session, slug: str, now: datetime | None = None) -> SiteA
     moment = now or datetime.now(UTC)
     if site.previous_secret and site.previous_secret_until and site.previous_secret_until > moment:
         valid.append(site.previous_secret)
-    return SiteAuth(site.id, site.slug, tuple(valid))
+    return SiteAuth(site.id, site.slug, tuple(valid), site.mode or "enforce")
 
 
 def list_sites(session: Session) -> list[Site]:
@@ -82,6 +90,18 @@ def rotate_secret(session: Session, slug: str, grace: timedelta, now: datetime |
     moment = now or datetime.now(UTC)
     site.previous_secret, site.previous_secret_until = site.secret, moment + grace
     site.secret = secrets.token_hex(32)
+    session.flush()
+    return site
+
+
+def set_mode(session: Session, slug: str, mode: str) -> Site:
+    """Put a site in enforce or shadow mode (LookupError: no such site; ValueError: no such mode)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    site = site_by_slug(session, slug)
+    if site is None:
+        raise LookupError(f"no site {slug!r}")
+    site.mode = mode
     session.flush()
     return site
 

@@ -107,6 +107,27 @@
     }
   }
 
+  // The author's earned trust on this site, and the moderator's revoke / restore (audited server-side).
+  function renderStanding(commentId, s) {
+    const box = el("div", null, "standing");
+    const word = s.revoked ? "trust revoked" : (s.trusted ? "trusted" : (s.decided ? "not trusted yet" : "newcomer"));
+    box.appendChild(el("p", "Standing: " + word + " — " + s.approved + " approved, " + s.spam + " spam in " +
+      s.window_days + " days (" + s.min_approved + " approved needed)", "standing-line"));
+    const button = el("button", s.revoked ? "Restore trust" : "Revoke trust", "link standing-action");
+    button.type = "button";
+    button.addEventListener("click", async () => {
+      try {
+        const out = await call("POST", "/trust", {comment_id: commentId, action: s.revoked ? "restore" : "revoke"});
+        box.replaceWith(renderStanding(commentId, out.standing));
+        say(s.revoked ? "Trust restored." : "Trust revoked.");
+      } catch (err) {
+        say("Could not change trust: " + err.message, true);
+      }
+    });
+    box.appendChild(button);
+    return box;
+  }
+
   function renderDetail(d) {
     const box = document.createDocumentFragment();
     const counts = Object.entries(d.history_counts || {}).map(([k, v]) => k + " " + v).join(", ");
@@ -119,6 +140,7 @@
       history.appendChild(li);
     });
     box.appendChild(history);
+    if (d.standing) box.appendChild(renderStanding(d.id, d.standing));
     if (d.similar) box.appendChild(el("p", d.similar + " identical comment(s) to this site recently", "similar"));
     if ((d.flags || []).length) {
       box.appendChild(el("h3", "Reader reports"));
