@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from moderation.logs import configure_logging
-from moderation.settings import SETTINGS, Settings, load_settings, shown
 from moderation.report_cli import report
+from moderation.settings import SETTINGS, Settings, load_settings, shown
 from moderation.users_cli import users
 
 

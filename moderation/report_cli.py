@@ -53,7 +53,8 @@ def report() -> None:
 @click.option("--site", "slug", required=True, help="The site's slug.")
 @click.option("--since", default=None, help="Only comments received since (ISO-8601, UTC when naive).")
 @click.option("--examples", type=click.IntRange(0, 100), default=5, show_default=True, help="Examples per kind.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object (non-ASCII escaped, so no text can steer a terminal).")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object (non-ASCII escaped, so no text can steer a terminal).")
 @click.pass_context
 def report_shadow(ctx: click.Context, slug: str, since: str | None, examples: int, as_json: bool) -> None:
     """Our decisions beside a shadow-mode site's own verdicts: agreement, what we would have caught or held."""

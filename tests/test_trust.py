@@ -33,7 +33,7 @@ def _uncertain(decision_status: Status = Status.HELD) -> Decision:
 
 
 def test_policy_moves_only_what_it_should() -> None:
-    """Trusted: uncertain → approved; spam, abusive holds and rule decisions stay; newcomers held only with hold_first."""
+    """Trusted: uncertain → approved; spam, abusive holds and rule decisions stay; hold_first holds newcomers."""
     policy = TrustPolicy(min_approved=2, hold_first=True)
     trusted, newcomer = Standing(approved=2, decided=2), Standing()
     moved = policy.apply(_uncertain(), trusted)

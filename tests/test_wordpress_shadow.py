@@ -18,9 +18,13 @@ from moderation.services import Services
 from moderation.store.models import CallbackDelivery, SiteVerdict
 from moderation.store.shadow import shadow_report
 from moderation.store.sites import set_mode
+from tests import test_wordpress_php as plugin_tests
 from tests.support import Site
-from tests.test_wordpress_php import NEW_COMMENT, _service_comment, live_url, mariadb, wordpress  # noqa: F401
 from tests.wordpress_site import PHP, WordPress
+
+NEW_COMMENT, _service_comment = plugin_tests.NEW_COMMENT, plugin_tests._service_comment
+# The WordPress, MariaDB and live-app fixtures of the plugin's own tests (a fixture is found by its name here).
+live_url, mariadb, wordpress = plugin_tests.live_url, plugin_tests.mariadb, plugin_tests.wordpress
 
 pytestmark = pytest.mark.skipif(PHP is None, reason="php-cli is not installed (CI installs it in .ci/run)")
 

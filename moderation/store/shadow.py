@@ -46,13 +46,16 @@ def record_verdict(session: Session, comment: Comment, verdict: str, source: str
     moment = now or datetime.now(UTC)
     row = session.get(SiteVerdict, comment.id)
     if row is None:
-        row = SiteVerdict(comment_id=comment.id, site_id=comment.site_id, verdict=verdict, source=source,
-                          reported_at=moment)
+        fresh = SiteVerdict(comment_id=comment.id, site_id=comment.site_id, verdict=verdict, source=source,
+                            reported_at=moment)
         try:
             with session.begin_nested():
-                session.add(row)
+                session.add(fresh)
+            row = fresh
         except IntegrityError:  # a concurrent report of the same comment won the insert: overwrite it
-            row = session.get(SiteVerdict, comment.id, populate_existing=True)  # type: ignore[assignment]
+            row = session.get(SiteVerdict, comment.id, populate_existing=True)
+    if row is None:
+        raise RuntimeError("the site's verdict could be neither inserted nor read back")
     row.verdict, row.source, row.reported_at = verdict, source, moment
     session.flush()
     return Verdict(row.comment_id, row.verdict, row.source, row.reported_at)
