@@ -111,8 +111,9 @@
   function renderStanding(commentId, s) {
     const box = el("div", null, "standing");
     const word = s.revoked ? "trust revoked" : (s.trusted ? "trusted" : (s.decided ? "not trusted yet" : "newcomer"));
+    const needed = s.min_approved ? s.min_approved + " approved needed" : "earned trust is off: trust.min_approved 0";
     box.appendChild(el("p", "Standing: " + word + " — " + s.approved + " approved, " + s.spam + " spam in " +
-      s.window_days + " days (" + s.min_approved + " approved needed)", "standing-line"));
+      s.window_days + " days (" + needed + ")", "standing-line"));
     const button = el("button", s.revoked ? "Restore trust" : "Revoke trust", "link standing-action");
     button.type = "button";
     button.addEventListener("click", async () => {
