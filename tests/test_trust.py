@@ -215,3 +215,19 @@ class TestHoldFirst:
         run_worker()
         assert _decided(services, second).status == "approved"
         assert _decided(services, anonymous).status == "approved"  # no key, no standing: not a newcomer either
+
+
+def test_erasure_forgets_standing(services: Services, site: SiteCreds, settings: Any) -> None:
+    """`privacy purge --email` erases the author's user id and the trust events kept under their address."""
+    from moderation.privacy import purge_email
+    from moderation.store.trust import change_trust
+    from tests.browser.support import held_comment
+
+    comment_id = held_comment(services, site.id, "Komentar", author_email="Eka@Example.id", author_user_id="7")
+    with services.db.session() as session:
+        change_trust(session, site.id, "email:eka@example.id", "revoke", "moderator:ani")
+        change_trust(session, site.id, "email:other@example.id", "revoke", "moderator:ani")
+    purge_email(services.db, settings, "Eka@Example.id")
+    with services.db.session() as session:
+        assert session.get(Comment, comment_id).author_user_id is None
+        assert [e.author_key for e in session.scalars(select(TrustEvent))] == ["email:other@example.id"]

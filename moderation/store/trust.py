@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from moderation.decide.states import Status
@@ -87,3 +87,9 @@ def trust_events(session: Session, site_id: int, key: str, limit: int = 20) -> l
     """An author's trust events on one site, newest first."""
     return list(session.scalars(select(TrustEvent).where(TrustEvent.site_id == site_id, TrustEvent.author_key == key)
                                 .order_by(TrustEvent.id.desc()).limit(limit)))
+
+
+def forget_author(session: Session, key: str) -> int:
+    """Delete every trust event kept under this author key (a person's erasure); returns how many."""
+    result = session.execute(delete(TrustEvent).where(TrustEvent.author_key == key))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
