@@ -289,6 +289,9 @@ def _review_bodies(bulk_max: int) -> dict[str, dict[str, Any]]:
             "site": _nullable({"type": "string"}), "action": {"enum": ["allow", "deny"]},
             "kind": {"enum": list(KINDS)}, "value": text}},
         "undo": {"type": "object", "properties": {"action_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}},
+        "trust": {"type": "object", "required": ["comment_id", "action"], "properties": {
+            "comment_id": {"type": "string"}, "action": {"enum": ["revoke", "restore"]},
+            "note": _nullable({"type": "string", "maxLength": 2000})}},
     }
 
 
@@ -334,6 +337,9 @@ def _review_paths(settings: Any) -> dict[str, Any]:
                                          errors=(400, 409))},
         f"{p}/authors": {"post": _review_op("reviewAuthor", "Ban or trust an author.", _obj("entry", "outcome"),
                                             unsafe=True, body=bodies["authors"], errors=(400, 403, 422))},
+        f"{p}/trust": {"post": _review_op("reviewTrust", "Revoke or restore a comment's author's earned trust.",
+                                          _obj("standing"), unsafe=True, body=bodies["trust"],
+                                          errors=(400, 404, 422))},
         f"{p}/suggestions": {"get": _review_op("reviewSuggestions", "Comments most worth labelling.", _obj("items"),
                                                params=[_whole("limit", 1, PAGE_MAX, 50)])},
         f"{p}/stats": {"get": _review_op("reviewStats", "The stats page's figures.", _obj("days"),
