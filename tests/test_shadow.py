@@ -211,3 +211,19 @@ def test_scoped_moderator_sees_only_their_sites_report(client: FlaskClient, serv
     login(client, "scoped")
     assert client.get(f"/shadow?site={shadow_site.slug}").status_code == 404
     assert client.get(f"/shadow?site={other.slug}").status_code == 200
+
+
+def test_removed_approvals_never_count_as_implicit_ham(services: Services, shadow_site: Site) -> None:
+    """An approval of ours that the shadow site kept off its pages is not an unreported (weak ham) approval."""
+    from datetime import UTC, datetime, timedelta
+
+    from moderation.store.labels import unreported_approvals
+    from moderation.store.shadow import record_verdict
+
+    kept = held_comment(services, shadow_site.id, "Berita bagus", spam=0.1, status=Status.APPROVED)
+    removed = held_comment(services, shadow_site.id, "Kunjungi situs kami", spam=0.2, status=Status.APPROVED)
+    with services.db.session() as session:
+        record_verdict(session, session.get(Comment, kept), "approved", "moderator")
+        record_verdict(session, session.get(Comment, removed), "spam", "moderator")
+        rows = unreported_approvals(session, shadow_site.id, datetime.now(UTC) + timedelta(hours=1), 10)
+    assert [r.comment_id for r in rows] == [kept]
