@@ -51,13 +51,14 @@ def report_verdict(comment_id: str) -> ResponseReturnValue:
         body = json.loads(request.get_data(cache=True))
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
-    verdict, source = _parse(body)
     if has_nul(comment_id):
         raise ApiError(404, "not_found", "no such comment")
     with get_services().db.session() as session:
+        # Whose comment it is comes first: another site's id is a 404 whatever the body says.
         comment = get_for_site(session, g.site.id, comment_id)
         if comment is None:
             raise ApiError(404, "not_found", "no such comment")
+        verdict, source = _parse(body)
         stored = record_verdict(session, comment, verdict, source)
         ours = comment.status
     return jsonify(id=comment_id, verdict=stored.verdict, source=stored.source, status=ours, mode=g.site.mode,

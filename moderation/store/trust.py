@@ -20,10 +20,14 @@ REVOKE, RESTORE = "revoke", "restore"
 
 
 def _who(kind: str, values: Collection[str]) -> ColumnElement[bool]:
-    """The comments written under these keys of one kind (user ids; or e-mails, of comments without a user id)."""
+    """The comments written under these keys of one kind (user ids; or e-mails, of comments without a user id).
+
+    E-mails compare case-insensitively (people type capitals on phones), which no index serves: the site's
+    decided comments are scanned. Sites that send ``author.user_id`` get an indexed lookup instead.
+    """
     if kind == "user":
         return Comment.author_user_id.in_(list(values))
-    return and_(Comment.author_user_id.is_(None), Comment.author_email.in_(list(values)))
+    return and_(Comment.author_user_id.is_(None), func.lower(Comment.author_email).in_(list(values)))
 
 
 def standings(session: Session, pairs: Collection[tuple[int, str]], window_days: int,
