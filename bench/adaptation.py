@@ -19,8 +19,9 @@ until N actions; what the model published and nobody reported in that stretch co
 -out labels, not worse on the evaluation sets, the poisoning guard). The model that scores the site afterwards
 (the candidate if promoted, else the shared one) is measured on the site's later comments, which nothing
 trained on: recall at 1 % ham FPR, spam published, ham held, ham marked spam, at the model's own thresholds.
-"Help the model" order (most uncertain first, what the console's teach page offers) is measured beside
-arrival order. The two-site table scores each site's later comments with every model, so it shows that
+"Help the model" order is measured beside arrival order: readers' reports still arrive and are acted on,
+and the moderators spend the rest of their N actions on the console's teach page (most uncertain first)
+instead of the held queue. The two-site table scores each site's later comments with every model, so it shows that
 each gains on its own and what the other site would lose if one model served both.
 """
 
@@ -97,8 +98,10 @@ def _labels(site: Site, p: np.ndarray, th: dict[str, float], n: int, order: str)
     reported = (pe < th["approve_below"]) & (ye == 1)
     if order == "arrival":
         acted = np.flatnonzero(held | reported)[:n]
-    else:  # the teach page: most uncertain first (closest to 0.5 in log-odds)
-        acted = np.sort(np.argsort(np.abs(np.log(pe / (1 - pe))))[:n])
+    else:  # readers' reports still come in; the rest of the actions go to the teach page (most uncertain first)
+        reports = np.flatnonzero(reported)[:n]
+        rest = np.setdiff1d(np.argsort(np.abs(np.log(pe / (1 - pe)))), reports, assume_unique=True)
+        acted = np.sort(np.concatenate([reports, rest[: n - len(reports)]]))
     reach = int(acted.max()) + 1 if len(acted) else 0
     taken = set(acted.tolist())
     implicit = [i for i in range(reach) if pe[i] < th["approve_below"] and ye[i] == 0 and i not in taken]

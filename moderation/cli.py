@@ -10,6 +10,7 @@ import click
 
 from moderation.backlog_cli import export, rescore
 from moderation.logs import configure_logging
+from moderation.report_cli import report
 from moderation.settings import SETTINGS, Settings, load_settings, shown
 from moderation.users_cli import users
 
@@ -133,8 +134,10 @@ def sites() -> None:
 @click.option("--callback-url", default=None, help="Where decisions are POSTed.")
 @click.option("--time-zone", default=None,
               help="IANA zone the console shows this site's times in (default: the console.time_zone setting).")
+@click.option("--mode", type=click.Choice(["enforce", "shadow"]), default="enforce", show_default=True,
+              help="shadow: a trial beside the site's own filter (it never applies our decisions).")
 @click.pass_context
-def sites_add(ctx: click.Context, slug: str, callback_url: str | None, time_zone: str | None) -> None:
+def sites_add(ctx: click.Context, slug: str, callback_url: str | None, time_zone: str | None, mode: str) -> None:
     """Register a site; prints its secret and API key once, as JSON."""
     from moderation.delivery.posting import url_problem
     from moderation.store.db import Database
@@ -151,9 +154,9 @@ def sites_add(ctx: click.Context, slug: str, callback_url: str | None, time_zone
     database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
     try:
         with database.session() as session:
-            site = create_site(session, slug, callback_url, zone)
+            site = create_site(session, slug, callback_url, zone, mode)
             out = {"site": site.slug, "secret": site.secret, "api_key": site.api_key, "callback_url": site.callback_url,
-                   "time_zone": site.time_zone or settings["console.time_zone"]}
+                   "time_zone": site.time_zone or settings["console.time_zone"], "mode": site.mode}
     except SiteExists as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(out))
@@ -170,9 +173,29 @@ def sites_list(ctx: click.Context, as_json: bool) -> None:
     settings = _settings(ctx)
     with Database(settings["database_url"]).session() as session:
         rows = [{"site": s.slug, "callback_url": s.callback_url, "created_at": s.created_at.isoformat(),
-                 "time_zone": s.time_zone or settings["console.time_zone"]} for s in list_sites(session)]
+                 "time_zone": s.time_zone or settings["console.time_zone"], "mode": s.mode}
+                for s in list_sites(session)]  # fmt: skip
     for row in rows:
-        click.echo(json.dumps(row) if as_json else f"{row['site']:<24} {row['callback_url'] or '-'}")
+        click.echo(json.dumps(row) if as_json else f"{row['site']:<24} {row['mode']:<8} {row['callback_url'] or '-'}")
+
+
+@sites.command("mode")
+@click.argument("slug")
+@click.argument("mode", type=click.Choice(["enforce", "shadow"]))
+@click.pass_context
+def sites_mode(ctx: click.Context, slug: str, mode: str) -> None:
+    """Put a site in enforce mode (it applies our decisions) or shadow mode (a trial: it only watches them)."""
+    from moderation.store.db import Database
+    from moderation.store.sites import set_mode
+
+    settings = _settings(ctx)
+    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
+    try:
+        with database.session() as session:
+            out = {"site": slug, "mode": set_mode(session, slug, mode).mode}
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(out))
 
 
 @sites.command("time-zone")
@@ -347,6 +370,7 @@ def settings_markdown() -> str:
 main.add_command(users)
 main.add_command(export)
 main.add_command(rescore)
+main.add_command(report)
 
 if __name__ == "__main__":
     main()

@@ -122,6 +122,13 @@ class Erasure:
     email_hash: str
 
 
+def forget_trust_events(session: Any, email: str) -> None:
+    """Moderators' trust revocations kept under this address go too (their key is the address itself)."""
+    from moderation.store.trust import forget_author
+
+    forget_author(session, f"email:{email.strip().lower()}")
+
+
 def purge_email(db: Any, settings: Any, email: str) -> Erasure:
     """Erase every comment written under this e-mail address (raw or already hashed), in one transaction."""
     if "@" not in email or len(email) > 320:
@@ -133,6 +140,7 @@ def purge_email(db: Any, settings: Any, email: str) -> Erasure:
         email_hash = hasher.hash("email", email) or ""
         store.hash_listed_emails(session, hasher.forms("email", email), email_hash)
         store.record_erasure(session, email_hash, comments, labels)
+        forget_trust_events(session, email)
     # The address itself is never logged; its keyed hash identifies the request in the audit table.
     log.info("erased one person's data", extra={"comments": comments, "labels": labels, "request": email_hash})
     return Erasure(comments, labels, email_hash)

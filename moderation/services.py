@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from moderation.store.lists import entries_for
 
 if TYPE_CHECKING:
     from moderation.decide.decider import Decider
+    from moderation.decide.trust import Standing
 
 EXTENSION = "moderation"
 """The key under ``app.extensions`` holding the app's Services."""
@@ -53,12 +54,20 @@ class Services:
         from moderation.privacy import Pseudonymizer
 
         hasher = Pseudonymizer.from_settings(self.settings)
-        return Decider(self.settings, self.redis, self._list_entries, lambda email: hasher.hash("email", email))
+        return Decider(self.settings, self.redis, self._list_entries, lambda email: hasher.hash("email", email),
+                       self._standings)
 
     def _list_entries(self, site_ids: Collection[int]) -> list[dict[str, Any]]:
         """The database's allow/deny entries for these sites and the global ones (read fresh every batch)."""
         with self.db.session() as session:
             return entries_for(session, site_ids)
+
+    def _standings(self, pairs: Collection[tuple[int, str]]) -> Mapping[tuple[int, str], Standing]:
+        """Authors' earned standing on their sites (read fresh every batch, within trust.window_days)."""
+        from moderation.store.trust import standings
+
+        with self.db.read() as session:
+            return standings(session, pairs, self.settings["trust.window_days"])
 
     def init_app(self, app: Flask) -> None:
         """Register these services on the app (read back with :func:`get_services`)."""

@@ -24,6 +24,6 @@ def _nul(exc: NulCharacter) -> Response:
 
 def init_app(app: Flask) -> None:
     """Import the route modules (they attach to ``bp``) and register the blueprint."""
-    from moderation.api import flags, intake, openapi, read  # noqa: F401
+    from moderation.api import flags, intake, openapi, read, verdicts  # noqa: F401
 
     app.register_blueprint(bp)

@@ -72,13 +72,14 @@ def _is_edit(item: dict[str, Any], existing: Comment) -> bool:
 
 
 def _edited(site_id: int, comment_id: str, item: dict[str, Any]) -> dict[str, Any] | None:
-    """Score and store an edit (moderation.api.edits); the comment's new view."""
-    return apply_edit(get_services(), site_id, comment_id, item)
+    """Score and store an edit (moderation.api.edits); the comment's new view (with the site's mode)."""
+    view = apply_edit(get_services(), site_id, comment_id, item)
+    return {**view, "mode": g.site.mode} if view is not None else None
 
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:
     """The public view of a just-inserted row."""
-    return public_view(Comment(**row))
+    return public_view(Comment(**row), g.site.mode)
 
 
 @bp.post("/comments")
@@ -93,7 +94,7 @@ def create_comment() -> ResponseReturnValue:
         with services.db.session() as session:
             existing = get_by_external(session, g.site.id, item["external_id"])
             assert existing is not None  # the insert conflicted on exactly this (site, external id)
-            view, newer = public_view(existing), _is_edit(item, existing)
+            view, newer = public_view(existing, g.site.mode), _is_edit(item, existing)
         if newer:
             view = _edited(g.site.id, view["id"], item) or view
         metrics.COMMENTS_RECEIVED.labels(g.site.slug, "edit" if newer else "repeat").inc()
@@ -180,7 +181,7 @@ def create_batch() -> ResponseReturnValue:
             unique.setdefault(entry["external_id"], entry)
     rows, existing = _store(g.site.id, list(unique.values())) if unique else ([], {})
     _hand_over(rows)
-    views = {ext: public_view(c) for ext, c in existing.items()}
+    views = {ext: public_view(c, g.site.mode) for ext, c in existing.items()}
     for ext, comment in existing.items():
         if _is_edit(unique[ext], comment):
             views[ext] = _edited(g.site.id, comment.id, unique[ext]) or views[ext]
@@ -208,7 +209,7 @@ def edit_comment(comment_id: str) -> ResponseReturnValue:
     if item["external_id"] != external_id:
         raise ApiError(422, "invalid_fields", "id is not this comment's external id",
                        {"id": f"this comment's id is {external_id!r}"})
-    view = apply_edit(services, g.site.id, comment_id, item)
+    view = _edited(g.site.id, comment_id, item)
     if view is None:
         raise ApiError(404, "not_found", "no such comment")
     return jsonify(view), 200

@@ -17,12 +17,15 @@ from flask.typing import ResponseReturnValue
 
 from moderation.api import bp
 from moderation.api.schemas import NO_NUL, NON_BLANK, PAGE_MAX, REVISION_MAX, CommentIn
+from moderation.api.verdicts import SOURCE_MAX
 from moderation.decide.rules import KINDS
 from moderation.decide.states import Status
 from moderation.delivery import signing
 from moderation.services import get_services
 from moderation.store.models import MAX_ID
 from moderation.store.review import FLAG_REASONS
+from moderation.store.shadow import VERDICTS
+from moderation.store.sites import MODES
 
 REF = "#/components/schemas/{model}"
 
@@ -89,6 +92,7 @@ def _comment_in(max_chars: int) -> dict[str, dict[str, Any]]:
                                    "description": "The site's revision of the text: a known id sent with a higher "
                                                   "revision is an edit, scored again (200); an equal or lower one "
                                                   "changes nothing."})
+    defs["Author"]["properties"]["user_id"] = _external_id(nullable=True)
     edit = copy.deepcopy(schema)
     edit["required"] = [name for name in edit["required"] if name != "id"]
     edit["properties"]["id"] = {**_external_id(nullable=False), "description": "Optional: the comment's own "
@@ -130,6 +134,8 @@ def _view_schemas() -> dict[str, dict[str, Any]]:
             "decided_at": time, "received_at": time,
             "revision": {"type": "integer", "minimum": 0, "maximum": REVISION_MAX,
                          "description": "The revision of the text the decision is about (0: as first sent)."},
+            "mode": {"enum": list(MODES), "description": "The site's mode: in shadow the site never applies our "
+                     "decision (a trial beside its own filter)."},
         },
     }
     item_ok = {"allOf": [_ref("CommentView"), {"type": "object", "required": ["code"],
@@ -143,6 +149,12 @@ def _view_schemas() -> dict[str, dict[str, Any]]:
             "results": {"type": "array", "items": {"anyOf": [item_ok, item_refused]}}}},
         "FlagAccepted": {"type": "object", "required": ["id", "flagged", "counted"], "properties": {
             "id": {"type": "string"}, "flagged": {"const": True}, "counted": {"type": "boolean"}}},
+        "VerdictStored": {"type": "object", "required": ["id", "verdict", "source", "status", "mode", "reported_at"],
+                          "properties": {"id": {"type": "string"}, "verdict": {"enum": list(VERDICTS)},
+                                         "source": _nullable({"type": "string"}),
+                                         "status": {"type": "string", "enum": [s.value for s in Status]},
+                                         "mode": {"enum": list(MODES)},
+                                         "reported_at": {"type": "string", "format": "date-time"}}},
     }
 
 
@@ -161,6 +173,11 @@ def _request_schemas(settings: Any) -> dict[str, dict[str, Any]]:
             "reporter": {"anyOf": [{"type": "string", "maxLength": 255, "pattern": NON_BLANK}, {"type": "integer"},
                                    {"type": "null"}]},
             "note": _nullable({"type": "string", "maxLength": 2000}),
+        }},
+        "VerdictIn": {"type": "object", "required": ["verdict"], "properties": {
+            "verdict": {"enum": list(VERDICTS), "description": "What the site finally did with the comment."},
+            "source": _nullable({"type": "string", "maxLength": SOURCE_MAX, "pattern": NON_BLANK,
+                                 "description": "Who decided on the site (moderator, akismet, ...)."}),
         }},
     }
 
@@ -239,6 +256,12 @@ def _site_paths() -> dict[str, Any]:
             "operationId": "flagComment", "tags": ["site"], "parameters": [PATH_ID], "requestBody": _body("FlagIn"),
             "responses": {"202": _resp("Recorded (a repeat by the same reporter counts once).", "FlagAccepted"),
                           **_site_errors(400, 404, 413, 415, 422)}}},
+        "/api/v1/comments/{comment_id}/verdict": {"post": {
+            "operationId": "reportVerdict", "tags": ["site"], "parameters": [PATH_ID],
+            "requestBody": _body("VerdictIn"),
+            "description": "A shadow-mode site's own final verdict (its moderators' or its filter's). Stored apart "
+                           "from our decisions, never moves the comment; the latest report replaces earlier ones.",
+            "responses": {"200": _resp("Stored.", "VerdictStored"), **_site_errors(400, 404, 413, 415, 422)}}},
     }
 
 
@@ -284,13 +307,17 @@ def _review_bodies(bulk_max: int) -> dict[str, dict[str, Any]]:
             "approve_below": threshold, "spam_above": threshold, "abusive_above": threshold,
             "callback_url": _nullable({"type": "string", "maxLength": 2048}),
             "time_zone": _nullable({"type": "string", "maxLength": 64,
-                                    "description": "IANA zone such as Asia/Jakarta; null or '' for the default."})}},
+                                    "description": "IANA zone such as Asia/Jakarta; null or '' for the default."}),
+            "mode": {"enum": list(MODES)}}},
         "list": {"type": "object", "required": ["action", "kind", "value"], "properties": {
             "site": _nullable({"type": "string"}), "action": {"enum": ["allow", "deny"]},
             "kind": {"enum": list(KINDS)}, "value": text}},
         "me": {"type": "object", "required": ["language"], "additionalProperties": False, "properties": {
             "language": {"enum": ["id", "en", None]}}},
         "undo": {"type": "object", "properties": {"action_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}},
+        "trust": {"type": "object", "required": ["comment_id", "action"], "properties": {
+            "comment_id": {"type": "string"}, "action": {"enum": ["revoke", "restore"]},
+            "note": _nullable({"type": "string", "maxLength": 2000})}},
     }
 
 
@@ -340,6 +367,9 @@ def _review_paths(settings: Any) -> dict[str, Any]:
                                          errors=(400, 409))},
         f"{p}/authors": {"post": _review_op("reviewAuthor", "Ban or trust an author.", _obj("entry", "outcome"),
                                             unsafe=True, body=bodies["authors"], errors=(400, 403, 422))},
+        f"{p}/trust": {"post": _review_op("reviewTrust", "Revoke or restore a comment's author's earned trust.",
+                                          _obj("standing"), unsafe=True, body=bodies["trust"],
+                                          errors=(400, 404, 422))},
         f"{p}/suggestions": {"get": _review_op("reviewSuggestions", "Comments most worth labelling.", _obj("items"),
                                                params=[_whole("limit", 1, PAGE_MAX, 50)])},
         f"{p}/stats": {"get": _review_op("reviewStats", "The stats page's figures.", _obj("days"),

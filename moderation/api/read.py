@@ -23,7 +23,7 @@ def get_comment(comment_id: str) -> ResponseReturnValue:
         comment = get_for_site(session, g.site.id, comment_id)
         if comment is None:
             raise ApiError(404, "not_found", "no such comment")
-        return jsonify(public_view(comment))
+        return jsonify(public_view(comment, g.site.mode))
 
 
 @bp.get("/comments")
@@ -39,4 +39,4 @@ def find_comment() -> ResponseReturnValue:
         comment = get_by_external(session, g.site.id, external_id)
         if comment is None:
             raise ApiError(404, "not_found", "no such comment")
-        return jsonify(public_view(comment))
+        return jsonify(public_view(comment, g.site.mode))

@@ -100,6 +100,8 @@ class Author(_Strict):
     user_agent: Annotated[str, StringConstraints(max_length=1024)] | None = None
     verified: bool | None = None
     """The site vouches for this author (a logged-in user); allow rules on typed fields need it."""
+    user_id: ExternalId | None = None
+    """The site's own user id for the author (a logged-in user): earned trust is kept under it, else the e-mail."""
 
 
 class Post(_Strict):
@@ -146,7 +148,8 @@ def parse_item(data: Any, max_chars: int) -> dict[str, Any]:
     return {
         "external_id": item.id, "content": item.content, "author_name": author.name,
         "author_email": author.email, "author_url": author.url, "author_ip": author.ip,
-        "user_agent": author.user_agent, "author_verified": bool(author.verified), "post_id": post.id,
+        "user_agent": author.user_agent, "author_verified": bool(author.verified), "author_user_id": author.user_id,
+        "post_id": post.id,
         "post_url": post.url,
         "post_title": post.title, "parent_id": item.parent_id, "lang": item.lang,
         "created_at": item.created_at, "revision": item.revision,

@@ -30,7 +30,10 @@ def _headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the console pages, the review API, CSRF and the security headers."""
-    from moderation.console import export  # noqa: F401 - its routes attach to the console blueprint
+    from moderation.console import (
+        export,  # noqa: F401 - its routes attach to the console blueprint
+        trust_shadow,  # noqa: F401 - attaches the standing and shadow-report routes
+    )
     from moderation.console.api import bp as review_bp
     from moderation.console.views import bp as console_bp
 

@@ -178,6 +178,7 @@ def site_view(site: Site) -> dict[str, Any]:
     """A site as admins see it (never its secrets)."""
     return {"site": site.slug, "callback_url": site.callback_url, "approve_below": site.approve_below,
             "spam_above": site.spam_above, "abusive_above": site.abusive_above, "time_zone": site.time_zone,
+            "mode": site.mode,
             "previous_secret_until": site.previous_secret_until.isoformat() if site.previous_secret_until else None}
 
 
@@ -221,7 +222,7 @@ def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: 
     site = sites_store.site_by_slug(session, slug)
     if site is None:
         raise NoSuchSite(_l("no such site"))
-    unknown = set(changes) - {*THRESHOLD_NAMES, "callback_url", "time_zone"}
+    unknown = set(changes) - {*THRESHOLD_NAMES, "callback_url", "time_zone", "mode"}
     if unknown:
         raise ActionError(_l("unknown fields: %(fields)s", fields=", ".join(sorted(unknown))))
     values = {n: _threshold(changes[n], n) if n in changes else getattr(site, n)
@@ -242,6 +243,11 @@ def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: 
         site.callback_url = url or None
     if "time_zone" in changes:
         site.time_zone = new_zone
+    if "mode" in changes and changes["mode"] not in ("", None):
+        if changes["mode"] not in sites_store.MODES:
+            raise ActionError(_l("mode must be one of %(modes)s", modes=", ".join(sites_store.MODES)))
+        site.mode = changes["mode"]
+        forget_site(slug)  # this process's intake answers show the new mode at once, others within seconds
     for name, value in values.items():
         setattr(site, name, value)
     return site

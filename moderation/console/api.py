@@ -158,7 +158,10 @@ def comment(comment_id: str) -> ResponseReturnValue:
         c, slug = found
         similar = identical_counts(session, [c], services.settings["console.similar_window_hours"])[c.id]
         zone = queue_view.site_zones(session, services.settings["console.time_zone"]).get(slug)
-        return jsonify(queue_view.detail(session, c, slug, similar, zone))
+        from moderation.console.trust_shadow import standing_view  # it imports this module's blueprint
+
+        return jsonify({**queue_view.detail(session, c, slug, similar, zone),
+                        "standing": standing_view(session, c, services.settings)})
 
 
 @bp.post("/actions")

@@ -334,6 +334,12 @@ def js_messages() -> dict[str, str]:
         "undone_n": _("Undone: %(n)s comments."),
         "undo_failed": _("Undo failed: %(error)s"),
         "approve": _("approved"), "spam": _("spam"), "reject": _("rejected"), "keep": _("kept"),
+        "trust_revoked": _("trust revoked"), "trust_trusted": _("trusted"), "trust_not_yet": _("not trusted yet"),
+        "trust_newcomer": _("newcomer"), "trust_needed": _("%(n)s approved needed"),
+        "trust_off": _("earned trust is off: trust.min_approved 0"),
+        "trust_line": _("Standing: %(word)s — %(approved)s approved, %(spam)s spam in %(days)s days (%(needed)s)"),
+        "trust_restore": _("Restore trust"), "trust_revoke": _("Revoke trust"), "trust_restored": _("Trust restored."),
+        "trust_revoked_done": _("Trust revoked."), "trust_failed": _("Could not change trust: %(error)s"),
         **{f"status_{k}": str(v) for k, v in STATUS_WORDS.items()},
         **{f"flag_{k}": str(v) for k, v in FLAG_WORDS.items()},
     }
@@ -344,7 +350,8 @@ def template_globals() -> dict[str, Any]:
     return {"lang": lang(), "language_names": LANGUAGE_NAMES, "languages": LANGUAGES, "status_word": status_word,
             "queue_words": QUEUE_WORDS, "sort_words": SORT_WORDS, "reason_sentence": reason_sentence,
             "strongest": strongest, "js_messages": js_messages, "flag_words": FLAG_WORDS, "data": data,
-            "run_words": run_words(), "why_words": why_words()}
+            "run_words": run_words(), "why_words": why_words(),
+            "mode_words": {"enforce": _("enforce"), "shadow": _("shadow")}}
 
 
 def run_words() -> dict[str, str]:

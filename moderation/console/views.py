@@ -228,7 +228,7 @@ def admin_site(slug: str) -> ResponseReturnValue:
     services = _services()
     settings = services.settings
     defaults = setting_defaults(settings)
-    fields = (*THRESHOLD_NAMES, "callback_url", "time_zone")
+    fields = (*THRESHOLD_NAMES, "callback_url", "time_zone", "mode")
     try:
         with services.db.session() as session:
             admin.update_site(session, slug, {k: request.form.get(k, "") for k in fields}, defaults,

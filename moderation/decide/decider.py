@@ -19,6 +19,7 @@ from moderation.decide.pipeline import Item, decide
 from moderation.decide.policy import THRESHOLD_NAMES, Thresholds
 from moderation.decide.rules import CommentInput, Lists, config_lists, lists_from_rows
 from moderation.decide.states import Decision
+from moderation.decide.trust import Standing, Standings, TrustPolicy, author_key
 from moderation.model.scoring import ModelScorer
 from moderation.model.site_models import SiteScorers
 from moderation.settings import Settings
@@ -46,11 +47,13 @@ class Decider:
     """Rules → model → flood → policy (→ the held-share cap) for a batch, the same way wherever a comment is decided."""
 
     def __init__(self, settings: Settings, redis: Redis, list_rows: ListRows,
-                 email_hash: Callable[[str], str | None] | None = None) -> None:
+                 email_hash: Callable[[str], str | None] | None = None, standings: Standings | None = None) -> None:
         """Built once per process (the model is loaded on the first batch, never here)."""
         self.settings = settings
         self.list_rows = list_rows
         self.email_hash = email_hash
+        self.standings = standings
+        self.trust = TrustPolicy(settings["trust.min_approved"], settings["trust.hold_first"])
         self.scorers = SiteScorers(settings.model_dir)
         self.flood = FloodDetector.from_settings(redis, settings)
         self.held_cap = HeldCap(redis, settings["queue.prefix"], settings["policy.max_held_share"])
@@ -64,6 +67,7 @@ class Decider:
         if not candidates:
             return []
         lists = self.lists({c.site_id for c in candidates})
+        standing = self.standing_of(candidates)
         groups: dict[int, tuple[ModelScorer, list[int]]] = {}
         for i, c in enumerate(candidates):
             scorer = self.scorers.get(c.site_id)
@@ -72,12 +76,24 @@ class Decider:
         for scorer, picked in groups.values():
             card = scorer.card.thresholds
             items = [Item(candidates[i].comment_id, candidates[i].site_id, self._hashed(candidates[i].comment),
-                          lists[candidates[i].site_id], self.thresholds(candidates[i].site_thresholds, card))
+                          lists[candidates[i].site_id], self.thresholds(candidates[i].site_thresholds, card),
+                          standing[i])
                      for i in picked]  # fmt: skip
-            for i, decision in zip(picked, decide(items, scorer, self.flood if live else None), strict=True):
+            for i, decision in zip(picked, decide(items, scorer, self.flood if live else None, self.trust),
+                                   strict=True):  # fmt: skip
                 out[i] = decision
         made = [d for d in out if d is not None]
         return self.held_cap.settle(made) if live else made
+
+    def standing_of(self, candidates: Sequence[Candidate]) -> list[Standing | None]:
+        """Each candidate's author standing on its site (None: anonymous, or trust is off: nothing is read)."""
+        keys = [author_key(c.comment.author_user_id, c.comment.author_email) for c in candidates]
+        if not self.trust.active or self.standings is None:
+            return [None] * len(candidates)
+        pairs = {(c.site_id, k) for c, k in zip(candidates, keys, strict=True) if k is not None}
+        known = self.standings(pairs) if pairs else {}
+        return [None if k is None else known.get((c.site_id, k), Standing())
+                for c, k in zip(candidates, keys, strict=True)]
 
     def _hashed(self, comment: CommentInput) -> CommentInput:
         """The comment with its e-mail's keyed hash, so hashed list entries (an erased person's) still match."""

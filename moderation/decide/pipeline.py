@@ -1,4 +1,4 @@
-"""The walk of a batch of comments: rules (cheap) → scorer (one model call) → policy (thresholds).
+"""The walk of a batch of comments: rules (cheap) → scorer (one model call) → policy (thresholds) → trust.
 
 Pure domain code: the worker job loads rows and applies the decisions; the
 Akismet-compatible API can call the very same function in-process.
@@ -13,6 +13,7 @@ from moderation.decide.flood import FloodDetector, raise_score
 from moderation.decide.policy import Thresholds, status_for
 from moderation.decide.rules import CommentInput, Lists, check
 from moderation.decide.states import Decision, Status
+from moderation.decide.trust import Standing, TrustPolicy
 from moderation.model.scoring import Scorer
 from moderation.reading.features import CommentDoc
 
@@ -26,6 +27,8 @@ class Item:
     comment: CommentInput
     lists: Lists
     thresholds: Thresholds
+    standing: Standing | None = None
+    """The author's standing on the site (None: anonymous, or trust is off)."""
 
 
 def _doc(comment: CommentInput) -> CommentDoc:
@@ -33,8 +36,10 @@ def _doc(comment: CommentInput) -> CommentDoc:
     return CommentDoc(comment.content, comment.author_name or "", comment.author_url or "", comment.author_email or "")
 
 
-def decide(items: Sequence[Item], scorer: Scorer, flood: FloodDetector | None = None) -> list[Decision]:
-    """Decide every item: a rule that fires wins, the rest go to the model in one batch (raised by a flood)."""
+def decide(items: Sequence[Item], scorer: Scorer, flood: FloodDetector | None = None,
+           trust: TrustPolicy | None = None) -> list[Decision]:
+    """Decide every item: a rule that fires wins, the rest go to the model in one batch (raised by a flood),
+    then the author's standing may approve a trusted author's uncertain comment or hold a newcomer's."""
     # Every item counts towards a flood (rule-decided spam is part of a campaign too); only model scores move.
     counts = flood.record([(i.comment_id, i.site_id, i.comment.content) for i in items]) if flood else []
     decisions: dict[int, Decision] = {}
@@ -54,9 +59,10 @@ def decide(items: Sequence[Item], scorer: Scorer, flood: FloodDetector | None = 
             if flood is not None:
                 score.spam, flood_reason = raise_score(score.spam, counts[index], flood.threshold)
             status, policy_reasons = status_for(score.spam, score.abusive, item.thresholds)
-            decisions[index] = Decision(
+            decision = Decision(
                 item.comment_id, item.site_id, Status(status), "model",
                 reasons=policy_reasons + ([flood_reason] if flood_reason else []) + list(score.reasons),
                 spam=score.spam, abusive=score.abusive, model_version=scorer.version,
             )
+            decisions[index] = trust.apply(decision, item.standing) if trust is not None else decision
     return [decisions[i] for i in range(len(items))]

@@ -41,12 +41,14 @@ class CommentInput:
     """The site vouches for who wrote it (a logged-in user): only then do allow rules read typed fields."""
     author_email_hash: str | None = None
     """The e-mail's keyed hash: list entries of an erased person are kept as hashes and still match."""
+    author_user_id: str | None = None
+    """The site's own user id for the author: earned trust is kept under it (else under the e-mail)."""
 
     @classmethod
     def of(cls, row: Any) -> CommentInput:
         """Build from any object with the comment's attributes (an ORM row, say)."""
         return cls(row.content, row.author_name, row.author_email, row.author_url, row.author_ip,
-                   bool(getattr(row, "author_verified", False)))
+                   bool(getattr(row, "author_verified", False)), author_user_id=getattr(row, "author_user_id", None))
 
 
 Outcome = tuple[Status, dict[str, str]] | None

@@ -15,7 +15,8 @@ from moderation.decide.states import Status
 from moderation.store.models import Comment, DecisionEvent, Site
 
 COMMENT_FIELDS = (
-    "content", "author_name", "author_email", "author_url", "author_ip", "author_verified", "user_agent",
+    "content", "author_name", "author_email", "author_url", "author_ip", "author_verified", "author_user_id",
+    "user_agent",
     "post_id", "post_url", "post_title", "parent_id", "lang", "created_at",
 )
 """Columns an intake item may fill besides the external id."""
@@ -99,8 +100,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def public_view(comment: Comment) -> dict[str, Any]:
-    """The comment as the site API and callbacks show it (contract: 'Reading a decision')."""
+def public_view(comment: Comment, mode: str | None = None) -> dict[str, Any]:
+    """The comment as the site API and callbacks show it (contract: 'Reading a decision').
+
+    ``mode`` is the site's (enforce or shadow): in shadow the site only watches our decisions, never applies them.
+    """
     scores = None
     if comment.spam_score is not None:
         scores = {"spam": round(comment.spam_score, 6), "abusive": round(comment.abusive_score or 0.0, 6)}
@@ -115,4 +119,5 @@ def public_view(comment: Comment) -> dict[str, Any]:
         "decided_at": _iso(comment.decided_at),
         "received_at": _iso(comment.received_at),
         "revision": comment.revision or 0,
+        **({"mode": mode} if mode else {}),
     }

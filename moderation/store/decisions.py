@@ -44,9 +44,9 @@ class Recorded:
     delivery_ids: list[int] = field(default_factory=list)
 
 
-def callback_payload(event: Event, comment: Comment) -> dict[str, Any]:
-    """The body of a callback: the event and the comment as it now stands."""
-    return {"event": event.value, "comment": public_view(comment)}
+def callback_payload(event: Event, comment: Comment, mode: str = "enforce") -> dict[str, Any]:
+    """The body of a callback: the event and the comment as it now stands, with the site's mode then."""
+    return {"event": event.value, "comment": public_view(comment, mode)}
 
 
 def record(session: Session, decisions: Sequence[Decision], expected: Status, *, event: Event | None,
@@ -174,7 +174,10 @@ def _callbacks(session: Session, decisions: Sequence[Decision], comments: dict[s
                event: Event) -> list[int]:
     """Owe a callback for each applied decision whose site has a callback URL; returns the delivery ids."""
     site_ids = {d.site_id for d in decisions}
-    urls = {sid: url for sid, url in session.execute(select(Site.id, Site.callback_url).where(Site.id.in_(site_ids)))}
-    owed = [(d.site_id, d.comment_id, event.value, callback_payload(event, comments[d.comment_id]))
+    rows = session.execute(select(Site.id, Site.callback_url, Site.mode).where(Site.id.in_(site_ids)))
+    urls, modes = {}, {}
+    for sid, url, mode in rows:
+        urls[sid], modes[sid] = url, mode or "enforce"
+    owed = [(d.site_id, d.comment_id, event.value, callback_payload(event, comments[d.comment_id], modes[d.site_id]))
             for d in decisions if urls.get(d.site_id)]
     return outbox.add_deliveries(session, owed) if owed else []

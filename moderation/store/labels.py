@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moderation.store.models import Comment, Flag, TrainingLabel
+from moderation.store.models import Comment, Flag, SiteVerdict, TrainingLabel
 
 HEAD_LABELS = {"spam": ("spam", "ham"), "abusive": ("abusive", "clean")}
 """The labels each model head accepts."""
@@ -98,11 +98,13 @@ def unreported_approvals(session: Session, site_id: int, received_before: dateti
     readers saw them and let them stand, so they are (weak) ham. The most recent ``limit`` of them."""
     labelled = select(TrainingLabel.comment_id).where(TrainingLabel.comment_id.is_not(None))
     reported = select(Flag.comment_id)
+    # A shadow-mode site that kept one of our approvals off its pages has told us it was not ham.
+    removed = select(SiteVerdict.comment_id).where(SiteVerdict.site_id == site_id, SiteVerdict.verdict != "approved")
     stmt = (select(Comment.id, Comment.content, Comment.received_at, Comment.author_name, Comment.author_url,
                    Comment.author_email)
             .where(Comment.site_id == site_id, Comment.status == "approved", Comment.received_at < received_before,
                    Comment.decided_by.in_(("model", "rule")), Comment.erased_at.is_(None),
-                   Comment.id.not_in(labelled), Comment.id.not_in(reported))
+                   Comment.id.not_in(labelled), Comment.id.not_in(reported), Comment.id.not_in(removed))
             .order_by(Comment.received_at.desc()).limit(limit))  # fmt: skip
     rows = session.execute(stmt).all()
     return [SiteLabel(r.id, r.content, 0, r.received_at, "implicit",

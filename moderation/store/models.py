@@ -74,6 +74,9 @@ class Site(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # IANA zone the console shows this site's times in (None: the console.time_zone setting).
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # "enforce": the site applies our decisions; "shadow": a trial, the site keeps its own filter and reports
+    # its verdicts back (site_verdicts), so ours can be compared with theirs.
+    mode: Mapped[str] = mapped_column(String(16), server_default="enforce", default="enforce")
 
 
 class Comment(Base):
@@ -97,6 +100,8 @@ class Comment(Base):
     author_ip: Mapped[str | None] = mapped_column(String(64))
     # The site vouches for the author (a logged-in user): only then may allow rules read typed fields.
     author_verified: Mapped[bool | None] = mapped_column(Boolean)
+    # The site's own user id for the author (a logged-in user), when it sends one: trust is earned under it.
+    author_user_id: Mapped[str | None] = mapped_column(String(255))
     user_agent: Mapped[str | None] = mapped_column(String(1024))
     post_id: Mapped[str | None] = mapped_column(String(255))
     post_url: Mapped[str | None] = mapped_column(String(2048))
@@ -300,3 +305,35 @@ class AlertLinkUse(Base):
     comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"), index=True)
     action: Mapped[str] = mapped_column(String(16))
     used_at: Mapped[datetime] = mapped_column(UTCDateTime())
+Index("ix_comments_site_author_user", Comment.site_id, Comment.author_user_id)
+
+
+class SiteVerdict(Base):
+    """A shadow-mode site's own final verdict on a comment (its moderators' or its filter's), the latest one.
+
+    Kept apart from our decisions on purpose: it never moves a comment's status, never makes an audit event
+    and is not a training label (a later trainer may read it as one, under its own source).
+    """
+
+    __tablename__ = "site_verdicts"
+
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))  # approved, held, spam or rejected
+    source: Mapped[str | None] = mapped_column(String(64))  # who decided on the site: moderator, akismet, ...
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TrustEvent(Base):
+    """A moderator revoked (or gave back) an author's earned trust on one site: the latest event holds."""
+
+    __tablename__ = "trust_events"
+    __table_args__ = (Index("ix_trust_events_site_author", "site_id", "author_key", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    author_key: Mapped[str] = mapped_column(String(330))  # "user:ID" or "email:ADDRESS"
+    action: Mapped[str] = mapped_column(String(16))  # revoke or restore
+    actor: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

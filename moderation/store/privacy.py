@@ -75,7 +75,7 @@ def erase_comments(session: Session, ids: Sequence[str]) -> tuple[int, int]:
     for comment in session.scalars(select(Comment).where(Comment.id.in_(id_list))):
         comment.content, comment.reasons = ERASED_CONTENT, _codes_only(comment.reasons)
         comment.author_name = comment.author_email = comment.author_url = comment.author_ip = None
-        comment.user_agent = None
+        comment.user_agent = comment.author_user_id = None
         comment.erased_at = comment.pseudonymized_at = now
     for event in session.scalars(select(DecisionEvent).where(DecisionEvent.comment_id.in_(id_list))):
         event.reasons = _codes_only(event.reasons)

@@ -40,10 +40,18 @@ class SiteAuth:
     id: int
     slug: str
     secrets: tuple[str, ...]
+    mode: str = "enforce"
 
 
-def create_site(session: Session, slug: str, callback_url: str | None = None, time_zone: str | None = None) -> Site:
-    """Register a site with a fresh secret and API key (and the time zone its times are shown in)."""
+MODES = ("enforce", "shadow")
+"""enforce: the site applies our decisions; shadow: a trial beside its own filter (we decide, it only watches)."""
+
+
+def create_site(session: Session, slug: str, callback_url: str | None = None, time_zone: str | None = None,
+                mode: str = "enforce") -> Site:
+    """Register a site with a fresh secret and API key (its time zone for the console, its mode)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
     zone = valid_zone(time_zone) if time_zone else None
     if session.scalar(select(Site.id).where(Site.slug == slug)) is not None:
         raise SiteExists(f"site {slug!r} already exists")
@@ -54,6 +62,7 @@ def create_site(session: Session, slug: str, callback_url: str | None = None, ti
         callback_url=callback_url or None,
         created_at=datetime.now(UTC),
         time_zone=zone,
+        mode=mode,
     )
     session.add(site)
     session.flush()
@@ -74,7 +83,7 @@ def site_auth(session: Session, slug: str, now: datetime | None = None) -> SiteA
     moment = now or datetime.now(UTC)
     if site.previous_secret and site.previous_secret_until and site.previous_secret_until > moment:
         valid.append(site.previous_secret)
-    return SiteAuth(site.id, site.slug, tuple(valid))
+    return SiteAuth(site.id, site.slug, tuple(valid), site.mode or "enforce")
 
 
 def list_sites(session: Session) -> list[Site]:
@@ -111,6 +120,18 @@ def set_time_zone(session: Session, slug: str, time_zone: str | None) -> Site:
     if site is None:
         raise LookupError(f"no site {slug!r}")
     site.time_zone = valid_zone(time_zone) if time_zone else None
+    session.flush()
+    return site
+
+
+def set_mode(session: Session, slug: str, mode: str) -> Site:
+    """Put a site in enforce or shadow mode (LookupError: no such site; ValueError: no such mode)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    site = site_by_slug(session, slug)
+    if site is None:
+        raise LookupError(f"no site {slug!r}")
+    site.mode = mode
     session.flush()
     return site
 

@@ -1,8 +1,8 @@
 <?php
 /**
  * Plugin Name: Moderation Comments
- * Description: Sends every new comment (and every edit of one) to the self-hosted moderation service (signed), keeps it unapproved until the service decides, and applies the service's signed decision callbacks.
- * Version: 1.1.0
+ * Description: Sends every new comment (and every edit of one) to the self-hosted moderation service (signed), keeps it unapproved until the service decides, and applies the service's signed decision callbacks. In shadow mode (a trial) it changes no status and reports the site's own verdicts back instead.
+ * Version: 1.2.0
  * Requires at least: 6.0
  * Requires PHP: 7.4
  * License: Apache-2.0
@@ -23,6 +23,7 @@ define( 'MODCOM_META_EVENT', '_modcom_event' );
 define( 'MODCOM_META_TRIES', '_modcom_tries' );
 define( 'MODCOM_META_REVISION', '_modcom_revision' );
 define( 'MODCOM_META_DIGEST', '_modcom_digest' );
+define( 'MODCOM_META_VERDICT_TRIES', '_modcom_verdict_tries' );
 
 /** A setting: a constant in wp-config.php (MODCOM_URL, MODCOM_SITE, MODCOM_SECRET) wins over the option. */
 function modcom_setting( $name ) {
@@ -39,10 +40,30 @@ function modcom_configured() {
 }
 
 /**
+ * 'shadow' (a trial beside the site's own filter: we never change a status) or 'enforce'. MODCOM_MODE in
+ * wp-config.php wins; else the option, which every intake answer of the service keeps up to date, so
+ * `moderation sites mode SLUG enforce` switches the site over by itself.
+ */
+function modcom_mode() {
+	return 'shadow' === modcom_setting( 'mode' ) ? 'shadow' : 'enforce';
+}
+
+/** Remember the mode the service says this site is in (a constant in wp-config.php still wins). */
+function modcom_learn_mode( $answer ) {
+	if ( is_array( $answer ) && isset( $answer['mode'] ) && in_array( $answer['mode'], array( 'enforce', 'shadow' ), true )
+		&& ! defined( 'MODCOM_MODE' ) && get_option( 'modcom_mode', '' ) !== $answer['mode'] ) {
+		update_option( 'modcom_mode', $answer['mode'] );
+	}
+}
+
+/**
  * Hold every new comment until the service decides (spam/trash that WordPress already chose stay as they are).
- * Comments by people who may moderate are trusted and not sent.
+ * Comments by people who may moderate are trusted and not sent. In shadow mode WordPress's own choice stands.
  */
 function modcom_pre_comment_approved( $approved, $commentdata ) {
+	if ( 'shadow' === modcom_mode() ) {
+		return $approved;
+	}
 	if ( ! modcom_configured() || 'spam' === $approved || 'trash' === $approved || is_wp_error( $approved ) ) {
 		return $approved;
 	}
@@ -53,9 +74,18 @@ function modcom_pre_comment_approved( $approved, $commentdata ) {
 }
 add_filter( 'pre_comment_approved', 'modcom_pre_comment_approved', 99, 2 );
 
-/** After WordPress stored a comment we held: send it. */
+/** After WordPress stored a comment we held: send it. In shadow mode: send every comment, then report its verdict. */
 function modcom_comment_post( $comment_id, $approved ) {
-	if ( modcom_configured() && 0 === $approved ) {
+	if ( ! modcom_configured() ) {
+		return;
+	}
+	if ( 'shadow' === modcom_mode() ) {
+		if ( 'trash' !== $approved && modcom_send( (int) $comment_id ) ) {
+			modcom_report_verdict( (int) $comment_id, 'filter' );
+		}
+		return;
+	}
+	if ( 0 === $approved ) {
 		modcom_send( (int) $comment_id );
 	}
 }
@@ -127,7 +157,10 @@ function modcom_send( $comment_id ) {
 		if ( is_array( $answer ) && isset( $answer['id'] ) ) {
 			update_comment_meta( $comment_id, MODCOM_META_ID, sanitize_text_field( $answer['id'] ) );
 			update_comment_meta( $comment_id, MODCOM_META_DIGEST, modcom_digest( $comment ) );
-			modcom_apply_status( $comment_id, isset( $answer['status'] ) ? $answer['status'] : '' );
+			modcom_learn_mode( $answer );
+			if ( 'shadow' !== modcom_mode() && ( ! isset( $answer['mode'] ) || 'shadow' !== $answer['mode'] ) ) {
+				modcom_apply_status( $comment_id, isset( $answer['status'] ) ? $answer['status'] : '' );
+			}
 		}
 		delete_comment_meta( $comment_id, MODCOM_META_TRIES );
 		return true;
@@ -212,6 +245,69 @@ function modcom_handle_callback( WP_REST_Request $request ) {
 	if ( $event_id ) {
 		update_comment_meta( $comment_id, MODCOM_META_EVENT, $event_id );
 	}
+	// The mode is learnt from intake answers only: a callback's is the one of its decision, possibly older.
+	if ( ( isset( $c['mode'] ) && 'shadow' === $c['mode'] ) || 'shadow' === modcom_mode() ) {
+		// A trial: the site's own filter and moderators decide; ours is only recorded for the comparison.
+		return new WP_REST_Response( array( 'applied' => false, 'reason' => 'shadow mode', 'status' => wp_get_comment_status( $comment_id ) ), 200 );
+	}
 	$applied = modcom_apply_status( $comment_id, $c['status'] );
 	return new WP_REST_Response( array( 'applied' => $applied, 'status' => wp_get_comment_status( $comment_id ) ), 200 );
 }
+
+/** The verdict the service takes for a WordPress comment status (null: nothing to report, e.g. deleted). */
+function modcom_verdict_for( $wp_status ) {
+	$map = array(
+		'approved'   => 'approved',
+		'unapproved' => 'held',
+		'spam'       => 'spam',
+		'trash'      => 'rejected',
+	);
+	return isset( $map[ $wp_status ] ) ? $map[ $wp_status ] : null;
+}
+
+/**
+ * Shadow mode: tell the service what this site finally did with a comment (its current status), signed like every
+ * request. $source says who decided: 'filter' (WordPress, Akismet) or 'moderator'. A failure is retried later.
+ */
+function modcom_report_verdict( $comment_id, $source = 'filter' ) {
+	$service_id = (string) get_comment_meta( $comment_id, MODCOM_META_ID, true );
+	$verdict    = modcom_verdict_for( wp_get_comment_status( $comment_id ) );
+	if ( '' === $service_id || null === $verdict || ! modcom_configured() ) {
+		return false;
+	}
+	$path     = '/api/v1/comments/' . rawurlencode( $service_id ) . '/verdict';
+	$body     = wp_json_encode( array( 'verdict' => $verdict, 'source' => $source ) );
+	$headers  = modcom_signed_headers( modcom_setting( 'site' ), modcom_setting( 'secret' ), 'POST', $path, $body );
+	$response = wp_remote_post(
+		untrailingslashit( modcom_setting( 'url' ) ) . $path,
+		array(
+			'body'        => $body,
+			'headers'     => $headers + array( 'Content-Type' => 'application/json' ),
+			'timeout'     => 5,
+			'redirection' => 0,
+		)
+	);
+	$code = is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response );
+	if ( 200 === $code ) {
+		delete_comment_meta( $comment_id, MODCOM_META_VERDICT_TRIES );
+		return true;
+	}
+	$tries = (int) get_comment_meta( $comment_id, MODCOM_META_VERDICT_TRIES, true ) + 1;
+	update_comment_meta( $comment_id, MODCOM_META_VERDICT_TRIES, $tries );
+	if ( ( 0 === $code || 429 === $code || $code >= 500 ) && $tries < MODCOM_RETRIES ) {
+		wp_schedule_single_event( time() + 60 * $tries * $tries, 'modcom_verdict_retry', array( $comment_id, $source ) );
+	}
+	error_log( sprintf( 'moderation: verdict for comment %d not accepted (%s), try %d', $comment_id, $code ? $code : $response->get_error_code(), $tries ) );
+	return false;
+}
+add_action( 'modcom_verdict_retry', 'modcom_report_verdict', 10, 2 );
+
+/** Shadow mode: a status change on the site (a moderator, Akismet, WordPress) is its verdict; report it. */
+function modcom_transition_comment_status( $new_status, $old_status, $comment ) {
+	if ( $new_status === $old_status || 'shadow' !== modcom_mode() || ! $comment instanceof WP_Comment ) {
+		return;
+	}
+	$source = current_user_can( 'moderate_comments' ) ? 'moderator' : 'filter';
+	modcom_report_verdict( (int) $comment->comment_ID, $source );
+}
+add_action( 'transition_comment_status', 'modcom_transition_comment_status', 10, 3 );

@@ -138,6 +138,28 @@
     return node;
   }
 
+  // The author's earned trust on this site, and the moderator's revoke / restore (audited server-side).
+  function renderStanding(commentId, s) {
+    const box = el("div", null, "standing");
+    const word = t(s.revoked ? "trust_revoked" : (s.trusted ? "trust_trusted" : (s.decided ? "trust_not_yet" : "trust_newcomer")));
+    const needed = s.min_approved ? t("trust_needed", {n: s.min_approved}) : t("trust_off");
+    box.appendChild(el("p", t("trust_line", {word: word, approved: s.approved, spam: s.spam, days: s.window_days,
+      needed: needed}), "standing-line"));
+    const button = el("button", t(s.revoked ? "trust_restore" : "trust_revoke"), "link standing-action");
+    button.type = "button";
+    button.addEventListener("click", async () => {
+      try {
+        const out = await call("POST", "/trust", {comment_id: commentId, action: s.revoked ? "restore" : "revoke"});
+        box.replaceWith(renderStanding(commentId, out.standing));
+        say(t(s.revoked ? "trust_restored" : "trust_revoked_done"));
+      } catch (err) {
+        say(t("trust_failed", {error: err.message}), true);
+      }
+    });
+    box.appendChild(button);
+    return box;
+  }
+
   function renderDetail(d) {
     const box = document.createDocumentFragment();
     const counts = Object.entries(d.history_counts || {}).map(([k, v]) => word("status", k) + " " + v).join(", ");
@@ -153,6 +175,7 @@
       history.appendChild(li);
     });
     box.appendChild(history);
+    if (d.standing) box.appendChild(renderStanding(d.id, d.standing));
     if (d.similar) box.appendChild(el("p", t("identical", {n: d.similar}), "similar"));
     if ((d.flags || []).length) {
       box.appendChild(el("h3", t("reports")));

@@ -14,6 +14,7 @@ function modcom_register_settings() {
 	register_setting( 'modcom', 'modcom_url', array( 'type' => 'string', 'sanitize_callback' => 'modcom_sanitize_url', 'default' => '' ) );
 	register_setting( 'modcom', 'modcom_site', array( 'type' => 'string', 'sanitize_callback' => 'modcom_sanitize_site', 'default' => '' ) );
 	register_setting( 'modcom', 'modcom_secret', array( 'type' => 'string', 'sanitize_callback' => 'modcom_sanitize_secret', 'default' => '' ) );
+	register_setting( 'modcom', 'modcom_mode', array( 'type' => 'string', 'sanitize_callback' => 'modcom_sanitize_mode', 'default' => '' ) );
 }
 add_action( 'admin_init', 'modcom_register_settings' );
 
@@ -35,6 +36,11 @@ function modcom_sanitize_site( $value ) {
 function modcom_sanitize_secret( $value ) {
 	$value = trim( (string) $value );
 	return '' === $value ? (string) get_option( 'modcom_secret', '' ) : $value;
+}
+
+/** 'shadow' or 'enforce' (the service's answers keep it in step with `moderation sites mode`). */
+function modcom_sanitize_mode( $value ) {
+	return 'shadow' === $value ? 'shadow' : 'enforce';
 }
 
 /** Add the page under Settings. */
@@ -62,6 +68,8 @@ function modcom_render_settings() {
 					<td><input name="modcom_site" id="modcom_site" type="text" class="regular-text" value="<?php echo esc_attr( get_option( 'modcom_site', '' ) ); ?>"></td></tr>
 				<tr><th scope="row"><label for="modcom_secret">Secret</label></th>
 					<td><input name="modcom_secret" id="modcom_secret" type="password" class="regular-text" autocomplete="new-password" value="" placeholder="<?php echo $has_secret ? esc_attr__( '(stored; leave empty to keep)' ) : ''; ?>"></td></tr>
+				<tr><th scope="row"><label for="modcom_mode">Mode</label></th>
+					<td><select name="modcom_mode" id="modcom_mode"><option value="enforce">enforce</option><option value="shadow" <?php selected( modcom_mode(), 'shadow' ); ?>>shadow (a trial: change no status, report ours back)</option></select></td></tr>
 			</table>
 			<?php submit_button(); ?>
 		</form>
