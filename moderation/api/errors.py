@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
 
 class ApiError(Exception):
@@ -31,3 +32,13 @@ class ApiError(Exception):
         for name, value in self.headers.items():
             resp.headers[name] = value
         return resp
+
+
+def json_body() -> Any:
+    """The request's parsed JSON body, after the content-type check; 400/415 otherwise (every signed POST/PUT)."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None

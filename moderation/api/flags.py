@@ -6,15 +6,14 @@ only report its own comments (another site's id is a 404, as for reads).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 from flask.typing import ResponseReturnValue
 
 from moderation.api import bp
 from moderation.api.auth import signed
-from moderation.api.errors import ApiError
+from moderation.api.errors import ApiError, json_body
 from moderation.api.schemas import has_nul, is_blank, nul_fields
 from moderation.services import get_services
 from moderation.store.comments import get_for_site
@@ -47,12 +46,7 @@ def _parse(body: Any) -> tuple[str, str, str | None]:
 @signed
 def flag_comment(comment_id: str) -> ResponseReturnValue:
     """Record a reader's report; 202 whether it is new or a repeat (the count says whether it counted)."""
-    if request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
-    try:
-        body = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+    body = json_body()
     reason, reporter, note = _parse(body)
     if has_nul(comment_id):
         raise ApiError(404, "not_found", "no such comment")

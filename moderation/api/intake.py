@@ -7,10 +7,9 @@ the database and the sweeper queues it later, so nothing answered 202 is lost.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +17,7 @@ from moderation import limits, metrics
 from moderation.api import bp
 from moderation.api.auth import signed
 from moderation.api.edits import apply_edit
-from moderation.api.errors import ApiError
+from moderation.api.errors import ApiError, json_body
 from moderation.api.schemas import has_nul, parse_item
 from moderation.delivery.queueing import submit_for_scoring
 from moderation.services import get_services
@@ -31,16 +30,6 @@ from moderation.store.comments import (
     public_view,
 )
 from moderation.store.models import Comment
-
-
-def json_body() -> Any:
-    """The parsed JSON body, after the content-type check; 400/415 otherwise."""
-    if request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
-    try:
-        return json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
 
 
 def _store(site_id: int, items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Comment]]:

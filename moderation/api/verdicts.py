@@ -7,15 +7,14 @@ compares the two. A later report for the same comment replaces the earlier one.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 from flask.typing import ResponseReturnValue
 
 from moderation.api import bp
 from moderation.api.auth import signed
-from moderation.api.errors import ApiError
+from moderation.api.errors import ApiError, json_body
 from moderation.api.schemas import has_nul, is_blank, nul_fields
 from moderation.services import get_services
 from moderation.store.comments import get_for_site
@@ -45,12 +44,7 @@ def _parse(body: Any) -> tuple[str, str | None]:
 @signed
 def report_verdict(comment_id: str) -> ResponseReturnValue:
     """Record the site's own final verdict on one of its comments; 200 with it and our status beside it."""
-    if request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
-    try:
-        body = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+    body = json_body()
     if has_nul(comment_id):
         raise ApiError(404, "not_found", "no such comment")
     with get_services().db.session() as session:
