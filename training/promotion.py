@@ -22,13 +22,13 @@ import numpy as np
 
 from moderation.model.registry import ACTIVE_FILE, active_version, promote
 from moderation.model.scoring import ModelScorer, load_scorer
-from moderation.model.site_models import AUDIT_FILE
+from moderation.model.site_models import AUDIT_FILE, read_audit
 from moderation.reading.features import CommentDoc
 from training.datasets import load_sources
 from training.metrics import recall_at_fpr
 
-__all__ = ["GateRefused", "append_audit", "audit_log", "gated_promote", "previous_version", "record_activation",
-           "rollback"]
+__all__ = ["GateRefused", "append_audit", "audit_log", "gated_promote", "previous_version", "recall_of",
+           "record_activation", "rollback"]
 
 
 
@@ -53,7 +53,7 @@ class GateResult:
                 "active_recall": self.active, "n": self.n, "basis": self.basis}  # fmt: skip
 
 
-def _recall(scorer: ModelScorer, docs: list[CommentDoc], y: np.ndarray, target_fpr: float) -> float:
+def recall_of(scorer: ModelScorer, docs: list[CommentDoc], y: np.ndarray, target_fpr: float) -> float:
     """Spam recall of a model at the target FPR on labelled comments (text plus author fields)."""
     p = np.concatenate(
         [scorer.model.probabilities("spam", scorer.model.features(docs[i : i + 512])["spam"])
@@ -79,7 +79,7 @@ def compare(
     y = np.asarray([lbl for s in sources for lbl in s.labels], dtype=np.int8)
     if len(set(y.tolist())) < 2:
         raise ValueError("evaluation sets need both spam and ham rows")
-    return GateResult(target_fpr, _recall(cand, docs, y, target_fpr), _recall(active, docs, y, target_fpr),
+    return GateResult(target_fpr, recall_of(cand, docs, y, target_fpr), recall_of(active, docs, y, target_fpr),
                       len(docs), "evaluation sets: " + ", ".join(str(d) for d in data))  # fmt: skip
 
 
@@ -150,11 +150,8 @@ def previous_version(model_dir: Path) -> str | None:
 
 
 def audit_log(model_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Every audit line, oldest first."""
-    path = Path(model_dir) / AUDIT_FILE
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Every audit line, oldest first (one reader of the trail, the service's)."""
+    return read_audit(model_dir)
 
 
 def _audit(root: Path, action: str, version: str | None, previous: str | None, gate: GateResult | None,

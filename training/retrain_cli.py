@@ -18,9 +18,8 @@ __all__ = ["echo_site_runs", "retrain_cmd"]
 def _run_line(entry: dict[str, Any]) -> str:
     """One run as a line: when, what happened, to which version, and why."""
     retrain = entry.get("retrain") or {}
-    assert isinstance(retrain, dict)
-    site = retrain.get("site", {}).get("candidate", {}) if retrain else {}
-    figures = f"recent R@1%FPR {site.get('recall')} over {retrain.get('site', {}).get('n')} labels; " if site else ""
+    site = retrain.get("site", {})
+    figures = f"recent R@1%FPR {site['candidate'].get('recall')} over {site.get('n')} labels; " if site else ""
     return f"    {entry['at']}  {entry['action']:<9} {entry.get('version') or '(shared model)'}  {figures}" \
            f"{retrain.get('why', '')}"  # fmt: skip
 

@@ -37,7 +37,7 @@ from moderation.settings import Settings
 from moderation.store.labels import SiteLabel, site_labels, unreported_approvals
 from training.datasets import LabeledSource, load_eval_sources
 from training.metrics import decision_rates, recall_at_fpr
-from training.promotion import append_audit, audit_log
+from training.promotion import append_audit, audit_log, recall_of
 from training.train import train_model
 
 __all__ = ["SiteRows", "judge", "retrain_site", "site_rows", "site_sources", "split_by_time"]
@@ -140,9 +140,7 @@ def _base_recall(scorer: ModelScorer, sources: Sequence[LabeledSource]) -> float
     if not docs:
         return None
     y = np.asarray([lbl for s in sources for lbl in s.labels], dtype=np.int8)
-    p = np.concatenate([scorer.model.probabilities("spam", scorer.model.features(docs[i : i + 1024])["spam"])
-                        for i in range(0, len(docs), 1024)])  # fmt: skip
-    return round(recall_at_fpr(y, p, TARGET_FPR), 4)
+    return recall_of(scorer, docs, y, TARGET_FPR)
 
 
 def judge(candidate: ModelScorer, current: ModelScorer, recent: Sequence[SiteLabel], max_reversals: float,

@@ -26,7 +26,7 @@ from typing import Any
 from moderation.model.registry import active_version
 from moderation.model.scoring import ModelScorer, ScorerCache
 
-__all__ = ["SITES_DIR", "SiteScorers", "retraining_runs", "site_model_dir", "sites_with_models"]
+__all__ = ["SITES_DIR", "SiteScorers", "read_audit", "retraining_runs", "site_model_dir", "sites_with_models"]
 
 AUDIT_FILE = "promotions.jsonl"
 """Each registry's audit trail of promotions, refusals, rollbacks and retraining runs (one JSON object a line)."""
@@ -51,13 +51,17 @@ def sites_with_models(model_dir: str | os.PathLike[str]) -> list[int]:
     return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit() and active_version(p))
 
 
-def retraining_runs(site_dir: str | os.PathLike[str], last: int = 3) -> list[dict[str, Any]]:
-    """The latest retraining runs and rollbacks in a site's audit trail, newest last."""
-    path = Path(site_dir) / AUDIT_FILE
+def read_audit(registry: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every line of a registry's audit trail (shared or a site's), oldest first."""
+    path = Path(registry) / AUDIT_FILE
     if not path.is_file():
         return []
-    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [e for e in entries if e.get("retrain") or e.get("action") == "rollback"][-last:]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def retraining_runs(site_dir: str | os.PathLike[str], last: int = 3) -> list[dict[str, Any]]:
+    """The latest retraining runs and rollbacks in a site's audit trail, newest last."""
+    return [e for e in read_audit(site_dir) if e.get("retrain") or e.get("action") == "rollback"][-last:]
 
 
 class SiteScorers:
