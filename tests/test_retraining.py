@@ -3,6 +3,7 @@ sites, refused when poisoned, audited, rolled back; the held-share cap; the job 
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from collections.abc import Iterator
@@ -120,10 +121,10 @@ def test_split_by_time_holds_out_the_newest_labels(own: tuple[Settings, Services
     """The newest retrain.holdout_share of labels judge; the rest train."""
     settings, services = own
     portal, _ = _sites(services)
-    ids = _label(services, portal, _campaign_labels(10))
+    ids = _label(services, portal, _campaign_labels(20))
     with services.db.session() as session:
         rows = site_rows(session, portal, settings)
-    assert [r.comment_id for r in rows.train] == ids[:16] and [r.comment_id for r in rows.recent] == ids[16:]
+    assert [r.comment_id for r in rows.train] == ids[:32] and [r.comment_id for r in rows.recent] == ids[32:]
 
 
 def test_a_site_learns_its_campaign_and_the_other_site_keeps_the_shared_model(
@@ -149,6 +150,53 @@ def test_a_site_learns_its_campaign_and_the_other_site_keeps_the_shared_model(
     assert [d.model_version for d in decisions] == [result["version"], shared]
     assert decisions[0].spam is not None and decisions[1].spam is not None
     assert decisions[0].spam > decisions[1].spam  # the portal's model learnt the campaign; the blog's did not move
+
+
+ENGLISH_SPAM = "Check out my channel {n} for free gift cards, it's the best deal you will see"
+ENGLISH_HAM = "Thanks for the review of the {n} laptop, the battery is what I was looking for"
+
+
+def test_languages_of_comments() -> None:
+    """A comment's language is the one most of its function words belong to; a site's are those of a share."""
+    from training.languages import language_of, site_languages
+
+    assert language_of("Semoga jalan di kampung ini cepat diperbaiki, warga sudah lama menunggu") == "id"
+    assert language_of("mantap bro, the best, yang penting gak ada iklan judi") == "id"  # code-mixed
+    assert language_of(ENGLISH_HAM.format(n=1)) == "en"
+    assert language_of("AERO88 maxwin 5000000") is None
+    texts = [ENGLISH_HAM.format(n=i) for i in range(19)] + ["Semoga jalan di kampung ini cepat diperbaiki"]
+    assert site_languages(texts) == {"en"}  # one Indonesian comment in twenty is under MIN_SHARE
+    assert site_languages(texts + texts[-1:] * 2) == {"en", "id"}  # three in twenty-two
+    assert site_languages(["12345", "!!!"]) == set()
+
+
+def test_a_site_is_judged_on_the_evaluation_sets_in_its_languages(own_config: dict[str, Any], tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """An English blog's candidate is not gated by an Indonesian evaluation-only set (measured and written down
+    instead); an Indonesian portal's is."""
+    data = tmp_path / "data" / "judol_gamblingdetection_eval"
+    data.mkdir(parents=True)
+    rows = [(JUDOL.format(n=i), "spam") for i in range(12)] + [(READER.format(topic=t, n=i), "ham")
+                                                              for i, t in enumerate(TOPICS * 3)]  # fmt: skip
+    with (data / "data.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([("text", "label"), *rows])
+    config = {**own_config, "training_data": str(data.parent)}
+    settings, services = load_settings(overrides=config), Services(load_settings(overrides=config))
+    try:
+        portal, blog = _sites(services)
+        _label(services, portal, _campaign_labels(30))
+        _label(services, blog, [(t.format(n=i), k) for i in range(30)
+                                for t, k in ((ENGLISH_SPAM, "spam"), (ENGLISH_HAM, "ham"))])  # fmt: skip
+        with services.db.session() as session:
+            portal_run = retrain_site(session, settings, portal)["retrain"]["base"]
+            blog_run = retrain_site(session, settings, blog)["retrain"]["base"]
+    finally:
+        services.db.dispose()
+    assert portal_run["languages"] == ["id"] and portal_run["sets"] == ["judol_gamblingdetection_eval"]
+    assert portal_run["candidate"] is not None and "not_gating" not in portal_run
+    assert blog_run["languages"] == ["en"] and blog_run["sets"] == [] and blog_run["candidate"] is None
+    assert blog_run["not_gating"]["sets"] == ["judol_gamblingdetection_eval"]
+    assert blog_run["not_gating"]["candidate"] is not None and blog_run["not_gating"]["current"] is not None
 
 
 def test_too_few_new_labels_is_skipped_and_trains_nothing(own: tuple[Settings, Services]) -> None:
@@ -329,6 +377,22 @@ def test_akismet_reports_teach_only_the_reporting_site_and_never_is_test(client:
     assert [(x.text, x.spam, x.source) for x in found] == [("promo mine {}", 1, "akismet")]
 
 
+def test_the_held_out_period_grows_back_until_it_holds_enough_spam() -> None:
+    """Newest labels of one kind (a teach page's uncertain middle is mostly ham) push the held-out period back
+    until it holds MIN_HELD_OUT spam, never past MAX_HOLDOUT_SHARE of the labels."""
+    from moderation.store.labels import SiteLabel
+    from training.site_retrain import MAX_HOLDOUT_SHARE, MIN_HELD_OUT, split_by_time
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    kinds = [1, 0] * 20 + [0] * 10  # 50 labels: spam and ham alternate, then ten ham
+    labels = [SiteLabel(f"c{i}", "t", k, start + timedelta(minutes=i), "moderator") for i, k in enumerate(kinds)]
+    rows = split_by_time(labels, 0.2)  # the newest 10 are all ham: it grows to the newest 16 (3 spam)
+    assert len(rows.recent) == 16 and sum(r.spam for r in rows.recent) == MIN_HELD_OUT
+    assert len(rows.train) == 34 and {r.comment_id for r in rows.train}.isdisjoint(r.comment_id for r in rows.recent)
+    only_ham = split_by_time([lb._replace(spam=0) for lb in labels], 0.2)
+    assert len(only_ham.recent) == int(len(labels) * MAX_HOLDOUT_SHARE)  # nothing to find: it stops at the cap
+
+
 def test_split_by_time_mixes_weak_ham_into_both_sides() -> None:
     """The newest share of all labels judges; older explicit and weak labels train apart."""
     from moderation.store.labels import SiteLabel
@@ -337,7 +401,7 @@ def test_split_by_time_mixes_weak_ham_into_both_sides() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     labels = [SiteLabel(f"c{i}", "t", i % 2, start + timedelta(minutes=i), "implicit" if i % 3 == 0 else "moderator")
               for i in range(10)]  # fmt: skip
-    rows = split_by_time(list(reversed(labels)), 0.2)
-    assert [r.comment_id for r in rows.recent] == ["c8", "c9"]
-    assert [r.comment_id for r in rows.implicit] == ["c0", "c3", "c6"]
-    assert [r.comment_id for r in rows.train] == ["c1", "c2", "c4", "c5", "c7"]
+    rows = split_by_time(list(reversed(labels)), 0.2)  # 20 % is 2 labels; it grows to hold spam: to the cap, 5
+    assert [r.comment_id for r in rows.recent] == ["c5", "c6", "c7", "c8", "c9"]
+    assert [r.comment_id for r in rows.implicit] == ["c0", "c3"]
+    assert [r.comment_id for r in rows.train] == ["c1", "c2", "c4"]

@@ -58,6 +58,7 @@ class SourceInfo:
     citation: str = ""
     path: str = ""  # only for sources shipped with the project (the seed set)
     eval_only: bool = False  # a held-out source for cross-source evaluation: never trained on
+    language: str = ""  # the language its comments are mostly in (id, en; "" unknown)
 
 
 @dataclass
@@ -74,6 +75,7 @@ class LabeledSource:
     # (author_name, author_url, author_email) per row; rows past its end have no author fields.
     authors: list[tuple[str, str, str]] = field(default_factory=list)
     weight: float = 1.0  # how much each row counts in training (a site's moderators count more than public data)
+    language: str = ""  # the manifest's language of the source ("" unknown)
 
     def docs(self) -> list[CommentDoc]:
         """Every row as the features see it: text plus author fields ('' where unknown)."""
@@ -126,6 +128,7 @@ def load_manifest(path: str | os.PathLike[str] | None = None) -> dict[str, Sourc
             citation=str(entry.get("citation", "")),
             path=str(entry.get("path", "")),
             eval_only=bool(entry.get("eval_only", False)),
+            language=str(entry.get("language", "")),
         )
     return out
 
@@ -187,7 +190,7 @@ def load_csv(path: str | os.PathLike[str], info: SourceInfo | None = None) -> li
         src = by_kind.setdefault(
             kind,
             LabeledSource(info.name if info.kind != "mixed" else f"{info.name}:{kind}",
-                          str(path), info.licence, info.commercial, kind),
+                          str(path), info.licence, info.commercial, kind, language=info.language),
         )  # fmt: skip
         src.texts.append(text)
         src.labels.append(int(label in POSITIVE))

@@ -4,12 +4,14 @@ One run, for one site:
 
 1. Read the site's labels (its moderators' decisions and its own key's submit-spam/submit-ham; the latest word
    on a comment wins) and split them by time: the newest ``retrain.holdout_share`` are held out to judge, never
-   trained on. Comments the model published long ago that nobody reported are added as (weak) ham, from before
-   the held-out period only.
+   trained on (the period grows back, to half the labels at most, until it holds a few spam and ham). Comments
+   the model published long ago that nobody reported are added as (weak) ham, from before the held-out period
+   only.
 2. Train a candidate: the shipped recipe on the public sources plus the site's earlier labels, each of which
    weighs ``retrain.moderator_weight`` rows of public data.
 3. Judge it against the model now scoring the site (its own, or the shared one) on the held-out labels, and on
-   the evaluation-only sets at the target rate; count the held-out moderator decisions each would reverse.
+   the evaluation-only sets in the site's languages at the target rate; count the held-out moderator
+   decisions each would reverse.
 4. Promote it into the site's registry only when it is better on the site's recent labels, not worse on the
    evaluation sets, and does not reverse many more moderator decisions (the poisoning guard). Every run that
    trains a candidate, promoted or refused, is one line of the site's ``promotions.jsonl``; a check that finds
@@ -36,6 +38,7 @@ from moderation.reading.features import CommentDoc
 from moderation.settings import Settings
 from moderation.store.labels import SiteLabel, site_labels, unreported_approvals
 from training.datasets import LabeledSource, load_eval_sources
+from training.languages import site_languages
 from training.metrics import decision_rates, recall_at_fpr
 from training.promotion import append_audit, audit_log, recall_of
 from training.train import train_model
@@ -50,6 +53,9 @@ TOLERANCE = 0.005
 
 MIN_HELD_OUT = 3
 """Spam and ham labels (each) the held-out period needs before a candidate can be judged at all."""
+
+MAX_HOLDOUT_SHARE = 0.5
+"""The most of a site's labels the held-out period may grow to (``split_by_time``)."""
 
 IMPLICIT = "implicit"
 """The source of a weak label (an approval nobody reported), as opposed to a moderator's or a report's."""
@@ -86,12 +92,28 @@ def site_rows(session: Any, site_id: int, settings: Settings, now: datetime | No
 
 def split_by_time(labels: Sequence[SiteLabel], holdout_share: float) -> SiteRows:
     """The newest share of a site's labels held out to judge (weak ham too: it is the bulk of what the site
-    publishes, so it is where a false positive shows), the older ones to train on, explicit and weak apart."""
+    publishes, so it is where a false positive shows), the older ones to train on, explicit and weak apart.
+
+    A share that holds fewer than MIN_HELD_OUT spam (or ham) grows back in time, up to MAX_HOLDOUT_SHARE, until
+    it holds them: a site whose moderators see little spam (or teach from the uncertain middle, mostly ham)
+    can then be judged without waiting for weeks of labels.
+    """
     ordered = sorted(labels, key=lambda r: r.at)
-    held = math.ceil(len(ordered) * holdout_share) if ordered else 0
+    held = _held_count(ordered, holdout_share)
     older = ordered[: len(ordered) - held]
     return SiteRows([r for r in older if r.source != IMPLICIT], [r for r in older if r.source == IMPLICIT],
                     ordered[len(ordered) - held :])
+
+
+def _held_count(ordered: Sequence[SiteLabel], share: float) -> int:
+    """How many of the newest labels to hold out: SHARE of them, or more (to MAX_HOLDOUT_SHARE) to reach
+    MIN_HELD_OUT of each kind."""
+    base = math.ceil(len(ordered) * share) if ordered else 0
+    spam = np.cumsum([r.spam for r in reversed(ordered)])  # spam among the newest 1, 2, ... labels
+    ham = np.arange(1, len(ordered) + 1) - spam
+    enough = np.flatnonzero((spam >= MIN_HELD_OUT) & (ham >= MIN_HELD_OUT))
+    needed = int(enough[0]) + 1 if len(enough) else len(ordered)
+    return max(base, min(needed, math.floor(len(ordered) * MAX_HOLDOUT_SHARE)))
 
 
 def site_sources(site_id: int, rows: SiteRows, weight: float) -> list[LabeledSource]:
@@ -144,14 +166,22 @@ def _base_recall(scorer: ModelScorer, sources: Sequence[LabeledSource]) -> float
 
 
 def judge(candidate: ModelScorer, current: ModelScorer, recent: Sequence[SiteLabel], max_reversals: float,
-          eval_sets: Sequence[LabeledSource] = ()) -> dict[str, Any]:  # fmt: skip
-    """Compare candidate and current on the held-out labels and the evaluation sets; say whether to promote."""
+          eval_sets: Sequence[LabeledSource] = (), languages: set[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Compare candidate and current on the held-out labels and the evaluation sets; say whether to promote.
+
+    With the site's ``languages`` known, only the evaluation sets in them gate; the others are measured and
+    written down, not held against it (an English blog's model is not refused for Indonesian gambling spam).
+    """
     docs, y = _docs(recent), np.asarray([r.spam for r in recent], dtype=np.int8)
     moderated = np.asarray([r.source != IMPLICIT for r in recent], dtype=bool)
     cand, cur = _judged(candidate, docs, y, moderated), _judged(current, docs, y, moderated)
     spam_sets = [s for s in eval_sets if s.kind == "spam"]
-    base = {"candidate": _base_recall(candidate, spam_sets), "current": _base_recall(current, spam_sets),
-            "sets": sorted({s.name for s in spam_sets})}  # fmt: skip
+    gating = [s for s in spam_sets if not languages or not s.language or s.language in languages]
+    base: dict[str, Any] = {"candidate": _base_recall(candidate, gating), "current": _base_recall(current, gating),
+                            "sets": sorted({s.name for s in gating}), "languages": sorted(languages or ())}  # fmt: skip
+    if other := [s for s in spam_sets if s not in gating]:
+        base["not_gating"] = {"sets": sorted({s.name for s in other}), "candidate": _base_recall(candidate, other),
+                              "current": _base_recall(current, other)}  # fmt: skip
     why = _refusal(cand, cur, base, int(moderated.sum()), max_reversals)
     return {"site": {"n": len(recent), "candidate": cand, "current": cur}, "base": base,
             "promote": why is None, "why": why or "better on the site's recent labels"}  # fmt: skip
@@ -207,8 +237,9 @@ def retrain_site(session: Any, settings: Settings, site_id: int, *, force: bool 
     card["site_id"] = site_id
     version = save_model(model, card, site_dir, activate=False)
     current = _current(model_dir, site_dir)
+    languages = site_languages(r.text for r in rows.train + rows.implicit + rows.recent)
     verdict = judge(load_scorer(site_dir, version), current, rows.recent, settings["retrain.max_reversals"],
-                    _eval_sets(settings))  # fmt: skip
+                    _eval_sets(settings), languages)  # fmt: skip
     seconds = round(time.perf_counter() - started, 1)
     retrain = {**base, "through": through.isoformat() if through else "", "seconds": seconds, **verdict}
     previous = active_version(site_dir)
