@@ -320,6 +320,17 @@ def test_suggestions_put_the_least_certain_first(client: FlaskClient, moderator:
     assert [i["id"] for i in client.get("/api/v1/review/suggestions").get_json()["items"]] == [near, far]
 
 
+def test_suggestions_offer_one_copy_of_a_campaign(client: FlaskClient, moderator: dict[str, str], services: Services,
+                                                  site: Site) -> None:
+    """Copies of one campaign (numbers and punctuation aside) are offered once; the next suggestion is another
+    comment, however less uncertain it is."""
+    first = held_comment(services, site.id, "AERO88 gacor, maxwin 5 juta!", spam=0.50)
+    for n, score in ((7, 0.51), (9, 0.49)):
+        held_comment(services, site.id, f"aero88 GACOR maxwin {n} juta", spam=score)
+    other = held_comment(services, site.id, "Pinjaman cepat cair tanpa agunan, hubungi kami", spam=0.80)
+    assert [i["id"] for i in client.get("/api/v1/review/suggestions").get_json()["items"]] == [first, other]
+
+
 def test_stats_figures(client: FlaskClient, moderator: dict[str, str], services: Services, site: Site) -> None:
     """Per-day counts, first-decision rates, moderator actions and the hold queue figures add up."""
     cids = [held_comment(services, site.id, f"k{i}") for i in range(3)]
