@@ -15,14 +15,18 @@ For each N, the site's moderators work through its early comments in arrival ord
 them: they approve or mark each comment the shared model held, and mark the published spam readers report,
 until N actions; what the model published and nobody reported in that stretch counts as ham (the service's
 ``retrain.implicit_after``). The service's own retraining code then runs: labels split by time, the newest
-20 % held out to judge, a candidate trained with the moderators' labels weighted, the gate (better on the held
--out labels, not worse on the evaluation sets, the poisoning guard). The model that scores the site afterwards
-(the candidate if promoted, else the shared one) is measured on the site's later comments, which nothing
-trained on: recall at 1 % ham FPR, spam published, ham held, ham marked spam, at the model's own thresholds.
-"Help the model" order is measured beside arrival order: readers' reports still arrive and are acted on,
-and the moderators spend the rest of their N actions on the console's teach page (most uncertain first)
-instead of the held queue. The two-site table scores each site's later comments with every model, so it shows that
-each gains on its own and what the other site would lose if one model served both.
+20 % held out to judge (more when that holds under 3 spam), a candidate trained with the moderators' labels
+weighted, the gate (better on the held-out labels, not worse on the evaluation sets in the site's languages,
+the poisoning guard). The model that scores the site afterwards (the candidate if promoted, else the shared
+one) is measured on the site's later comments, which nothing trained on: recall at 1 % ham FPR, spam
+published, ham held, ham marked spam, at the model's own thresholds.
+
+"Help the model" order is measured beside arrival order: readers' reports still arrive and are acted on, and
+the moderators spend the rest of their N actions on the console's teach page (most uncertain first, one copy
+of a campaign per page) instead of the held queue, a tenth of them at the end of each of ten days. The last
+row of each site is the recipe's ceiling there: every early comment labelled, far more than any moderator's
+day. The two-site table scores each site's later comments with every model, so it shows that each gains on
+its own and what the other site would lose if one model served both.
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ from moderation.model.estimator import SPAM, FeatureParams  # noqa: E402
 from moderation.model.scoring import ModelScorer  # noqa: E402
 from moderation.reading.features import CommentDoc  # noqa: E402
 from moderation.store.labels import SiteLabel  # noqa: E402
+from moderation.store.review import campaign_shape  # noqa: E402
 from training.datasets import LabeledSource, find_word_map, load_eval_sources, load_sources  # noqa: E402
+from training.languages import site_languages  # noqa: E402
 from training.metrics import decision_rates, recall_at_fpr  # noqa: E402
 from training.site_retrain import MIN_HELD_OUT, SiteRows, judge, site_sources, split_by_time  # noqa: E402
 from training.train import _collect, _with_seed, train_heads  # noqa: E402
@@ -90,25 +96,44 @@ def _p(scorer: ModelScorer, texts: list[str]) -> np.ndarray:
                            for i in range(0, len(docs), 1024)])  # fmt: skip
 
 
+DAYS = 10
+"""Days the early period is cut into for "help the model" order: each day's teach actions come at its end."""
+
+
 def _labels(site: Site, p: np.ndarray, th: dict[str, float], n: int, order: str) -> list[SiteLabel]:
-    """The site's labels after N moderator actions (explicit, then the unreported approvals they passed)."""
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    """The site's labels after N moderator actions (explicit, then the unreported approvals they passed); a
+    label is dated when it was given (an unreported approval: when its comment arrived)."""
     pe, ye = p[: site.early], site.y[: site.early]
     held = (pe >= th["approve_below"]) & (pe <= th["spam_above"])
     reported = (pe < th["approve_below"]) & (ye == 1)
+    given: dict[int, int] = {}  # comment -> the minute its label was given
     if order == "arrival":
-        acted = np.flatnonzero(held | reported)[:n]
-    else:  # readers' reports still come in; the rest of the actions go to the teach page (most uncertain first)
-        reports = np.flatnonzero(reported)[:n]
-        rest = np.setdiff1d(np.argsort(np.abs(np.log(pe / (1 - pe)))), reports, assume_unique=True)
-        acted = np.sort(np.concatenate([reports, rest[: n - len(reports)]]))
-    reach = int(acted.max()) + 1 if len(acted) else 0
-    taken = set(acted.tolist())
-    implicit = [i for i in range(reach) if pe[i] < th["approve_below"] and ye[i] == 0 and i not in taken]
-    rows = [SiteLabel(f"c{i}", site.texts[i], int(ye[i]), start + timedelta(minutes=int(i)), "moderator")
-            for i in acted]  # fmt: skip
-    weak = [SiteLabel(f"c{i}", site.texts[i], 0, start + timedelta(minutes=i), "implicit") for i in implicit]
-    return rows + weak
+        given = {int(i): int(i) for i in np.flatnonzero(held | reported)[:n]}
+    elif order == "everything":  # the ceiling: every early comment labelled as it arrived
+        given = {i: i for i in range(site.early)}
+    else:  # readers' reports are acted on as they come; the rest go to the teach page, most uncertain first
+        given = {int(i): int(i) for i in np.flatnonzero(reported)[:n]}
+        doubt = np.abs(np.log(pe / (1 - pe)))
+        for day in range(1, DAYS + 1):
+            end = site.early * day // DAYS
+            budget = (n - len(given)) // (DAYS - day + 1)
+            page: dict[str, int] = {}  # one comment per campaign, as the teach page offers them
+            for i in np.argsort(doubt[:end], kind="stable"):
+                if len(page) == budget:
+                    break
+                if int(i) not in given:
+                    page.setdefault(campaign_shape(site.texts[i]), int(i))
+            given |= dict.fromkeys(page.values(), end)
+    reach = max(given) + 1 if given else 0
+    implicit = [i for i in range(reach) if pe[i] < th["approve_below"] and ye[i] == 0 and i not in given]
+    return [_label(site, i, at, "moderator") for i, at in sorted(given.items())] + [
+        _label(site, i, i, "implicit") for i in implicit]  # fmt: skip
+
+
+def _label(site: Site, i: int, minute: int, source: str) -> SiteLabel:
+    """One label on comment I, given at MINUTE of the site's life."""
+    at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minute)
+    return SiteLabel(f"c{i}", site.texts[i], int(site.y[i]), at, source)
 
 
 def _split(labels: list[SiteLabel]) -> SiteRows:
@@ -156,7 +181,8 @@ class Run:
         candidate, seconds = self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}")
         # The site's own source is never its judge's base set: that would be grading on its later comments.
         base = [s for s in self.eval_sets if s.name != site.source]
-        verdict = judge(candidate, shared, rows.recent, MAX_REVERSALS, base)
+        languages = site_languages(r.text for r in rows.train + rows.implicit + rows.recent)
+        verdict = judge(candidate, shared, rows.recent, MAX_REVERSALS, base, languages)
         serving = candidate if verdict["promote"] else shared
         refused = "" if verdict["promote"] else _brief(_measure(candidate, site))
         return {"n": n, "order": order, "labels": rows.counts(), "seconds": round(seconds, 1),
@@ -221,6 +247,9 @@ def main() -> None:
             curves[f"{site.name} ({order})"] = points
             lines += [_row(site.name, r) for r in points]
             print(lines[-1], flush=True)
+        # The ceiling of the recipe on this site: every early comment labelled, far past any moderator's day.
+        lines.append(_row(site.name, run.point(shared, site, p, site.early, "everything")))
+        print(lines[-1], flush=True)
         final[site.name] = curves[f"{site.name} (arrival)"][-1].get("model", shared)
     print("\n## The adaptation curve\n\n" + "\n".join(lines))
     table = ["| model | " + " | ".join(f"{s.name}: R@1% / published / held / marked" for s in run.sites) + " |",
