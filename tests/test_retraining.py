@@ -32,7 +32,7 @@ from moderation.store.models import Comment
 from moderation.store.sites import create_site
 from training.cli import model
 from training.promotion import audit_log
-from training.site_retrain import retrain_site, site_rows
+from training.site_retrain import SITE_C, retrain_site, site_rows
 
 # A campaign the seed model has never seen, written like a friendly reader: the seed model holds it (about 0.55).
 CAMPAIGN = "Salam sehat dari komunitas herbal sehat alami {n}, cerita kesembuhan ada di profil kami"
@@ -142,6 +142,8 @@ def test_a_site_learns_its_campaign_and_the_other_site_keeps_the_shared_model(
         site["current"]["recall"], -site["current"]["reversals"], -site["current"]["held"])
     assert active_version(site_model_dir(settings.model_dir, portal)) == result["version"]
     assert audit_log(site_model_dir(settings.model_dir, portal))[-1]["retrain"]["rows"]["recent"] == 16
+    card = json.loads((site_model_dir(settings.model_dir, portal) / result["version"] / "card.json").read_text())
+    assert card["params"]["C"] == SITE_C  # a site's recipe, not the shared model's
     shared = active_version(settings.model_dir)
     decider = Decider(settings, redis_client, lambda _ids: [])
     text = CAMPAIGN.format(n=999)
