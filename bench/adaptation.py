@@ -1,6 +1,7 @@
 """How fast a new site's own model learns from its moderators: the adaptation curve (prints figures, asserts nothing).
 
     nice .venv/bin/python bench/adaptation.py [DATA_DIR] [--out docs/model/adaptation]
+    nice .venv/bin/python bench/adaptation.py --dev     # where a site model's recipe (its C) was chosen
 
 Two simulated sites, each from a source the shared model never trained on:
 
@@ -16,8 +17,9 @@ them: they approve or mark each comment the shared model held, and mark the publ
 until N actions; what the model published and nobody reported in that stretch counts as ham (the service's
 ``retrain.implicit_after``). The service's own retraining code then runs: labels split by time, the newest
 20 % held out to judge (more when that holds under 3 spam), a candidate trained with the moderators' labels
-weighted, the gate (better on the held-out labels, not worse on the evaluation sets in the site's languages,
-the poisoning guard). The model that scores the site afterwards (the candidate if promoted, else the shared
+weighted (and the site's C, ``SITE_C``; a column gives the shared C on the same rows in the same run), the
+gate (better on the held-out labels, not worse on the evaluation sets in the site's languages, the poisoning
+guard). The model that scores the site afterwards (the candidate if promoted, else the shared
 one) is measured on the site's later comments, which nothing trained on: recall at 1 % ham FPR, spam
 published, ham held, ham marked spam, at the model's own thresholds.
 
@@ -35,7 +37,7 @@ import argparse
 import csv
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,7 @@ from moderation.store.review import campaign_shape  # noqa: E402
 from training.datasets import LabeledSource, find_word_map, load_eval_sources, load_sources  # noqa: E402
 from training.languages import site_languages  # noqa: E402
 from training.metrics import decision_rates, recall_at_fpr  # noqa: E402
-from training.site_retrain import MIN_HELD_OUT, SiteRows, judge, site_sources, split_by_time  # noqa: E402
+from training.site_retrain import MIN_HELD_OUT, SITE_C, SiteRows, judge, site_sources, split_by_time  # noqa: E402
 from training.train import _collect, _with_seed, train_heads  # noqa: E402
 
 ACTIONS = (0, 50, 100, 200, 300, 500)
@@ -163,10 +165,11 @@ class Run:
                       _site(data, "blog", "youtube_spam_collection", 600, by_date=True)]  # fmt: skip
         self.base_sources = [s for s in self.sources if s.name not in {x.source for x in self.sites}]
 
-    def train(self, extra: list[LabeledSource], version: str) -> tuple[ModelScorer, float]:
-        """Train the recipe on the shared sources plus EXTRA; (scorer, seconds)."""
+    def train(self, extra: list[LabeledSource], version: str, c: float | None = None) -> tuple[ModelScorer, float]:
+        """Train the recipe (with C, if given) on the shared sources plus EXTRA; (scorer, seconds)."""
         started = time.perf_counter()
-        model, card = train_heads(_collect(self.base_sources + extra), self.params)
+        params = self.params if c is None else replace(self.params, C=c)
+        model, card = train_heads(_collect(self.base_sources + extra), params)
         return _scorer(model, card, version), time.perf_counter() - started
 
     def point(self, shared: ModelScorer, site: Site, p: np.ndarray, n: int, order: str) -> dict[str, Any]:
@@ -178,14 +181,16 @@ class Run:
         if min(spam, len(rows.recent) - spam) < MIN_HELD_OUT:  # the service's own rule: nothing to judge with
             return {"n": n, "order": order, "labels": rows.counts(), "seconds": 0.0, "model": shared,
                     "gate": f"skipped (the newest labels hold {spam} spam)", **_measure(shared, site)}  # fmt: skip
-        candidate, seconds = self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}")
+        candidate, seconds = self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}", SITE_C)
         # The site's own source is never its judge's base set: that would be grading on its later comments.
         base = [s for s in self.eval_sets if s.name != site.source]
         languages = site_languages(r.text for r in rows.train + rows.implicit + rows.recent)
         verdict = judge(candidate, shared, rows.recent, MAX_REVERSALS, base, languages)
         serving = candidate if verdict["promote"] else shared
         refused = "" if verdict["promote"] else _brief(_measure(candidate, site))
-        return {"n": n, "order": order, "labels": rows.counts(), "seconds": round(seconds, 1),
+        # The shared model's C on the same rows, in the same run: what SITE_C is measured against.
+        plain = _measure(self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}-plain")[0], site)
+        return {"n": n, "order": order, "labels": rows.counts(), "seconds": round(seconds, 1), "plain": plain,
                 "gate": "promoted" if verdict["promote"] else f"refused ({verdict['why']}); the candidate: {refused}",
                 "model": serving, **_measure(serving, site)}  # fmt: skip
 
@@ -198,8 +203,11 @@ def _brief(m: dict[str, float]) -> str:
 
 def _row(site: str, r: dict[str, Any]) -> str:
     """One markdown row of the curve."""
+    plain = r.get("plain")
+    same = f"{plain['recall_1pct']:.3f} / {100 * plain['ham_marked_spam']:.2f} %" if plain else "-"
     return (f"| {site} | {r['order']} | {r['n']} | {r['recall_1pct']:.3f} | {100 * r['spam_published']:.1f} % | "
-            f"{100 * r['ham_held']:.1f} % | {100 * r['ham_marked_spam']:.2f} % | {r['seconds']} | {r['gate']} |")
+            f"{100 * r['ham_held']:.1f} % | {100 * r['ham_marked_spam']:.2f} % | {r['seconds']} | {same} | "
+            f"{r['gate']} |")  # fmt: skip
 
 
 def _plot(curves: dict[str, list[dict[str, Any]]], out: Path) -> None:
@@ -225,18 +233,85 @@ def _plot(curves: dict[str, list[dict[str, Any]]], out: Path) -> None:
     fig.savefig(out, dpi=110)
 
 
+DEV_SITES = (("judol_youtube_diashitenas", 0), ("judol_youtube_diashitenas", 1), ("sms_spam_collection_en", 0))
+"""Training sources (and shuffle seeds) that play a site in ``--dev``, each held out of its shared model: where
+the recipe of a site's model is chosen, never on the sites this script reports."""
+
+DEV_C = (0.5, 0.25, 0.125, 0.0625)
+"""The classifier's C tried for a site's model in ``--dev`` (0.5 is the shared model's)."""
+
+
+def _dev_site(data: Path, source: str, seed: int) -> Site:
+    """A training source as a site: its videos in a shuffled order with 15 % of their spam kept (about a tenth
+    of the comments, a site's share), or its rows shuffled; the first 60 % are its early days."""
+    rng = np.random.default_rng(seed)
+    with (data / source / "data.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if rows and "video_id" in rows[0]:
+        videos = sorted({r["video_id"] for r in rows})
+        rng.shuffle(videos)
+        order = {v: i for i, v in enumerate(videos)}
+        rows = sorted(rows, key=lambda r: order[r["video_id"]])
+        rows = [r for r in rows if r["label"] == "ham" or rng.random() < 0.15]
+    else:
+        rows = [rows[i] for i in rng.permutation(len(rows))]
+    y = np.asarray([r["label"] == "spam" for r in rows], np.int8)
+    return Site(f"{source}/{seed}", source, [r["text"] for r in rows], y, int(len(rows) * 0.6))
+
+
+def dev(run: Run) -> list[str]:
+    """The recipe choice: on each dev site's later comments after 100 and 500 actions in arrival order, for each
+    C of DEV_C (the same labels for every C): recall at 1 % FPR, then ham marked spam / spam published / ham
+    held at the model's own thresholds."""
+    found: dict[float, list[dict[str, float]]] = {c: [] for c in DEV_C}
+    lines = ["| dev site | actions | shared | " + " | ".join(f"C={c}" for c in DEV_C) + " |",
+             "|" + " --- |" * (3 + len(DEV_C))]
+    print("\n".join(lines))
+    for source, seed in DEV_SITES:
+        site = _dev_site(run.data, source, seed)
+        run.base_sources = [s for s in run.sources if s.name != source]
+        shared, _ = run.train([], f"shared-without-{source}")
+        p = _p(shared, site.texts)
+        for n in (100, 500):
+            rows = _split(_labels(site, p, shared.thresholds, n, "arrival"))
+            cells = [_measure(run.train(site_sources(1, rows, WEIGHT), f"dev-{c}", c)[0], site) for c in DEV_C]
+            for c, m in zip(DEV_C, cells, strict=True):
+                found[c].append(m)
+            lines.append(f"| {site.name} | {n} | {_measure(shared, site)['recall_1pct']:.3f} | " + " | ".join(
+                f"{m['recall_1pct']:.3f} ({_rates(m)})" for m in cells) + " |")  # fmt: skip
+            print(lines[-1], flush=True)
+    lines.append("| mean | | | " + " | ".join(f"{np.mean([m['recall_1pct'] for m in v]):.4f} ("
+                                               + _rates({k: float(np.mean([m[k] for m in v])) for k in v[0]}) + ")"
+                                               for v in found.values()) + " |")  # fmt: skip
+    lines.append("\n(in brackets: ham marked spam / spam published / ham held, in %, at the model's thresholds)")
+    print("\n".join(lines[-2:]))
+    return lines
+
+
+def _rates(m: dict[str, float]) -> str:
+    """Ham marked spam / spam published / ham held, in %."""
+    return f"{100 * m['ham_marked_spam']:.2f} / {100 * m['spam_published']:.1f} / {100 * m['ham_held']:.1f}"
+
+
 def main() -> None:
     """Run the curve and the two-site table; print markdown, write the PNG."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "model" / "adaptation"))
+    parser.add_argument("--dev", action="store_true", help="only the recipe choice, on training sources as sites")
     args = parser.parse_args()
     run = Run(Path(args.data))
+    if args.dev:
+        out = Path(args.out).with_name(Path(args.out).name + "-dev.md")
+        out.write_text("## Where a site model's C was chosen (`bench/adaptation.py --dev`)\n\n"
+                       + "\n".join(dev(run)) + "\n", encoding="utf-8")  # fmt: skip
+        print(f"\nwrote {out}")
+        return
     shared, seconds = run.train([], "shared")
     print(f"shared model (without the sites' sources): trained in {seconds:.1f} s")
     curves: dict[str, list[dict[str, Any]]] = {}
-    lines = ["| site | order | actions | R@1%FPR | spam published | ham held | ham marked spam | retrain s | gate |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| site | order | actions | R@1%FPR | spam published | ham held | ham marked spam | retrain s | "
+             "the shared C on the same rows: R@1%FPR / marked | gate |", "|" + " --- |" * 10]
     final: dict[str, ModelScorer] = {"shared": shared}
     for site in run.sites:
         p = _p(shared, site.texts)
