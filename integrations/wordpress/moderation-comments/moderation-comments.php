@@ -131,16 +131,10 @@ function modcom_edit_comment( $comment_id ) {
 add_action( 'edit_comment', 'modcom_edit_comment', 10, 1 );
 
 /**
- * POST one comment to /api/v1/comments, signed. 202/200 record the service's id (and apply a decision the
- * service already has); a network error, 429 or 5xx schedules a retry -- the comment stays held meanwhile.
+ * POST a JSON body to the service, signed with the site's secret; returns array( HTTP code (0 on a network
+ * error), the response ). Every call the plugin makes goes through here.
  */
-function modcom_send( $comment_id ) {
-	$comment = get_comment( $comment_id );
-	if ( ! $comment || ! modcom_configured() ) {
-		return false;
-	}
-	$path     = '/api/v1/comments';
-	$body     = modcom_comment_body( modcom_comment_fields( $comment ) );
+function modcom_post( $path, $body ) {
 	$headers  = modcom_signed_headers( modcom_setting( 'site' ), modcom_setting( 'secret' ), 'POST', $path, $body );
 	$response = wp_remote_post(
 		untrailingslashit( modcom_setting( 'url' ) ) . $path,
@@ -151,7 +145,21 @@ function modcom_send( $comment_id ) {
 			'redirection' => 0,
 		)
 	);
-	$code = is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response );
+	return array( is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response ), $response );
+}
+
+/**
+ * POST one comment to /api/v1/comments, signed. 202/200 record the service's id (and apply a decision the
+ * service already has); a network error, 429 or 5xx schedules a retry -- the comment stays held meanwhile.
+ */
+function modcom_send( $comment_id ) {
+	$comment = get_comment( $comment_id );
+	if ( ! $comment || ! modcom_configured() ) {
+		return false;
+	}
+	$path     = '/api/v1/comments';
+	$body     = modcom_comment_body( modcom_comment_fields( $comment ) );
+	list( $code, $response ) = modcom_post( $path, $body );
 	if ( 200 === $code || 202 === $code ) {
 		$answer = json_decode( wp_remote_retrieve_body( $response ), true );
 		if ( is_array( $answer ) && isset( $answer['id'] ) ) {
@@ -277,17 +285,7 @@ function modcom_report_verdict( $comment_id, $source = 'filter' ) {
 	}
 	$path     = '/api/v1/comments/' . rawurlencode( $service_id ) . '/verdict';
 	$body     = wp_json_encode( array( 'verdict' => $verdict, 'source' => $source ) );
-	$headers  = modcom_signed_headers( modcom_setting( 'site' ), modcom_setting( 'secret' ), 'POST', $path, $body );
-	$response = wp_remote_post(
-		untrailingslashit( modcom_setting( 'url' ) ) . $path,
-		array(
-			'body'        => $body,
-			'headers'     => $headers + array( 'Content-Type' => 'application/json' ),
-			'timeout'     => 5,
-			'redirection' => 0,
-		)
-	);
-	$code = is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response );
+	list( $code, $response ) = modcom_post( $path, $body );
 	if ( 200 === $code ) {
 		delete_comment_meta( $comment_id, MODCOM_META_VERDICT_TRIES );
 		return true;
