@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from moderation.api import bp
 from moderation.api.auth import signed
 from moderation.api.errors import ApiError, json_body
-from moderation.api.schemas import has_nul, is_blank, nul_fields
+from moderation.api.read import own_comment
+from moderation.api.schemas import is_blank, nul_fields
 from moderation.services import get_services
-from moderation.store.comments import get_for_site
 from moderation.store.review import FLAG_REASONS, add_flag
 
 ANONYMOUS = "anonymous"
@@ -48,11 +48,6 @@ def flag_comment(comment_id: str) -> ResponseReturnValue:
     """Record a reader's report; 202 whether it is new or a repeat (the count says whether it counted)."""
     body = json_body()
     reason, reporter, note = _parse(body)
-    if has_nul(comment_id):
-        raise ApiError(404, "not_found", "no such comment")
     with get_services().db.session() as session:
-        comment = get_for_site(session, g.site.id, comment_id)
-        if comment is None:
-            raise ApiError(404, "not_found", "no such comment")
-        counted = add_flag(session, comment, reason, reporter, note)
+        counted = add_flag(session, own_comment(session, comment_id), reason, reporter, note)
     return jsonify(id=comment_id, flagged=True, counted=counted), 202

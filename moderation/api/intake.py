@@ -18,13 +18,13 @@ from moderation.api import bp
 from moderation.api.auth import signed
 from moderation.api.edits import apply_edit
 from moderation.api.errors import ApiError, json_body
+from moderation.api.read import own_comment
 from moderation.api.schemas import has_nul, parse_item
 from moderation.delivery.queueing import submit_for_scoring
 from moderation.services import get_services
 from moderation.store.comments import (
     existing_by_external,
     get_by_external,
-    get_for_site,
     insert_comments,
     new_row,
     public_view,
@@ -184,14 +184,11 @@ def create_batch() -> ResponseReturnValue:
 def edit_comment(comment_id: str) -> ResponseReturnValue:
     """Replace a comment's text (by service id) and score it again; 200 with its new standing."""
     services = get_services()
-    if has_nul(comment_id):
+    if has_nul(comment_id):  # a 404 before the body is read, the order this route has always answered in
         raise ApiError(404, "not_found", "no such comment")
     body = json_body()
     with services.db.read() as session:
-        found = get_for_site(session, g.site.id, comment_id)
-        if found is None:
-            raise ApiError(404, "not_found", "no such comment")
-        external_id = found.external_id
+        external_id = own_comment(session, comment_id).external_id
     if isinstance(body, dict) and "id" not in body:
         body = {**body, "id": external_id}
     item = parse_item(body, services.settings["intake.max_content_chars"])

@@ -15,9 +15,9 @@ from flask.typing import ResponseReturnValue
 from moderation.api import bp
 from moderation.api.auth import signed
 from moderation.api.errors import ApiError, json_body
-from moderation.api.schemas import has_nul, is_blank, nul_fields
+from moderation.api.read import own_comment
+from moderation.api.schemas import is_blank, nul_fields
 from moderation.services import get_services
-from moderation.store.comments import get_for_site
 from moderation.store.shadow import VERDICTS, record_verdict
 
 SOURCE_MAX = 64
@@ -45,13 +45,9 @@ def _parse(body: Any) -> tuple[str, str | None]:
 def report_verdict(comment_id: str) -> ResponseReturnValue:
     """Record the site's own final verdict on one of its comments; 200 with it and our status beside it."""
     body = json_body()
-    if has_nul(comment_id):
-        raise ApiError(404, "not_found", "no such comment")
     with get_services().db.session() as session:
         # Whose comment it is comes first: another site's id is a 404 whatever the body says.
-        comment = get_for_site(session, g.site.id, comment_id)
-        if comment is None:
-            raise ApiError(404, "not_found", "no such comment")
+        comment = own_comment(session, comment_id)
         verdict, source = _parse(body)
         stored = record_verdict(session, comment, verdict, source)
         ours = comment.status
