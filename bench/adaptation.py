@@ -76,14 +76,24 @@ class Site:
     early: int
 
 
-def _site(data: Path, name: str, source: str, early: int, by_date: bool) -> Site:
-    """Read one source as a site's traffic."""
+def _rows(data: Path, source: str) -> list[dict[str, str]]:
+    """A source's rows as its data.csv holds them."""
     with (data / source / "data.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    if by_date:
-        rows = sorted((r for r in rows if r.get("date")), key=lambda r: r["date"])
+        return list(csv.DictReader(fh))
+
+
+def _as_site(name: str, source: str, rows: list[dict[str, str]], early: int) -> Site:
+    """Rows in arrival order as a site whose first EARLY comments are its early days."""
     return Site(name, source, [r["text"] for r in rows], np.asarray([r["label"] == "spam" for r in rows], np.int8),
                 early)  # fmt: skip
+
+
+def _site(data: Path, name: str, source: str, early: int, by_date: bool) -> Site:
+    """Read one source as a site's traffic."""
+    rows = _rows(data, source)
+    if by_date:
+        rows = sorted((r for r in rows if r.get("date")), key=lambda r: r["date"])
+    return _as_site(name, source, rows, early)
 
 
 def _scorer(model: Any, card: dict[str, Any], version: str) -> ModelScorer:
@@ -245,8 +255,7 @@ def _dev_site(data: Path, source: str, seed: int) -> Site:
     """A training source as a site: its videos in a shuffled order with 15 % of their spam kept (about a tenth
     of the comments, a site's share), or its rows shuffled; the first 60 % are its early days."""
     rng = np.random.default_rng(seed)
-    with (data / source / "data.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = _rows(data, source)
     if rows and "video_id" in rows[0]:
         videos = sorted({r["video_id"] for r in rows})
         rng.shuffle(videos)
@@ -255,8 +264,7 @@ def _dev_site(data: Path, source: str, seed: int) -> Site:
         rows = [r for r in rows if r["label"] == "ham" or rng.random() < 0.15]
     else:
         rows = [rows[i] for i in rng.permutation(len(rows))]
-    y = np.asarray([r["label"] == "spam" for r in rows], np.int8)
-    return Site(f"{source}/{seed}", source, [r["text"] for r in rows], y, int(len(rows) * 0.6))
+    return _as_site(f"{source}/{seed}", source, rows, int(len(rows) * 0.6))
 
 
 def dev(run: Run) -> list[str]:
