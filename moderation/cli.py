@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -32,6 +34,22 @@ class _Group(click.Group):
 def _settings(ctx: click.Context) -> Settings:
     """The settings the group loaded (with any option overrides)."""
     return ctx.ensure_object(dict)["settings"]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def _session(settings: Settings, *errors: type[Exception]) -> Iterator[Any]:
+    """A session on the configured database for one command (disposed after it); ERRORS raised inside become a
+    one-line message (``click.ClickException``) instead of a traceback."""
+    from moderation.store.db import Database
+
+    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
+    try:
+        with database.session() as session:
+            yield session
+    except errors as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
 
 
 @click.group(cls=_Group)
@@ -140,7 +158,6 @@ def sites() -> None:
 def sites_add(ctx: click.Context, slug: str, callback_url: str | None, time_zone: str | None, mode: str) -> None:
     """Register a site; prints its secret and API key once, as JSON."""
     from moderation.delivery.posting import url_problem
-    from moderation.store.db import Database
     from moderation.store.sites import BadTimeZone, SiteExists, create_site, valid_zone
 
     settings = _settings(ctx)
@@ -151,14 +168,10 @@ def sites_add(ctx: click.Context, slug: str, callback_url: str | None, time_zone
         zone = valid_zone(time_zone) if time_zone is not None else None
     except BadTimeZone as exc:
         raise click.ClickException(str(exc)) from None
-    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
-    try:
-        with database.session() as session:
-            site = create_site(session, slug, callback_url, zone, mode)
-            out = {"site": site.slug, "secret": site.secret, "api_key": site.api_key, "callback_url": site.callback_url,
-                   "time_zone": site.time_zone or settings["console.time_zone"], "mode": site.mode}
-    except SiteExists as exc:
-        raise click.ClickException(str(exc)) from None
+    with _session(settings, SiteExists) as session:
+        site = create_site(session, slug, callback_url, zone, mode)
+        out = {"site": site.slug, "secret": site.secret, "api_key": site.api_key, "callback_url": site.callback_url,
+               "time_zone": site.time_zone or settings["console.time_zone"], "mode": site.mode}
     click.echo(json.dumps(out))
 
 
@@ -167,11 +180,10 @@ def sites_add(ctx: click.Context, slug: str, callback_url: str | None, time_zone
 @click.pass_context
 def sites_list(ctx: click.Context, as_json: bool) -> None:
     """Registered sites (secrets are never printed here)."""
-    from moderation.store.db import Database
     from moderation.store.sites import list_sites
 
     settings = _settings(ctx)
-    with Database(settings["database_url"]).session() as session:
+    with _session(settings) as session:
         rows = [{"site": s.slug, "callback_url": s.callback_url, "created_at": s.created_at.isoformat(),
                  "time_zone": s.time_zone or settings["console.time_zone"], "mode": s.mode}
                 for s in list_sites(session)]  # fmt: skip
@@ -185,16 +197,11 @@ def sites_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def sites_mode(ctx: click.Context, slug: str, mode: str) -> None:
     """Put a site in enforce mode (it applies our decisions) or shadow mode (a trial: it only watches them)."""
-    from moderation.store.db import Database
     from moderation.store.sites import set_mode
 
     settings = _settings(ctx)
-    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
-    try:
-        with database.session() as session:
-            out = {"site": slug, "mode": set_mode(session, slug, mode).mode}
-    except LookupError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _session(settings, LookupError) as session:
+        out = {"site": slug, "mode": set_mode(session, slug, mode).mode}
     click.echo(json.dumps(out))
 
 
@@ -204,16 +211,12 @@ def sites_mode(ctx: click.Context, slug: str, mode: str) -> None:
 @click.pass_context
 def sites_time_zone(ctx: click.Context, slug: str, zone: str) -> None:
     """The IANA zone (Asia/Jakarta, Asia/Makassar, Asia/Jayapura...) the console shows a site's times in."""
-    from moderation.store.db import Database
     from moderation.store.sites import BadTimeZone, set_time_zone
 
     settings = _settings(ctx)
-    try:
-        with Database(settings["database_url"]).session() as session:
-            site = set_time_zone(session, slug, zone)
-            out = {"site": site.slug, "time_zone": site.time_zone}
-    except (LookupError, BadTimeZone) as exc:
-        raise click.ClickException(str(exc)) from None
+    with _session(settings, LookupError, BadTimeZone) as session:
+        site = set_time_zone(session, slug, zone)
+        out = {"site": site.slug, "time_zone": site.time_zone}
     click.echo(json.dumps(out))
 
 
@@ -226,18 +229,13 @@ def sites_rotate_secret(ctx: click.Context, slug: str, grace_hours: float) -> No
     """Give a site a new signing secret; prints it once, as JSON. Both verify during the grace window."""
     from datetime import timedelta
 
-    from moderation.store.db import Database
     from moderation.store.sites import rotate_secret
 
     settings = _settings(ctx)
-    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
-    try:
-        with database.session() as session:
-            site = rotate_secret(session, slug, timedelta(hours=grace_hours))
-            until = site.previous_secret_until.isoformat() if site.previous_secret_until else None
-            out = {"site": site.slug, "secret": site.secret, "previous_secret_valid_until": until}
-    except (LookupError, ValueError, OverflowError) as exc:
-        raise click.ClickException(str(exc)) from None
+    with _session(settings, LookupError, ValueError, OverflowError) as session:
+        site = rotate_secret(session, slug, timedelta(hours=grace_hours))
+        until = site.previous_secret_until.isoformat() if site.previous_secret_until else None
+        out = {"site": site.slug, "secret": site.secret, "previous_secret_valid_until": until}
     click.echo(json.dumps(out))
 
 
@@ -246,16 +244,11 @@ def sites_rotate_secret(ctx: click.Context, slug: str, grace_hours: float) -> No
 @click.pass_context
 def sites_rotate_key(ctx: click.Context, slug: str) -> None:
     """Give a site a new Akismet-compatible API key; prints it once, as JSON. The old key stops working."""
-    from moderation.store.db import Database
     from moderation.store.sites import rotate_api_key
 
     settings = _settings(ctx)
-    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
-    try:
-        with database.session() as session:
-            out = {"site": slug, "api_key": rotate_api_key(session, slug).api_key}
-    except LookupError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _session(settings, LookupError) as session:
+        out = {"site": slug, "api_key": rotate_api_key(session, slug).api_key}
     click.echo(json.dumps(out))
 
 
@@ -303,10 +296,8 @@ def callbacks() -> None:
 def callbacks_list(ctx: click.Context, status: str, limit: int) -> None:
     """Deliveries of one status, newest first, one JSON object per line."""
     from moderation.store.callbacks import list_deliveries
-    from moderation.store.db import Database
 
-    settings = _settings(ctx)
-    with Database(settings["database_url"]).session() as session:
+    with _session(_settings(ctx)) as session:
         for d, slug in list_deliveries(session, status, limit):
             click.echo(json.dumps({"id": d.id, "site": slug, "comment_id": d.comment_id, "event": d.event,
                                    "status": d.status, "attempts": d.attempts, "last_status_code": d.last_status_code,
