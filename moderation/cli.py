@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
 
 from moderation.backlog_cli import export, rescore
+from moderation.cli_session import command_session
 from moderation.logs import configure_logging
 from moderation.report_cli import report
 from moderation.settings import SETTINGS, Settings, load_settings, shown
@@ -34,22 +33,6 @@ class _Group(click.Group):
 def _settings(ctx: click.Context) -> Settings:
     """The settings the group loaded (with any option overrides)."""
     return ctx.ensure_object(dict)["settings"]  # type: ignore[no-any-return]
-
-
-@contextmanager
-def _session(settings: Settings, *errors: type[Exception]) -> Iterator[Any]:
-    """A session on the configured database for one command (disposed after it); ERRORS raised inside become a
-    one-line message (``click.ClickException``) instead of a traceback."""
-    from moderation.store.db import Database
-
-    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
-    try:
-        with database.session() as session:
-            yield session
-    except errors as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        database.dispose()
 
 
 @click.group(cls=_Group)
@@ -168,7 +151,7 @@ def sites_add(ctx: click.Context, slug: str, callback_url: str | None, time_zone
         zone = valid_zone(time_zone) if time_zone is not None else None
     except BadTimeZone as exc:
         raise click.ClickException(str(exc)) from None
-    with _session(settings, SiteExists) as session:
+    with command_session(settings, SiteExists) as session:
         site = create_site(session, slug, callback_url, zone, mode)
         out = {"site": site.slug, "secret": site.secret, "api_key": site.api_key, "callback_url": site.callback_url,
                "time_zone": site.time_zone or settings["console.time_zone"], "mode": site.mode}
@@ -183,7 +166,7 @@ def sites_list(ctx: click.Context, as_json: bool) -> None:
     from moderation.store.sites import list_sites
 
     settings = _settings(ctx)
-    with _session(settings) as session:
+    with command_session(settings) as session:
         rows = [{"site": s.slug, "callback_url": s.callback_url, "created_at": s.created_at.isoformat(),
                  "time_zone": s.time_zone or settings["console.time_zone"], "mode": s.mode}
                 for s in list_sites(session)]  # fmt: skip
@@ -200,7 +183,7 @@ def sites_mode(ctx: click.Context, slug: str, mode: str) -> None:
     from moderation.store.sites import set_mode
 
     settings = _settings(ctx)
-    with _session(settings, LookupError) as session:
+    with command_session(settings, LookupError) as session:
         out = {"site": slug, "mode": set_mode(session, slug, mode).mode}
     click.echo(json.dumps(out))
 
@@ -214,7 +197,7 @@ def sites_time_zone(ctx: click.Context, slug: str, zone: str) -> None:
     from moderation.store.sites import BadTimeZone, set_time_zone
 
     settings = _settings(ctx)
-    with _session(settings, LookupError, BadTimeZone) as session:
+    with command_session(settings, LookupError, BadTimeZone) as session:
         site = set_time_zone(session, slug, zone)
         out = {"site": site.slug, "time_zone": site.time_zone}
     click.echo(json.dumps(out))
@@ -232,7 +215,7 @@ def sites_rotate_secret(ctx: click.Context, slug: str, grace_hours: float) -> No
     from moderation.store.sites import rotate_secret
 
     settings = _settings(ctx)
-    with _session(settings, LookupError, ValueError, OverflowError) as session:
+    with command_session(settings, LookupError, ValueError, OverflowError) as session:
         site = rotate_secret(session, slug, timedelta(hours=grace_hours))
         until = site.previous_secret_until.isoformat() if site.previous_secret_until else None
         out = {"site": site.slug, "secret": site.secret, "previous_secret_valid_until": until}
@@ -247,7 +230,7 @@ def sites_rotate_key(ctx: click.Context, slug: str) -> None:
     from moderation.store.sites import rotate_api_key
 
     settings = _settings(ctx)
-    with _session(settings, LookupError) as session:
+    with command_session(settings, LookupError) as session:
         out = {"site": slug, "api_key": rotate_api_key(session, slug).api_key}
     click.echo(json.dumps(out))
 
@@ -297,7 +280,7 @@ def callbacks_list(ctx: click.Context, status: str, limit: int) -> None:
     """Deliveries of one status, newest first, one JSON object per line."""
     from moderation.store.callbacks import list_deliveries
 
-    with _session(_settings(ctx)) as session:
+    with command_session(_settings(ctx)) as session:
         for d, slug in list_deliveries(session, status, limit):
             click.echo(json.dumps({"id": d.id, "site": slug, "comment_id": d.comment_id, "event": d.event,
                                    "status": d.status, "attempts": d.attempts, "last_status_code": d.last_status_code,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import click
 from sqlalchemy.orm import Session
 
-from moderation.store.db import Database
+from moderation.cli_session import command_session
 from moderation.store.users import (
     LANGUAGES,
     ROLES,
@@ -28,18 +28,9 @@ from moderation.store.users import (
 )
 
 
-@contextmanager
-def _database(ctx: click.Context) -> Iterator[Session]:
+def _database(ctx: click.Context) -> AbstractContextManager[Session]:
     """One transaction on the configured database; a UserError becomes the command's error message."""
-    settings = ctx.ensure_object(dict)["settings"]
-    database = Database(settings["database_url"], settings["database.sqlite_synchronous"])
-    try:
-        with database.session() as session:
-            yield session
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        database.dispose()
+    return command_session(ctx.ensure_object(dict)["settings"], UserError)
 
 
 def _password() -> str:
