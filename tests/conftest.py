@@ -20,7 +20,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from rq.worker import SimpleWorker
 from sqlalchemy import create_engine, text
 
 from moderation.app import create_app
@@ -31,8 +30,11 @@ from moderation.store.sites import create_site
 from tests.processes import leftovers, mark_this_run
 from tests.support import Receiver, Site
 from workers.context import WorkerContext, install
+from workers.worker import ServiceWorker
 
 REPO = Path(__file__).resolve().parent.parent
+SERVICE_FIXTURES = frozenset({"redis_url", "database_url"})
+"""The fixtures through which a test reaches Redis or the database (the only readers of MODERATION_TEST_*_URL)."""
 
 _RUN_MARK = pytest.StashKey[str]()
 """Where the run's process mark is kept between configure and session finish."""
@@ -41,6 +43,22 @@ _RUN_MARK = pytest.StashKey[str]()
 def pytest_configure(config: pytest.Config) -> None:
     """Mark this run: every process it starts inherits the mark, so one still alive at the end is found."""
     config.stash[_RUN_MARK] = mark_this_run()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With MODERATION_TEST_SERVICES_ONLY=1, keep only the tests that reach Redis or the database.
+
+    CI's second run (PostgreSQL and a real Redis) exists for those tests: one that uses neither service
+    runs exactly as it did in the first run, so running it again only spends CI's time.
+    """
+    if os.environ.get("MODERATION_TEST_SERVICES_ONLY") != "1":
+        return
+    kept, dropped = [], []
+    for item in items:
+        (kept if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -160,7 +178,7 @@ def run_worker(worker_context: WorkerContext) -> Callable[[], bool]:
     """Run a real RQ SimpleWorker in burst mode on the service's queues until they are empty."""
 
     def run() -> bool:
-        worker = SimpleWorker(worker_context.names.queues, connection=worker_context.redis)
+        worker = ServiceWorker(worker_context.names.queues, connection=worker_context.redis)
         return worker.work(burst=True, logging_level="WARNING")
 
     return run

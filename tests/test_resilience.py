@@ -181,3 +181,15 @@ def test_lost_drain_job_is_restarted_by_the_sweeper(
     sweep()
     run_worker()
     assert status_of(services, posted["id"]) == "approved"
+
+
+def test_a_worker_stops_its_command_listener_without_waiting_out_a_minute(worker_context: Any) -> None:
+    """Stopping a worker ends its pub/sub command listener at once (RQ's own listener waited up to 60 s)."""
+    from workers.worker import COMMAND_POLL, make_worker
+
+    worker = make_worker(worker_context)
+    worker.subscribe()
+    listener = worker.pubsub_thread
+    assert listener.is_alive() and listener.sleep_time == COMMAND_POLL
+    worker.unsubscribe()  # RQ's own teardown: stop the listener, then give it 1 s to end
+    assert not listener.is_alive()

@@ -15,7 +15,6 @@ import pytest
 from click.testing import CliRunner
 from redis import Redis
 from rq import Queue
-from rq.worker import SimpleWorker
 from sqlalchemy import update
 
 from moderation.decide.decider import Candidate, Decider
@@ -33,6 +32,7 @@ from moderation.store.sites import create_site
 from training.cli import model
 from training.promotion import audit_log
 from training.site_retrain import SITE_C, retrain_site, site_rows
+from workers.worker import ServiceWorker
 
 # A campaign the seed model has never seen, written like a friendly reader: the seed model holds it (about 0.55).
 CAMPAIGN = "Salam sehat dari komunitas herbal sehat alami {n}, cerita kesembuhan ada di profil kami"
@@ -264,7 +264,7 @@ def test_the_retrain_job_runs_on_its_own_queue(own: tuple[Settings, Services], r
         queue = Queue(ctx.names.retrain_queue, connection=redis_client)
         job = queue.enqueue("workers.retraining.retrain_sites", job_timeout=600)
         assert ctx.names.retrain_queue not in ctx.names.queues  # scoring workers never pick it up
-        SimpleWorker([queue], connection=redis_client).work(burst=True)
+        ServiceWorker([queue], connection=redis_client).work(burst=True)
         job.refresh()
         assert [r["action"] for r in job.return_value()] == ["promoted"]
     finally:

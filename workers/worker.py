@@ -36,10 +36,28 @@ RETRAIN_TIMEOUT = 3600
 RETRAIN_NICE = 10
 """How much the retraining worker lowers its CPU priority below the scoring workers'."""
 
+COMMAND_POLL = 1.0
+"""Seconds the worker's command listener waits for a message before looking again (bounds how long stopping takes)."""
 
-def make_worker(ctx: WorkerContext, name: str | None = None) -> SimpleWorker:
+
+class ServiceWorker(SimpleWorker):  # type: ignore[misc]
+    """RQ's SimpleWorker whose command listener (pub/sub thread) looks for messages every COMMAND_POLL seconds.
+
+    RQ starts that listener with a 60 s wait and, since redis-py 8, stopping a worker joins it: a worker
+    that had no command to read (a burst run, a shutdown) then took up to a minute to stop.
+    """
+
+    def subscribe(self) -> None:
+        """Listen on this worker's command channel (stop, kill a job), waking every COMMAND_POLL seconds."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=COMMAND_POLL, daemon=True,  # type: ignore[assignment]
+                                                       exception_handler=self._pubsub_exception_handler)
+
+
+def make_worker(ctx: WorkerContext, name: str | None = None) -> ServiceWorker:
     """An RQ SimpleWorker listening on score, callbacks and maintenance queues, most urgent first."""
-    return SimpleWorker(ctx.names.queues, connection=ctx.redis, name=name)
+    return ServiceWorker(ctx.names.queues, connection=ctx.redis, name=name)
 
 
 def run_worker(settings: Settings, burst: bool = False, name: str | None = None) -> bool:
@@ -77,7 +95,7 @@ def run_retrainer(settings: Settings, burst: bool = False) -> bool:
     os.nice(RETRAIN_NICE)
     ctx = WorkerContext(settings)
     install(ctx)
-    worker = SimpleWorker([ctx.names.retrain_queue], connection=ctx.redis)
+    worker = ServiceWorker([ctx.names.retrain_queue], connection=ctx.redis)
     return worker.work(burst=burst, with_scheduler=False, logging_level=settings["log_level"])
 
 
