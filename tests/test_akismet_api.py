@@ -72,6 +72,32 @@ def test_held_is_true_without_discard_and_stays_for_review(client: Any, site: Si
     assert only_comment(services).status == "held"
 
 
+def test_a_recheck_answers_our_latest_word_without_a_second_copy(client: Any, site: SiteCreds,
+                                                                   services: Services) -> None:
+    """WordPress's "Check for Spam" rechecks a held comment: the same answer and guid, nothing stored twice; once a
+    moderator approved it, the recheck says so; an edited text is checked as a new comment."""
+    from tests.browser.support import add_user, login, page_token
+
+    with services.db.session() as session:
+        session.execute(update(Site).where(Site.id == site.id).values(approve_below=0.0, spam_above=0.999))
+    fields = {"comment_content": HAM, "comment_author": "Andi"}
+    first = check(client, site, **fields)
+    again = check(client, site, recheck_reason="recheck_queue", **fields)
+    assert first.get_data(as_text=True) == again.get_data(as_text=True) == "true"
+    assert again.headers["X-akismet-guid"] == first.headers["X-akismet-guid"]
+    held = only_comment(services)
+    assert count(services, DecisionEvent) == 1
+    add_user(services, "ani")
+    login(client, "ani")
+    moved = client.post("/api/v1/review/actions", json={"action": "approve", "ids": [held.id], "expected": "held"},
+                        headers={"X-CSRFToken": page_token(client)})
+    assert moved.status_code == 200, moved.get_data(as_text=True)
+    assert check(client, site, recheck_reason="recheck_queue", **fields).get_data(as_text=True) == "false"
+    assert only_comment(services).status == "approved"
+    edited = check(client, site, recheck_reason="edit", comment_content=HAM + " (diedit)", comment_author="Andi")
+    assert edited.headers["X-akismet-guid"] != first.headers["X-akismet-guid"] and count(services, Comment) == 2
+
+
 @pytest.mark.parametrize(("fields", "answer", "status", "code"), [
     ({"comment_author": "akismet-guaranteed-spam", "comment_content": HAM}, "true", "spam", "akismet.test_spam"),
     ({"comment_author_email": "akismet-guaranteed-spam@example.com", "comment_content": HAM}, "true", "spam",

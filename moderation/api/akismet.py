@@ -284,9 +284,13 @@ def comment_check() -> ResponseReturnValue:
     site = _authenticated(params)
     _validated(params)
     _limit(site, params["user_ip"])
+    trigger = _trigger(params)
+    if trigger is None and params.get("recheck_reason", "").strip():
+        known = _recheck(site, params)
+        if known is not None:
+            return known
     guid = uuid.uuid4().hex
     row = _row(site, params, f"akismet:{guid}")
-    trigger = _trigger(params)
     fixed = None
     if trigger:
         status, code, detail = trigger
@@ -296,6 +300,21 @@ def comment_check() -> ResponseReturnValue:
     if decision.status == Status.SPAM and not (trigger and trigger[1] == "akismet.test_spam"):
         headers["X-akismet-pro-tip"] = "discard"  # blatant: over spam_above, a deny rule, or the honeypot
     return _text("false" if decision.status == Status.APPROVED else "true", headers=headers)
+
+
+def _recheck(site: KeySite, params: dict[str, str]) -> Response | None:
+    """A recheck (WordPress's "Check for Spam" on its queue) of a comment we already decided: our latest word on it,
+    a moderator's if one acted, and no second copy in the queue; None for a comment we never saw (an edited text
+    is one: it is checked as a new comment)."""
+    services = _services()
+    with services.db.session() as session:
+        found = find_submitted(session, services.settings, site, params)
+        if found is None:
+            return None
+        status, external = found.status, found.external_id or ""
+    guid = external.removeprefix("akismet:") if external.startswith("akismet:") else uuid.uuid4().hex
+    # Held, queued (still being decided), spam or rejected: the site keeps it unpublished.
+    return _text("false" if status == Status.APPROVED.value else "true", headers={"X-akismet-guid": guid})
 
 
 def _submit(label: str) -> Response:
