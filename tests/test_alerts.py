@@ -250,6 +250,24 @@ def test_one_tap_refuses_expired_tampered_and_unknown(client: FlaskClient, servi
             "spam"}
 
 
+def test_one_tap_page_speaks_the_phones_language(client: FlaskClient, services: Services, site: Site) -> None:
+    """A moderator whose phone asks for Indonesian gets the one-tap page in Indonesian: the question, the button,
+    the comment's state, what was done and why a used link does nothing (no login: Accept-Language decides)."""
+    indonesian = {"Accept-Language": "id-ID,id;q=0.9"}
+    cid = held_comment(services, site.id, "Masih ditahan")
+    approve = _path(services, cid, "approve")
+    shown = client.get(approve, headers=indonesian).get_data(as_text=True)
+    assert '<html lang="id">' in shown and "Setujui?" in shown and ">Setujui</button>" in shown
+    assert "Sekarang: <strong>ditahan</strong>" in shown and "Approve" not in shown
+    done = client.post(approve, headers=indonesian).get_data(as_text=True)
+    assert "Komentar disetujui" in done and "situs sudah diberi tahu" in done
+    again = client.post(approve, headers=indonesian)
+    assert again.status_code == 409 and "Tautan ini sudah dipakai" in again.get_data(as_text=True)
+    late = client.post(_path(services, cid, "spam"), headers=indonesian).get_data(as_text=True)
+    assert "tidak lagi ditahan: statusnya disetujui" in late
+    assert "Link expired" in client.post(_path(services, cid, "spam", lifetime=-1)).get_data(as_text=True)
+
+
 def test_cli_check_runs_once_and_test_sends_regardless(config: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
                                                        services: Services, site: Site, mailbox: Mailbox,
                                                        receiver: Receiver) -> None:

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+
 from moderation.alerts.links import Link
 from moderation.console.actions import LABELS
+from moderation.console.i18n import status_word
 from moderation.decide.states import Decision, Status
 from moderation.delivery.queueing import hand_over
 from moderation.services import Services
@@ -54,9 +57,10 @@ def _shown(comment: Comment, slug: str, problem: str | None) -> Shown:
 def _problem(used: bool, comment: Comment) -> str | None:
     """Why a link can no longer act: used already, or the comment left the held queue."""
     if used:
-        return "This link was already used; each link works once."
+        return _("This link was already used; each link works once.")
     if comment.status != Status.HELD.value:
-        return f"This comment is no longer held: it is {comment.status} (decided by {comment.decided_by})."
+        return _("This comment is no longer held: it is %(status)s (decided by %(who)s).",
+                 status=status_word(comment.status), who=comment.decided_by or "–")
     return None
 
 

@@ -12,6 +12,8 @@ import time
 
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from moderation.alerts.links import LinkExpired, LinkInvalid, link_key, read_token
 from moderation.alerts.onetap import Shown, apply, show
@@ -24,7 +26,8 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
        "frame-ancestors 'none'")
 """No script at all; only our stylesheet; the form posts back to us."""
 
-WORDS = {"approve": ("Approve", "approved"), "spam": ("Mark as spam", "marked as spam")}
+WORDS = {"approve": (_l("Approve"), _l("approved")), "spam": (_l("Mark as spam"), _l("marked as spam"))}
+"""Each action's button, and what the comment then is, in the reader's language (Accept-Language)."""
 
 
 @bp.after_request
@@ -51,25 +54,27 @@ def one_tap(token: str) -> ResponseReturnValue:
     try:
         link = read_token(link_key(services.settings), token, time.time())
     except LinkExpired:
-        return _refused("Link expired", "This link has expired. Open the console to moderate this comment.", 410)
+        return _refused(_("Link expired"), _("This link has expired. Open the console to moderate this comment."), 410)
     except LinkInvalid:
-        return _refused("Link not valid", "This link is not valid: it was changed or cut short.", 400)
+        return _refused(_("Link not valid"), _("This link is not valid: it was changed or cut short."), 400)
     posted = request.method == "POST"
     shown = apply(services, link) if posted else show(services, link)
     if shown is None:
-        return _refused("No such comment", "The comment this link names no longer exists.", 404)
+        return _refused(_("No such comment"), _("The comment this link names no longer exists."), 404)
     return _page(shown, link.action, posted)
 
 
 def _page(shown: Shown, action: str, posted: bool) -> ResponseReturnValue:
     """The comment, then either the confirm button, what was done, or why nothing can be done."""
-    button, done = WORDS[action]
+    button, done = (str(word) for word in WORDS[action])
     if shown.problem:
-        title, message, status = "Nothing changed", shown.problem, 409
+        title, message, status = _("Nothing changed"), shown.problem, 409
     elif posted:
-        title, message, status = f"Comment {done}", f"Done: the comment is {done}; the site has been told.", 200
+        title = _("Comment %(done)s", done=done)
+        message, status = _("Done: the comment is %(done)s; the site has been told.", done=done), 200
     else:
-        title, message, status = f"{button}?", f"Tap the button to confirm: the comment will be {done}.", 200
+        title = _("%(button)s?", button=button)
+        message, status = _("Tap the button to confirm: the comment will be %(done)s.", done=done), 200
     return render_template("alert_link.html", title=title, message=message, comment=shown, action=action,
                            button=button, confirm=not posted and not shown.problem,
                            ok=posted and not shown.problem), status
