@@ -398,3 +398,9 @@ def test_stock_akismet_checks_comments_and_reports_moderation_to_us(wordpress: t
                                      .where(TrainingLabel.comment_id == ours.id).order_by(TrainingLabel.id)).all()
         assert labels and tuple(labels[-1]) == (label, "akismet"), (label, labels)
         assert _ours(services, site, text).status == ("spam" if label == "spam" else "approved")
+
+    # "Check for Spam" in wp-admin rechecks it: we answer the moderator's last word and still keep one copy.
+    last = steps[-1][0]
+    answer = wp.run(AKISMET_ADMIN + "echo json_encode(Akismet::recheck_comment($in, 'recheck_queue'));", ham["id"])
+    assert answer == ("true" if last == "spam" else "false")
+    assert _ours(services, site, text).status == ("spam" if last == "spam" else "approved")
