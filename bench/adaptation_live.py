@@ -14,6 +14,9 @@ is learnt once its moderators have marked some of it. This script plays that, on
 - at each check, with ``retrain.min_new_labels`` new labels, the service's own split, training (SITE_C) and gate
   run; a promoted candidate decides every comment from then on.
 
+As in ``adaptation.py``, every comment published and not reported by a check counts as weak ham; the service
+reads only the newest ten per explicit label, and only after ``retrain.implicit_after``.
+
 Figures are over the site's later comments (after the early stretch ``adaptation.py`` learns from), each decided
 by the model in force then: spam published, ham held, ham marked spam, and the shares of the later comments each
 model decided. No recall at 1 % FPR: the scores come from several models and rank nothing together.
