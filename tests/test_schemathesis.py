@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from moderation.services import Services, get_services
 from moderation.settings import load_settings
 from moderation.store.models import Base, Comment, DecisionEvent
 from tests.browser.support import PASSWORD, add_user, csrf_from, held_comment
-from tests.support import Site
+from tests.support import Site, serve_in_thread
 
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
 """Derandomized by default (CI runs are reproducible); FUZZ_RANDOM=1 explores new inputs on every run."""
@@ -68,8 +67,7 @@ def live_url(app: Flask) -> Iterator[str]:
     """The app served by werkzeug's threaded server on a free loopback port (real sockets, real raw paths)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per fuzzed request is noise
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
