@@ -49,6 +49,7 @@ class ServiceWorker(SimpleWorker):  # type: ignore[misc]
 
     def subscribe(self) -> None:
         """Listen on this worker's command channel (stop, kill a job), waking every COMMAND_POLL seconds."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
         self.pubsub = self.connection.pubsub()
         self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
         self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=COMMAND_POLL, daemon=True,  # type: ignore[assignment]
