@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -251,11 +252,14 @@ def test_cli_retrain_list_and_rollback_to_the_shared_model(own: tuple[Settings, 
     assert missing.exit_code != 0 and "no site 'nope'" in missing.output
 
 
-def test_the_retrain_job_runs_on_its_own_queue(own: tuple[Settings, Services], redis_client: Redis) -> None:
-    """The cron's retrain job, worked by the retrainer's queue alone, promotes the site's model."""
+def test_the_retrain_job_runs_on_its_own_queue(own: tuple[Settings, Services], redis_client: Redis,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    """The cron's retrain job, worked by the retrainer's queue alone, promotes the site's model and logs which
+    site, what it did and why."""
     from workers.context import WorkerContext, install
 
     settings, services = own
+    caplog.set_level(logging.INFO, logger="workers.retraining")
     portal, _ = _sites(services)
     _label(services, portal, _campaign_labels(40))
     ctx = WorkerContext(settings)
@@ -267,6 +271,8 @@ def test_the_retrain_job_runs_on_its_own_queue(own: tuple[Settings, Services], r
         ServiceWorker([queue], connection=redis_client).work(burst=True)
         job.refresh()
         assert [r["action"] for r in job.return_value()] == ["promoted"]
+        (said,) = [r for r in caplog.records if r.name == "workers.retraining"]
+        assert (said.site_id, said.action, said.why) == (portal, "promoted", "better on the site's recent labels")
     finally:
         install(None)
         ctx.db.dispose()

@@ -23,5 +23,7 @@ def retrain_sites() -> list[dict[str, Any]]:
 
     results = run_retraining(ctx.settings)
     for result in results:
-        log.info("retraining", extra={"action": result["action"], "version": result.get("version")})
+        run = result.get("retrain", result)  # a trained run's figures sit under "retrain"; a skip's at the top
+        log.info("retraining", extra={"site_id": run.get("site_id"), "action": result["action"],
+                                      "version": result.get("version"), "why": run.get("why")})  # fmt: skip
     return results
