@@ -32,7 +32,7 @@ from moderation.store.sites import create_site
 from tests.processes import leftovers, mark_this_run
 from tests.support import Receiver, Site, serve_in_thread
 from workers.context import WorkerContext, install
-from workers.worker import ServiceWorker
+from workers.worker import make_worker
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICE_FIXTURES = frozenset({"redis_url", "database_url"})
@@ -190,8 +190,7 @@ def run_worker(worker_context: WorkerContext) -> Callable[[], bool]:
     """Run a real RQ SimpleWorker in burst mode on the service's queues until they are empty."""
 
     def run() -> bool:
-        worker = ServiceWorker(worker_context.names.queues, connection=worker_context.redis)
-        return worker.work(burst=True, logging_level="WARNING")
+        return make_worker(worker_context).work(burst=True, logging_level="WARNING")
 
     return run
 

@@ -24,7 +24,6 @@ import schemathesis
 from flask import Flask
 from schemathesis import GenerationMode, checks
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from moderation.api.openapi import build_document
 from moderation.api.schemas import NUL_MESSAGE
@@ -34,7 +33,7 @@ from moderation.services import Services, get_services
 from moderation.settings import load_settings
 from moderation.store.models import Base, Comment, DecisionEvent
 from tests.browser.support import PASSWORD, add_user, csrf_from, held_comment
-from tests.support import Site, serve_in_thread
+from tests.support import Site, serve_app
 
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
 """Derandomized by default (CI runs are reproducible); FUZZ_RANDOM=1 explores new inputs on every run."""
@@ -66,11 +65,8 @@ def config(config: dict[str, Any]) -> dict[str, Any]:
 def live_url(app: Flask) -> Iterator[str]:
     """The app served by werkzeug's threaded server on a free loopback port (real sockets, real raw paths)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per fuzzed request is noise
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    serve_in_thread(server)
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve_app(app) as url:
+        yield url
 
 
 @dataclass
