@@ -182,6 +182,13 @@ class Run:
         model, card = train_heads(_collect(self.base_sources + extra), params)
         return _scorer(model, card, version), time.perf_counter() - started
 
+    def judge(self, candidate: ModelScorer, current: ModelScorer, site: Site, rows: SiteRows) -> dict[str, Any]:
+        """The service's gate on a site's candidate: its held-out labels, the evaluation sets in its languages."""
+        # The site's own source is never its judge's base set: that would be grading on its later comments.
+        base = [s for s in self.eval_sets if s.name != site.source]
+        languages = site_languages(r.text for r in rows.train + rows.implicit + rows.recent)
+        return judge(candidate, current, rows.recent, MAX_REVERSALS, base, languages)
+
     def point(self, shared: ModelScorer, site: Site, p: np.ndarray, n: int, order: str) -> dict[str, Any]:
         """One point of the curve: N actions, retrain, gate, measure."""
         if n == 0:
@@ -192,10 +199,7 @@ class Run:
             return {"n": n, "order": order, "labels": rows.counts(), "seconds": 0.0, "model": shared,
                     "gate": f"skipped (the newest labels hold {spam} spam)", **_measure(shared, site)}  # fmt: skip
         candidate, seconds = self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}", SITE_C)
-        # The site's own source is never its judge's base set: that would be grading on its later comments.
-        base = [s for s in self.eval_sets if s.name != site.source]
-        languages = site_languages(r.text for r in rows.train + rows.implicit + rows.recent)
-        verdict = judge(candidate, shared, rows.recent, MAX_REVERSALS, base, languages)
+        verdict = self.judge(candidate, shared, site, rows)
         serving = candidate if verdict["promote"] else shared
         refused = "" if verdict["promote"] else _brief(_measure(candidate, site))
         # The shared model's C on the same rows, in the same run: what SITE_C is measured against.

@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 from adaptation import (  # the same sites, training and labels as the snapshot bench
     HOLDOUT,
-    MAX_REVERSALS,
     ROOT,
     WEIGHT,
     Run,
@@ -45,8 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from moderation.model.scoring import ModelScorer  # noqa: E402
 from moderation.store.labels import SiteLabel  # noqa: E402
-from training.languages import site_languages  # noqa: E402
-from training.site_retrain import MIN_HELD_OUT, SITE_C, judge, site_sources, split_by_time  # noqa: E402
+from training.site_retrain import MIN_HELD_OUT, SITE_C, site_sources, split_by_time  # noqa: E402
 
 BUDGET = 500
 """Moderator actions in all, over the site's life."""
@@ -67,7 +65,7 @@ class Life:
         self.model = shared
         self.p = _p(shared, site.texts)  # the model in force's score of every comment still to come
         n = len(site.texts)
-        self.used_p, self.published, self.held = np.zeros(n), np.zeros(n, bool), np.zeros(n, bool)
+        self.published, self.held = np.zeros(n, bool), np.zeros(n, bool)
         self.by = np.empty(n, dtype=object)  # which model decided each comment
         self.given: dict[int, int] = {}
         self.through = -1  # the newest label the last retraining saw
@@ -77,7 +75,7 @@ class Life:
         """Comments START..END arrive: the model in force decides, the moderators act (within the budget)."""
         th = self.model.thresholds
         p = self.p[start:end]
-        self.used_p[start:end], self.by[start:end] = p, self.model.version
+        self.by[start:end] = self.model.version
         self.published[start:end] = p < th["approve_below"]
         self.held[start:end] = (p >= th["approve_below"]) & (p <= th["spam_above"])
         acted = self.held[start:end] | (self.published[start:end] & (self.site.y[start:end] == 1))
@@ -106,9 +104,7 @@ class Life:
         self.through = max(self.given)
         name = f"{self.site.name}-live-{end}"
         candidate, seconds = self.run.train(site_sources(1, rows, WEIGHT), name, SITE_C)
-        base = [s for s in self.run.eval_sets if s.name != self.site.source]
-        languages = site_languages(r.text for r in rows.train + rows.implicit + rows.recent)
-        verdict = judge(candidate, self.model, rows.recent, MAX_REVERSALS, base, languages)
+        verdict = self.run.judge(candidate, self.model, self.site, rows)
         self.log.append(f"after comment {end}: {len(self.given)} actions, retrained in {seconds:.0f} s, "
                         + ("promoted" if verdict["promote"] else f"refused ({verdict['why']})"))  # fmt: skip
         if verdict["promote"]:
@@ -152,7 +148,7 @@ def main() -> None:
     logs = []
     for site in run.sites:
         for label, b in (("never (the shared model)", 0), (f"every {MIN_NEW_LABELS} new labels", args.budget)):
-            found, log = live(run, shared, site, b) if b else (_shared_only(run, shared, site), [])
+            found, log = live(run, shared, site, b) if b else (_shared_only(run, shared, site, args.budget), [])
             logs += [f"- {site.name}: {line}" for line in log]
             lines.append(f"| {site.name} | {label} | {found['actions']} | {100 * found['spam_published']:.1f} % | "
                          f"{100 * found['ham_held']:.1f} % | {100 * found['ham_marked_spam']:.2f} % | "
@@ -165,9 +161,9 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
-def _shared_only(run: Run, shared: ModelScorer, site: Site) -> dict[str, Any]:
+def _shared_only(run: Run, shared: ModelScorer, site: Site, budget: int) -> dict[str, Any]:
     """The same life with no retraining: the shared model decides everything (the moderators' actions counted)."""
-    life = Life(run, shared, site, BUDGET)
+    life = Life(run, shared, site, budget)
     life.arrive(0, len(site.texts))
     return life.figures()
 
