@@ -51,7 +51,7 @@ from moderation.model.estimator import SPAM, FeatureParams  # noqa: E402
 from moderation.model.scoring import ModelScorer  # noqa: E402
 from moderation.reading.features import CommentDoc  # noqa: E402
 from moderation.store.labels import SiteLabel  # noqa: E402
-from moderation.store.review import campaign_shape  # noqa: E402
+from moderation.store.teaching import campaign_shape  # noqa: E402
 from training.datasets import LabeledSource, find_word_map, load_eval_sources, load_sources  # noqa: E402
 from training.languages import site_languages  # noqa: E402
 from training.metrics import decision_rates, recall_at_fpr  # noqa: E402

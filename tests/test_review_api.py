@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from moderation.decide.states import Status
 from moderation.delivery import signing
 from moderation.services import Services
+from moderation.store.labels import site_labels
 from moderation.store.models import Comment, DecisionEvent, ListEntry, TrainingLabel
 from moderation.store.review import encode_cursor
 from tests.browser.support import add_user, held_comment, login, page_token
@@ -210,6 +211,35 @@ def test_undo_of_spam_or_reject_puts_the_comment_back_in_the_held_queue(
     assert sent == [("comment.moderated", status), ("comment.moderated", "held")]
 
 
+def test_confirming_a_spam_the_model_marked_is_a_label_and_no_callback(
+        client: FlaskClient, moderator: dict[str, str], services: Services, site: Site, receiver: Receiver,
+        run_worker: Callable[[], bool]) -> None:
+    """'spam' on a comment the model marked spam keeps it spam, audits the confirmation, records a moderator's spam
+    label for the site's next model and tells the site nothing (nothing moved); undo withdraws the label."""
+    cid = held_comment(services, site.id, "AERO88 gacor maxwin", spam=0.97, status=Status.SPAM)
+    resp = client.post("/api/v1/review/actions", headers=moderator,
+                       json={"action": "spam", "ids": [cid], "expected": "spam"})
+    assert resp.status_code == 200 and resp.get_json()["applied"] == [cid]
+    assert _status(services, cid) == "spam" and _labels(services, cid) == {("spam", "spam")}
+    with services.db.session() as session:
+        last = session.scalars(select(DecisionEvent).where(DecisionEvent.comment_id == cid)
+                               .order_by(DecisionEvent.id.desc())).first()
+        assert (last.from_status, last.to_status, last.actor) == ("spam", "spam", "moderator:ani")
+        assert [(lab.comment_id, lab.spam, lab.source) for lab in site_labels(session, site.id)] == [
+            (cid, 1, "moderator")]
+        assert session.get(Comment, cid).decided_by == "model"  # the comment's own decision stays the model's
+    run_worker()
+    assert [b for b in receiver.bodies() if b["comment"]["id"] == cid] == []
+    assert client.post("/api/v1/review/undo", headers=moderator, json={}).get_json()["applied"] == [cid]
+    assert _status(services, cid) == "spam" and _labels(services, cid) == set()
+    rejected = held_comment(services, site.id, "kasar sekali")
+    client.post("/api/v1/review/actions", headers=moderator, json={"action": "reject", "ids": [rejected],
+                                                                   "expected": "held"})
+    again = client.post("/api/v1/review/actions", headers=moderator,
+                        json={"action": "reject", "ids": [rejected], "expected": "rejected"}).get_json()
+    assert again["applied"] == [] and "cannot reject" in again["skipped"][rejected]
+
+
 def test_one_moderator_cannot_undo_anothers_action(client: FlaskClient, app: Any, moderator: dict[str, str],
                                                    services: Services, site: Site) -> None:
     """Undo is per moderator: someone else's action id is refused."""
@@ -329,6 +359,28 @@ def test_suggestions_offer_one_copy_of_a_campaign(client: FlaskClient, moderator
         held_comment(services, site.id, f"aero88 GACOR maxwin {n} juta", spam=score)
     other = held_comment(services, site.id, "Pinjaman cepat cair tanpa agunan, hubungi kami", spam=0.80)
     assert [i["id"] for i in client.get("/api/v1/review/suggestions").get_json()["items"]] == [first, other]
+
+
+def test_suggestions_offer_the_models_own_spam_marks_to_spot_check(
+        client: FlaskClient, moderator: dict[str, str], services: Services, site: Site) -> None:
+    """The model's unlabelled spam marks are spot-checks, not uncertain comments: lowest spam score first, one per
+    campaign, none of a campaign the uncertain list already offers, never a rule's mark; a confirmed one is done."""
+    spam = Status.SPAM
+    low, copy, high = (held_comment(services, site.id, t, spam=s, status=spam) for t, s in
+                       (("slot gacor 1 juta", 0.91), ("slot gacor 2 juta", 0.92), ("pinjol cepat cair", 0.99)))
+    rule = held_comment(services, site.id, "deny listed", spam=0.90, status=spam,
+                        reasons=[{"code": "rule.deny.word", "detail": "x"}])
+    with services.db.session() as session:  # a rule's mark: decided by the rule, not the model
+        session.execute(update(Comment).where(Comment.id == rule).values(decided_by="rule"))
+    uncertain = held_comment(services, site.id, "maybe spam", spam=0.55)
+    body = client.get("/api/v1/review/suggestions").get_json()
+    assert [i["id"] for i in body["items"]] == [uncertain, rule]
+    assert [i["id"] for i in body["spot_checks"]] == [low, high]
+    client.post("/api/v1/review/actions", headers=moderator, json={"action": "spam", "ids": [low], "expected": "spam"})
+    assert [i["id"] for i in client.get("/api/v1/review/suggestions").get_json()["spot_checks"]] == [copy, high]
+    held_comment(services, site.id, "slot GACOR 3 juta", spam=0.6)  # the campaign is among the uncertain now
+    assert [i["id"] for i in client.get("/api/v1/review/suggestions").get_json()["spot_checks"]] == [high]
+    assert client.get("/api/v1/review/suggestions?spot_checks=0").get_json()["spot_checks"] == []
 
 
 def test_stats_figures(client: FlaskClient, moderator: dict[str, str], services: Services, site: Site) -> None:

@@ -26,6 +26,7 @@ from moderation.store.models import MAX_ID
 from moderation.store.review import FLAG_REASONS
 from moderation.store.shadow import VERDICTS
 from moderation.store.sites import MODES
+from moderation.store.teaching import SPOT_CHECKS
 
 REF = "#/components/schemas/{model}"
 
@@ -360,7 +361,8 @@ def _review_paths(settings: Any) -> dict[str, Any]:
         f"{p}/comments/{{comment_id}}": {"get": _review_op(
             "reviewComment", "One comment with audit trail, reports and author history.",
             _obj("id", "site", "status", "content", "events", "flags", "history"), params=[PATH_ID], errors=(404,))},
-        f"{p}/actions": {"post": _review_op("reviewAction", "Approve/spam/reject/keep comments.", outcome,
+        f"{p}/actions": {"post": _review_op("reviewAction", "Approve/spam/reject/keep comments (spam on a spam, or "
+                                            "approve on a published one, confirms it: a label, no callback).", outcome,
                                             unsafe=True, body=bodies["actions"], errors=(400, 422))},
         f"{p}/undo": {"post": _review_op("reviewUndo", "Undo this moderator's last action (or the one named).",
                                          outcome, unsafe=True, body=bodies["undo"], body_required=False,
@@ -370,8 +372,11 @@ def _review_paths(settings: Any) -> dict[str, Any]:
         f"{p}/trust": {"post": _review_op("reviewTrust", "Revoke or restore a comment's author's earned trust.",
                                           _obj("standing"), unsafe=True, body=bodies["trust"],
                                           errors=(400, 404, 422))},
-        f"{p}/suggestions": {"get": _review_op("reviewSuggestions", "Comments most worth labelling.", _obj("items"),
-                                               params=[_whole("limit", 1, PAGE_MAX, 50)])},
+        f"{p}/suggestions": {"get": _review_op(
+            "reviewSuggestions", "Comments most worth labelling (items), and the model's own spam marks nearest its "
+            "line (spot_checks: 'spam' on one confirms it as a label, nothing moves and no callback is sent).",
+            _obj("items", "spot_checks"),
+            params=[_whole("limit", 1, PAGE_MAX, 50), _whole("spot_checks", 0, PAGE_MAX, SPOT_CHECKS)])},
         f"{p}/stats": {"get": _review_op("reviewStats", "The stats page's figures.", _obj("days"),
                                          params=[_whole("days", 7, 90, 30)])},
         f"{p}/sites": {"get": _review_op("reviewSites", "Every site's thresholds.", _obj("sites"), admin=True,

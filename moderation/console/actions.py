@@ -19,7 +19,7 @@ from sqlalchemy import delete, desc, select
 from sqlalchemy.orm import Session
 
 from moderation.api.schemas import has_nul
-from moderation.decide.states import ALLOWED, Decision, Status
+from moderation.decide.states import ALLOWED, CONFIRMABLE, Decision, Status
 from moderation.delivery.queueing import hand_over
 from moderation.services import Services
 from moderation.store.decisions import Event, Recorded, record
@@ -121,14 +121,17 @@ def _decide(session: Session, comments: list[Comment], action: str, expected: St
     """Move comments still in ``expected`` to the action's status, with labels and callbacks owed."""
     target = TARGETS[action]
     assert target is not None
-    if target not in ALLOWED[expected]:
+    # Marking spam a spam the model marked, or approving a published comment, moves nothing but is a moderator's
+    # word all the same: a label (the spot-check that lets a site's model be judged on its own spam), no callback.
+    confirming = target == expected and expected in CONFIRMABLE
+    if target not in ALLOWED[expected] and not confirming:
         why = _l("cannot %(action)s a %(status)s comment", action=action, status=_word(expected.value))
         out.skipped.update({c.id: why for c in comments})
         return
     decisions = [Decision(c.id, c.site_id, target, actor, [_reason(action, reject_as, note)] + _carry(c.reasons),
                           note=note, labels=_teaches(action, reject_as))
                  for c in comments if c.status == expected.value]
-    recorded = record(session, decisions, expected, event=Event.MODERATED)
+    recorded = record(session, decisions, expected, event=None if confirming else Event.MODERATED)
     _note(recorded, comments, expected, out, record_of)
     record_of["flags"] += resolve_flags(session, sorted(d.comment_id for d in recorded.applied), actor)
 

@@ -24,7 +24,8 @@ from moderation.decide.states import Status
 from moderation.services import Services, get_services
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
-from moderation.store.review import FilterError, get_comment, identical_counts, matching_ids, queue_page, suggestions
+from moderation.store.review import FilterError, get_comment, identical_counts, matching_ids, queue_page
+from moderation.store.teaching import SPOT_CHECKS, spot_checks, suggestions
 from moderation.store.users import LANGUAGES, Account, set_language
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1/review")
@@ -235,14 +236,17 @@ def authors() -> ResponseReturnValue:
 @bp.get("/suggestions")
 @require(api=True)
 def suggested() -> ResponseReturnValue:
-    """The comments most worth labelling (model least sure), for the 'help the model' view."""
+    """The comments most worth labelling (model least sure), and the model's spam marks to spot-check."""
     limit = _whole_number("limit", 50, 1, PAGE_MAX)
+    spot = _whole_number("spot_checks", SPOT_CHECKS, 0, PAGE_MAX)
     with _services().db.read() as session:
         account = _account()
         scope = None if account.is_admin else account.site_scope
         zones = queue_view.site_zones(session, _services().settings["console.time_zone"])
-        return jsonify(items=[queue_view.item(c, slug, time_zone=zones.get(slug))
-                              for c, slug in suggestions(session, limit, scope=scope)])
+        items = suggestions(session, limit, scope=scope)
+        checks = spot_checks(session, spot, scope=scope, beside=items) if spot else []
+        return jsonify(**{key: [queue_view.item(c, slug, time_zone=zones.get(slug)) for c, slug in found]
+                          for key, found in (("items", items), ("spot_checks", checks))})
 
 
 @bp.get("/stats")

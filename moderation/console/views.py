@@ -31,9 +31,9 @@ from moderation.store.review import (
     count_matching,
     identical_counts,
     queue_page,
-    suggestions,
     with_queue,
 )
+from moderation.store.teaching import SPOT_CHECKS, spot_checks, suggestions
 from moderation.store.users import LANGUAGES, authenticate, set_language
 
 bp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
@@ -201,9 +201,11 @@ def teach() -> ResponseReturnValue:
         account = current_account()
         scope = None if account is None or account.is_admin else account.site_scope
         zones = queue_view.site_zones(session, _services().settings["console.time_zone"])
-        items = [queue_view.item(c, slug, time_zone=zones.get(slug))
-                 for c, slug in suggestions(session, 50, scope=scope)]
-    return render_template("teach.html", items=items)
+        found = suggestions(session, 50, scope=scope)
+        checks = spot_checks(session, SPOT_CHECKS, scope=scope, beside=found)
+        items, spot = ([queue_view.item(c, slug, time_zone=zones.get(slug)) for c, slug in rows]
+                       for rows in (found, checks))
+    return render_template("teach.html", items=items, spot_checks=spot)
 
 
 @bp.get("/admin")

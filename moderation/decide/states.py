@@ -35,9 +35,10 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 Back to held from spam or rejected is how a moderator's undo returns a comment to the review queue
 (every decided status can go back to held; nothing goes back to queued)."""
 
-CONFIRMABLE: frozenset[Status] = frozenset({Status.APPROVED})
-"""Statuses a moderator may confirm without moving the comment (keeping a reported comment published, and the
-undo of that): the audit trail records the confirmation, the comment's own decision stays as it was."""
+CONFIRMABLE: frozenset[Status] = frozenset({Status.APPROVED, Status.SPAM})
+"""Statuses a moderator may confirm without moving the comment (keeping a reported comment published, confirming
+a spam the model marked, and the undo of either): the audit trail records the confirmation and its label, the
+comment's own decision stays as it was."""
 
 DECIDED: frozenset[Status] = frozenset(set(Status) - {Status.QUEUED})
 """Statuses that mean a decision has been made."""

@@ -23,8 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from moderation.decide.states import Status
-from moderation.reading.text import normalize
-from moderation.store.models import MAX_ID, Comment, DecisionEvent, Flag, Site, TrainingLabel
+from moderation.store.models import MAX_ID, Comment, DecisionEvent, Flag, Site
 
 QUEUES: dict[str, Status] = {
     "held": Status.HELD, "reported": Status.APPROVED, "spam": Status.SPAM,
@@ -361,34 +360,3 @@ def reopen_flags(session: Session, flag_ids: list[int]) -> None:
 def with_queue(f: QueueFilter, queue: str) -> QueueFilter:
     """The same filters on another queue (its default sort)."""
     return replace(f, queue=queue, sort="")
-
-
-SUGGESTION_POOL = 5
-"""Candidates read per suggestion, so that copies of one campaign can be passed over for other comments."""
-
-_WORDS = re.compile(r"[^\W\d_]+")
-
-
-def suggestions(session: Session, limit: int, recent_hours: float = 168,
-                scope: tuple[int, ...] | None = None) -> list[tuple[Comment, str]]:
-    """Comments the model is least sure of (|spam - 0.5| smallest), held or recently decided, not yet labelled,
-    one per campaign: a label on the second copy of a text (numbers aside) teaches what the first did."""
-    labelled = select(TrainingLabel.comment_id).where(TrainingLabel.comment_id.is_not(None))
-    stmt = (select(Comment, Site.slug).join(Site, Site.id == Comment.site_id)
-            .where(Comment.spam_score.is_not(None), Comment.id.not_in(labelled),
-                   or_(Comment.status == Status.HELD.value,
-                       (Comment.id >= window_start_id(recent_hours)) & (Comment.status != Status.QUEUED.value)))
-            .order_by(func.abs(Comment.spam_score - 0.5), Comment.id).limit(limit * SUGGESTION_POOL))
-    if scope is not None:
-        stmt = stmt.where(Comment.site_id.in_(scope))
-    picked: dict[tuple[int, str], tuple[Comment, str]] = {}
-    for comment, slug in session.execute(stmt):
-        picked.setdefault((comment.site_id, campaign_shape(comment.content)), (comment, slug))
-        if len(picked) == limit:
-            break
-    return list(picked.values())
-
-
-def campaign_shape(text: str) -> str:
-    """What copies of one campaign share: the words of the normalised text, numbers and punctuation aside."""
-    return " ".join(_WORDS.findall(normalize(text)))

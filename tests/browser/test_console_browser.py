@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from moderation.decide.states import Status
 from moderation.services import Services
-from moderation.store.models import Comment
+from moderation.store.models import Comment, TrainingLabel
 from tests.browser.support import PASSWORD, add_user, held_comment
 from tests.support import Site
 
@@ -131,3 +132,28 @@ def test_post_without_csrf_token_is_refused(page: Any, live_url: str, services: 
     assert _statuses(services, [cid]) == ["held"]
     page.reload()
     assert page.url == live_url + "/"  # still logged in: the refused logout did nothing
+
+
+def test_help_the_model_page_spot_checks_the_models_spam(page: Any, live_url: str, services: Services,
+                                                         site: Site) -> None:
+    """'Help the model' lists the model's own spam marks under the uncertain comments; 's' on one confirms it (a spam
+    label, the comment stays spam) and 'a' restores a mark the model got wrong."""
+    add_user(services, "ani")
+    uncertain = held_comment(services, site.id, "Mungkin iklan?", spam=0.55)
+    marks = [held_comment(services, site.id, text, spam=score, status=Status.SPAM)
+             for text, score in (("AERO88 gacor maxwin", 0.93), ("Terima kasih infonya pak", 0.91))]
+    _log_in(page, live_url)
+    page.goto(live_url + "/teach")
+    assert page.locator("#spot-checks").is_visible()
+    order = page.eval_on_selector_all("article.comment", "rows => rows.map((r) => r.dataset.id)")
+    assert order == [uncertain, marks[1], marks[0]]  # lowest spam score first: nearest the model's line
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    _wait_outcome(page, marks[1], "approved")
+    page.keyboard.press("s")
+    _wait_outcome(page, marks[0], "spam")
+    assert _statuses(services, [uncertain, *marks]) == ["held", "spam", "approved"]
+    with services.db.session() as session:
+        labels = {(r.comment_id, r.label) for r in session.scalars(select(TrainingLabel).where(
+            TrainingLabel.head == "spam"))}
+    assert labels == {(marks[0], "spam"), (marks[1], "ham")}
