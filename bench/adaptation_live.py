@@ -11,6 +11,9 @@ is learnt once its moderators have marked some of it. This script plays that, on
 - the site's comments arrive in order; CHECKS retraining checks are spread evenly over its life;
 - its moderators act on every comment the model in force held and on every published spam readers report, in
   arrival order, until BUDGET actions in all (then they stop: the budget is the issue's "at most 500");
+- in a third row, at the end of each stretch they also spot-check SPOT_CHECKS of the model's spam marks, as the
+  console's "help the model" page offers them (lowest spam score first, one per campaign): confirming a spam or
+  restoring a ham is a label, so a good model's gate still has the site's spam to judge on;
 - at each check, with ``retrain.min_new_labels`` new labels, the service's own split, training (SITE_C) and gate
   run; a promoted candidate decides every comment from then on.
 
@@ -44,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from moderation.model.scoring import ModelScorer  # noqa: E402
 from moderation.store.labels import SiteLabel  # noqa: E402
+from moderation.store.teaching import campaign_shape  # noqa: E402
 from training.site_retrain import MIN_HELD_OUT, SITE_C, site_sources, split_by_time  # noqa: E402
 
 BUDGET = 500
@@ -51,6 +55,9 @@ BUDGET = 500
 
 CHECKS = 24
 """Retraining checks spread over a site's comments (the cron's interval, in the site's traffic)."""
+
+SPOT_CHECKS = 5
+"""Spam marks the moderators spot-check at the end of each stretch (the console offers ten), in the third row."""
 
 MIN_NEW_LABELS = 50
 """The service's default retrain.min_new_labels."""
@@ -84,10 +91,22 @@ class Life:
                 break
             self.given[int(i)] = int(i)
 
+    def spot_check(self, start: int, end: int, k: int) -> None:
+        """At the end of a stretch, the moderators confirm or restore K of its spam marks as the console's spot-check
+        offers them (lowest spam score first, one per campaign, unlabelled), within the budget."""
+        marked = [i for i in range(start, end) if not (self.published[i] or self.held[i]) and i not in self.given]
+        shown: set[str] = set()
+        for i in sorted(marked, key=lambda i: self.p[i]):
+            if len(shown) == k or len(self.given) >= self.budget:
+                break
+            if (shape := campaign_shape(self.site.texts[i])) not in shown:
+                shown.add(shape)
+                self.given[i] = end - 1
+
     def labels(self, end: int) -> list[SiteLabel]:
         """The site's labels by comment END: the moderators', then what was published and nobody reported."""
         implicit = [i for i in range(end) if self.published[i] and self.site.y[i] == 0 and i not in self.given]
-        return [_label(self.site, i, at, "moderator") for i, at in sorted(self.given.items())] + [
+        return [_label(self.site, i, at, "moderator") for i, at in sorted(self.given.items(), key=lambda ia: ia[1])] + [
             _label(self.site, i, i, "implicit") for i in implicit]  # fmt: skip
 
     def check(self, end: int) -> None:
@@ -124,12 +143,14 @@ class Life:
                 "actions": len(self.given), "decided_by": dict(zip(versions.tolist(), counts.tolist(), strict=True))}
 
 
-def live(run: Run, shared: ModelScorer, site: Site, budget: int) -> tuple[dict[str, Any], list[str]]:
-    """Play one site's life; its figures on the later comments and the retraining log."""
+def live(run: Run, shared: ModelScorer, site: Site, budget: int, spot: int = 0) -> tuple[dict[str, Any], list[str]]:
+    """Play one site's life (SPOT spot-checks per stretch); its figures on the later comments and the retraining
+    log."""
     life = Life(run, shared, site, budget)
     bounds = np.linspace(0, len(site.texts), CHECKS + 1).astype(int)
     for start, end in zip(bounds[:-1], bounds[1:], strict=True):
         life.arrive(int(start), int(end))
+        life.spot_check(int(start), int(end), spot)
         life.check(int(end))
     return life.figures(), life.log
 
@@ -139,6 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--budget", type=int, default=BUDGET)
+    parser.add_argument("--spot-checks", type=int, default=SPOT_CHECKS, help="per stretch; 0 leaves the row out")
     parser.add_argument("--out", default=str(ROOT / "docs" / "model" / "adaptation-live.md"))
     args = parser.parse_args()
     run = Run(Path(args.data))
@@ -147,9 +169,14 @@ def main() -> None:
              "later comments decided by |", "|" + " --- |" * 8]
     logs = []
     for site in run.sites:
-        for label, b in (("never (the shared model)", 0), (f"every {MIN_NEW_LABELS} new labels", args.budget)):
-            found, log = live(run, shared, site, b) if b else (_shared_only(run, shared, site, args.budget), [])
-            logs += [f"- {site.name}: {line}" for line in log]
+        for label, b, spot in (("never (the shared model)", 0, 0),
+                               (f"every {MIN_NEW_LABELS} new labels", args.budget, 0),
+                               (f"every {MIN_NEW_LABELS} new labels, {args.spot_checks} spot-checks a stretch",
+                                args.budget, args.spot_checks)):  # fmt: skip
+            if b and spot and not args.spot_checks:
+                continue
+            found, log = live(run, shared, site, b, spot) if b else (_shared_only(run, shared, site, args.budget), [])
+            logs += [f"- {site.name}{' (spot-checks)' if spot else ''}: {line}" for line in log]
             lines.append(f"| {site.name} | {label} | {found['actions']} | {100 * found['spam_published']:.1f} % | "
                          f"{100 * found['ham_held']:.1f} % | {100 * found['ham_marked_spam']:.2f} % | "
                          f"{100 * found['spam_held']:.1f} % | {_decided(found['decided_by'])} |")  # fmt: skip

@@ -69,7 +69,7 @@ def _model_spam() -> Any:
 def _one_per_campaign(rows: Any, limit: int, shown: set[tuple[int, str]] | None = None) -> list[tuple[Comment, str]]:
     """The first row of each (site, campaign) not ``shown`` already, up to ``limit``."""
     shown = set(shown or ())
-    picked = []
+    picked: list[tuple[Comment, str]] = []
     for comment, slug in rows:
         if len(picked) == limit:
             break
