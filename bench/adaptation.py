@@ -17,7 +17,8 @@ them: they approve or mark each comment the shared model held, and mark the publ
 until N actions; what the model published and nobody reported in that stretch counts as ham (the service's
 ``retrain.implicit_after``). The service's own retraining code then runs: labels split by time, the newest
 20 % held out to judge (more when that holds under 3 spam), a candidate trained with the moderators' labels
-weighted (and the site's C, ``SITE_C``; a column gives the shared C on the same rows in the same run), the
+weighted, in the site's recipe (``site_params``: its C, ``SITE_C``, and its rows in columns of their own; a
+column gives the shared recipe, pooled, on the same rows in the same run), the
 gate (better on the held-out labels, not worse on the evaluation sets in the site's languages, the poisoning
 guard). The model that scores the site afterwards (the candidate if promoted, else the shared
 one) is measured on the site's later comments, which nothing trained on: recall at 1 % ham FPR, spam
@@ -55,7 +56,15 @@ from moderation.store.teaching import campaign_shape  # noqa: E402
 from training.datasets import LabeledSource, find_word_map, load_eval_sources, load_sources  # noqa: E402
 from training.languages import site_languages  # noqa: E402
 from training.metrics import decision_rates, recall_at_fpr  # noqa: E402
-from training.site_retrain import MIN_HELD_OUT, SITE_C, SiteRows, judge, site_sources, split_by_time  # noqa: E402
+from training.site_retrain import (  # noqa: E402
+    MIN_HELD_OUT,
+    SITE_C,
+    SiteRows,
+    judge,
+    site_params,
+    site_sources,
+    split_by_time,
+)
 from training.train import _collect, _with_seed, train_heads  # noqa: E402
 
 ACTIONS = (0, 50, 100, 200, 300, 500)
@@ -119,8 +128,8 @@ def _labels(site: Site, p: np.ndarray, th: dict[str, float], n: int, order: str)
     held = (pe >= th["approve_below"]) & (pe <= th["spam_above"])
     reported = (pe < th["approve_below"]) & (ye == 1)
     given: dict[int, int] = {}  # comment -> the minute its label was given
-    if order == "arrival":
-        given = {int(i): int(i) for i in np.flatnonzero(held | reported)[:n]}
+    if order in ("arrival", "spot"):
+        given = {int(i): int(i) for i in np.flatnonzero(held | reported)[: n - int(n * SPOT_SHARE * (order == "spot"))]}
     elif order == "everything":  # the ceiling: every early comment labelled as it arrived
         given = {i: i for i in range(site.early)}
     else:  # readers' reports are acted on as they come; the rest go to the teach page, most uncertain first
@@ -136,10 +145,33 @@ def _labels(site: Site, p: np.ndarray, th: dict[str, float], n: int, order: str)
                 if int(i) not in given:
                     page.setdefault(campaign_shape(site.texts[i]), int(i))
             given |= dict.fromkeys(page.values(), end)
+    if order == "spot":
+        given = _spot_checks(site, pe, th, n, given)
     reach = max(given) + 1 if given else 0
     implicit = [i for i in range(reach) if pe[i] < th["approve_below"] and ye[i] == 0 and i not in given]
     return [_label(site, i, at, "moderator") for i, at in sorted(given.items())] + [
         _label(site, i, i, "implicit") for i in implicit]  # fmt: skip
+
+
+SPOT_SHARE = 0.2
+"""In "spot" order, the share of the actions spent on the console's spot-check of the model's spam marks."""
+
+
+def _spot_checks(site: Site, pe: np.ndarray, th: dict[str, float], n: int, given: dict[int, int]) -> dict[int, int]:
+    """GIVEN (arrival order) plus N * SPOT_SHARE spot-checks over the stretch it reached, day by day: each day's
+    spam marks as the console offers them (lowest spam score first, one per campaign), labelled at its end."""
+    spot, reach = int(n * SPOT_SHARE), max(given) + 1 if given else site.early
+    for day in range(1, DAYS + 1):
+        start, end = reach * (day - 1) // DAYS, reach * day // DAYS
+        k = spot * day // DAYS - spot * (day - 1) // DAYS
+        page: dict[str, int] = {}
+        for i in start + np.argsort(pe[start:end], kind="stable"):
+            if len(page) == k:
+                break
+            if pe[i] > th["spam_above"] and int(i) not in given:
+                page.setdefault(campaign_shape(site.texts[i]), int(i))
+        given = given | dict.fromkeys(page.values(), end - 1)
+    return given
 
 
 def _label(site: Site, i: int, minute: int, source: str) -> SiteLabel:
@@ -169,16 +201,18 @@ class Run:
         """Load the sources and sites (the shared model is trained per site: without that site's source)."""
         self.data = data
         self.params = FeatureParams(word_map=find_word_map([data]))
+        self.site_params = site_params([str(data)])  # a site's candidate: the service's recipe for one
         self.sources = _with_seed(load_sources([data]), False)
         self.eval_sets = [s for s in load_eval_sources(data) if s.kind == "spam"]
         self.sites = [_site(data, "portal", "judol_gamblingdetection_eval", 7000, by_date=False),
                       _site(data, "blog", "youtube_spam_collection", 600, by_date=True)]  # fmt: skip
         self.base_sources = [s for s in self.sources if s.name not in {x.source for x in self.sites}]
 
-    def train(self, extra: list[LabeledSource], version: str, c: float | None = None) -> tuple[ModelScorer, float]:
-        """Train the recipe (with C, if given) on the shared sources plus EXTRA; (scorer, seconds)."""
+    def train(self, extra: list[LabeledSource], version: str, params: FeatureParams | None = None
+              ) -> tuple[ModelScorer, float]:  # fmt: skip
+        """Train a recipe (the shared one unless given) on the shared sources plus EXTRA; (scorer, seconds)."""
         started = time.perf_counter()
-        params = self.params if c is None else replace(self.params, C=c)
+        params = params or self.params
         model, card = train_heads(_collect(self.base_sources + extra), params)
         return _scorer(model, card, version), time.perf_counter() - started
 
@@ -198,11 +232,11 @@ class Run:
         if min(spam, len(rows.recent) - spam) < MIN_HELD_OUT:  # the service's own rule: nothing to judge with
             return {"n": n, "order": order, "labels": rows.counts(), "seconds": 0.0, "model": shared,
                     "gate": f"skipped (the newest labels hold {spam} spam)", **_measure(shared, site)}  # fmt: skip
-        candidate, seconds = self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}", SITE_C)
+        candidate, seconds = self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}", self.site_params)
         verdict = self.judge(candidate, shared, site, rows)
         serving = candidate if verdict["promote"] else shared
         refused = "" if verdict["promote"] else _brief(_measure(candidate, site))
-        # The shared model's C on the same rows, in the same run: what SITE_C is measured against.
+        # The shared recipe (pooled, its C) on the same rows, in the same run: the site's recipe's yardstick.
         plain = _measure(self.train(site_sources(1, rows, WEIGHT), f"{site.name}-{order}-{n}-plain")[0], site)
         return {"n": n, "order": order, "labels": rows.counts(), "seconds": round(seconds, 1), "plain": plain,
                 "gate": "promoted" if verdict["promote"] else f"refused ({verdict['why']}); the candidate: {refused}",
@@ -271,13 +305,29 @@ def _dev_site(data: Path, source: str, seed: int) -> Site:
     return _as_site(f"{source}/{seed}", source, rows, int(len(rows) * 0.6))
 
 
-def dev(run: Run) -> list[str]:
-    """The recipe choice: on each dev site's later comments after 100 and 500 actions in arrival order, for each
-    C of DEV_C (the same labels for every C): recall at 1 % FPR, then ham marked spam / spam published / ham
-    held at the model's own thresholds."""
-    found: dict[float, list[dict[str, float]]] = {c: [] for c in DEV_C}
-    lines = ["| dev site | actions | shared | " + " | ".join(f"C={c}" for c in DEV_C) + " |",
-             "|" + " --- |" * (3 + len(DEV_C))]
+DEV_CS = tuple((f"C={c}", "arrival", {"C": c}) for c in DEV_C)
+"""``--dev``: a site's model (pooled, as before its own columns) with each C of DEV_C, on the same labels."""
+
+DEV_SPOT = (("arrival", "arrival", {"C": SITE_C}), ("arrival + spot-checks", "spot", {"C": SITE_C}))
+"""``--dev-spot``: arrival order against the same number of actions with SPOT_SHARE of them on spot-checks."""
+
+DEV_COLUMNS = (("pooled", "arrival", {"C": SITE_C}),
+               ("site columns", "arrival", {"C": SITE_C, "site_columns": True}))  # fmt: skip
+"""``--dev-columns``: the site's rows pooled with the public ones against read in columns of their own as well."""
+
+DEV_MODES = {"dev": ("-dev.md", "Where a site model's C was chosen", DEV_CS),
+             "dev_spot": ("-dev-spot.md", "Spot-checks on the dev sites", DEV_SPOT),
+             "dev_columns": ("-dev-columns.md", "Where a site's own columns were chosen", DEV_COLUMNS)}
+"""Each dev comparison: the file it writes beside --out, its title, its variants."""
+
+
+def dev(run: Run, variants: tuple[tuple[str, str, dict[str, Any]], ...] = DEV_CS) -> list[str]:
+    """The recipe choice: on each dev site's later comments after 100 and 500 actions, for each variant (a name,
+    the moderators' order, the recipe's changes; one order's labels shared by its variants): recall at 1 % FPR,
+    then ham marked spam / spam published / ham held at the model's own thresholds."""
+    found: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in variants}
+    lines = ["| dev site | actions | shared | " + " | ".join(name for name, _, _ in variants) + " |",
+             "|" + " --- |" * (3 + len(variants))]
     print("\n".join(lines))
     for source, seed in DEV_SITES:
         site = _dev_site(run.data, source, seed)
@@ -285,10 +335,12 @@ def dev(run: Run) -> list[str]:
         shared, _ = run.train([], f"shared-without-{source}")
         p = _p(shared, site.texts)
         for n in (100, 500):
-            rows = _split(_labels(site, p, shared.thresholds, n, "arrival"))
-            cells = [_measure(run.train(site_sources(1, rows, WEIGHT), f"dev-{c}", c)[0], site) for c in DEV_C]
-            for c, m in zip(DEV_C, cells, strict=True):
-                found[c].append(m)
+            rows = {order: _split(_labels(site, p, shared.thresholds, n, order)) for _, order, _ in variants}
+            cells = [_measure(run.train(site_sources(1, rows[order], WEIGHT), f"dev-{name}",
+                                        replace(run.params, **recipe))[0], site)
+                     for name, order, recipe in variants]  # fmt: skip
+            for (name, _, _), m in zip(variants, cells, strict=True):
+                found[name].append(m)
             lines.append(f"| {site.name} | {n} | {_measure(shared, site)['recall_1pct']:.3f} | " + " | ".join(
                 f"{m['recall_1pct']:.3f} ({_rates(m)})" for m in cells) + " |")  # fmt: skip
             print(lines[-1], flush=True)
@@ -310,20 +362,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "model" / "adaptation"))
-    parser.add_argument("--dev", action="store_true", help="only the recipe choice, on training sources as sites")
+    parser.add_argument("--dev", action="store_true", help="only the choice of C, on training sources as sites")
+    parser.add_argument("--dev-spot", action="store_true", help="only spot-checks against none, on the dev sites")
+    parser.add_argument("--dev-columns", action="store_true", help="only the site's own columns against pooling")
     args = parser.parse_args()
     run = Run(Path(args.data))
-    if args.dev:
-        out = Path(args.out).with_name(Path(args.out).name + "-dev.md")
-        out.write_text("## Where a site model's C was chosen (`bench/adaptation.py --dev`)\n\n"
-                       + "\n".join(dev(run)) + "\n", encoding="utf-8")  # fmt: skip
-        print(f"\nwrote {out}")
-        return
+    for mode, (suffix, title, variants) in DEV_MODES.items():
+        if getattr(args, mode):
+            out = Path(args.out).with_name(Path(args.out).name + suffix)
+            flag = "--" + mode.replace("_", "-")
+            out.write_text(f"## {title} (`bench/adaptation.py {flag}`)\n\n" + "\n".join(dev(run, variants)) + "\n",
+                           encoding="utf-8")  # fmt: skip
+            print(f"\nwrote {out}")
+            return
     shared, seconds = run.train([], "shared")
     print(f"shared model (without the sites' sources): trained in {seconds:.1f} s")
     curves: dict[str, list[dict[str, Any]]] = {}
     lines = ["| site | order | actions | R@1%FPR | spam published | ham held | ham marked spam | retrain s | "
-             "the shared C on the same rows: R@1%FPR / marked | gate |", "|" + " --- |" * 10]
+             "the shared recipe on the same rows: R@1%FPR / marked | gate |", "|" + " --- |" * 10]
     final: dict[str, ModelScorer] = {"shared": shared}
     for site in run.sites:
         p = _p(shared, site.texts)

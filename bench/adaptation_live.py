@@ -14,8 +14,8 @@ is learnt once its moderators have marked some of it. This script plays that, on
 - in a third row, at the end of each stretch they also spot-check SPOT_CHECKS of the model's spam marks, as the
   console's "help the model" page offers them (lowest spam score first, one per campaign): confirming a spam or
   restoring a ham is a label, so a good model's gate still has the site's spam to judge on;
-- at each check, with ``retrain.min_new_labels`` new labels, the service's own split, training (SITE_C) and gate
-  run; a promoted candidate decides every comment from then on.
+- at each check, with ``retrain.min_new_labels`` new labels, the service's own split, training (``site_params``)
+  and gate run; a promoted candidate decides every comment from then on.
 
 As in ``adaptation.py``, every comment published and not reported by a check counts as weak ham; the service
 reads only the newest ten per explicit label, and only after ``retrain.implicit_after``.
@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from moderation.model.scoring import ModelScorer  # noqa: E402
 from moderation.store.labels import SiteLabel  # noqa: E402
 from moderation.store.teaching import campaign_shape  # noqa: E402
-from training.site_retrain import MIN_HELD_OUT, SITE_C, site_sources, split_by_time  # noqa: E402
+from training.site_retrain import MIN_HELD_OUT, site_sources, split_by_time  # noqa: E402
 
 BUDGET = 500
 """Moderator actions in all, over the site's life."""
@@ -122,7 +122,7 @@ class Life:
             return
         self.through = max(self.given)
         name = f"{self.site.name}-live-{end}"
-        candidate, seconds = self.run.train(site_sources(1, rows, WEIGHT), name, SITE_C)
+        candidate, seconds = self.run.train(site_sources(1, rows, WEIGHT), name, self.run.site_params)
         verdict = self.run.judge(candidate, self.model, self.site, rows)
         self.log.append(f"after comment {end}: {len(self.given)} actions, retrained in {seconds:.0f} s, "
                         + ("promoted" if verdict["promote"] else f"refused ({verdict['why']})"))  # fmt: skip

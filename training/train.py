@@ -52,6 +52,7 @@ from training.metrics import (
     head_metrics,
     per_source_metrics,
 )
+from training.site_columns import fit_with_site_columns
 from training.style import style_copies
 
 __all__ = ["HeadData", "dedupe", "eligible_sources", "fingerprint", "fit_heads", "fit_platt", "fit_recipe", "held_out",
@@ -146,6 +147,7 @@ class _Layout:
     copy: dict[str, np.ndarray]  # head -> corpus position of each row's style copy, -1 where it has none
     labels: dict[str, np.ndarray]
     weights: dict[str, np.ndarray]
+    site: dict[str, np.ndarray]  # head -> whether each row is the site's own (its labels, its unreported approvals)
 
     def rows(self, head: str, picked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Corpus positions, labels and weights a head is fitted on: the picked rows, then their style copies."""
@@ -154,6 +156,11 @@ class _Layout:
         labels, weights = self.labels[head][picked], self.weights[head][picked]
         return (np.concatenate([self.index[head][picked], copies[has]]), np.concatenate([labels, labels[has]]),
                 np.concatenate([weights, weights[has]]))
+
+    def site_rows(self, head: str, picked: np.ndarray) -> np.ndarray:
+        """Whether each row ``rows`` gives is the site's own (a style copy is its original's)."""
+        site = self.site[head][picked]
+        return np.concatenate([site, site[self.copy[head][picked] >= 0]])
 
 
 def read_corpus(heads: dict[str, HeadData], params: FeatureParams) -> tuple[Corpus, _Layout]:
@@ -168,8 +175,9 @@ def read_corpus(heads: dict[str, HeadData], params: FeatureParams) -> tuple[Corp
             for row, doc in style_copies(data.docs, data.normalized):
                 copy[head][row] = len(docs)
                 docs.append(doc)
+    site = {h: np.asarray([s.startswith(SITE_SOURCES) for s in d.sources], dtype=bool) for h, d in heads.items()}
     return Corpus(docs, params), _Layout(index, copy, {h: d.labels for h, d in heads.items()},
-                                         {h: d.weight() for h, d in heads.items()})
+                                         {h: d.weight() for h, d in heads.items()}, site)
 
 
 def fit_heads(
@@ -188,8 +196,13 @@ def fit_heads(
         pins = pinned_columns(features, params, head)
         clf = PinnedLinear(build_classifier(params), pins) if pins else build_classifier(params)
         rows = matrix[offset : offset + len(positions)]
+        site = layout.site_rows(head, picked[head]) if params.site_columns and head == SPAM else None
         # Unit weights are passed as None so a model without moderator labels fits exactly as before.
-        pipelines[head] = build_pipeline(features, clf.fit(rows, labels, sample_weight=_or_none(weights)))
+        if site is not None and site.any():
+            fitted_clf = fit_with_site_columns(clf, rows, labels, _or_none(weights), site)
+        else:
+            fitted_clf = clf.fit(rows, labels, sample_weight=_or_none(weights))
+        pipelines[head] = build_pipeline(features, fitted_clf)
         offset += len(positions)
     only = next(iter(pipelines.values()))  # a fit of one head serves as both
     return ModerationModel(pipelines.get(SPAM, only), pipelines.get(ABUSIVE, only)), fitted

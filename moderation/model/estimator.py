@@ -89,6 +89,8 @@ class FeatureParams:
     style_copies: bool = True
     # the spam head's calibration and approve_below / spam_above from sources held out whole (not the 80/20 split)
     cross_source_thresholds: bool = True
+    # a site's own model: its rows also read in columns of their own (training/site_columns.py), folded back in
+    site_columns: bool = False
 
 
 LEGACY_PARAMS = FeatureParams(
