@@ -6,8 +6,11 @@ weights from everything and the site's offsets from its rows alone, each regular
 decide what is particular to it without being outvoted by, or overruling, the public rows.
 
 Scored for that site a comment has both copies, so the fitted head is the sum of the two halves: a plain linear head
-of the usual width, saved and scored like any other. Chosen on the dev sites of ``bench/adaptation.py --dev-columns``
-(training sources playing a site), against the pooled fit on the same labels, never on the sites the bench reports.
+of the usual width, saved and scored like any other.
+
+Not a site's recipe today (``FeatureParams.site_columns`` is off in ``site_params``): it won on the dev sites of
+``bench/adaptation.py --dev-columns``, whose moderators' labels hold many spam, and lost on the simulated portal,
+whose shared model already marks most spam by itself (``docs/model/site-columns.md``).
 """
 
 from __future__ import annotations

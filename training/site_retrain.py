@@ -136,8 +136,9 @@ def site_sources(site_id: int, rows: SiteRows, weight: float) -> list[LabeledSou
 
 
 def site_params(data: Sequence[str]) -> FeatureParams:
-    """The recipe of a site's model: the shipped one with SITE_C, the site's rows also in columns of their own."""
-    return replace(FeatureParams(word_map=find_word_map(data)), C=SITE_C, site_columns=True)
+    """The recipe of a site's model: the shipped one with SITE_C (its rows pooled with the public ones: its own
+    columns won on the dev sites and lost on the portal, ``docs/model/site-columns.md``)."""
+    return replace(FeatureParams(word_map=find_word_map(data)), C=SITE_C)
 
 
 def _docs(rows: Sequence[SiteLabel]) -> list[CommentDoc]:
