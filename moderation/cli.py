@@ -309,13 +309,14 @@ def alerts() -> None:
 @click.option("--test", is_flag=True, help="Send the queue's digest now, whatever the thresholds and interval.")
 @click.pass_context
 def alerts_check(ctx: click.Context, test: bool) -> None:
-    """Run the alert check once, as the cron job does; prints what each channel did."""
+    """Run the alert check once, as the cron job does; prints what each channel did (a site's own as 'site:SLUG
+    email' / 'site:SLUG webhook')."""
     from moderation.alerts.check import run_alerts
     from moderation.services import Services
 
     outcome = run_alerts(Services(_settings(ctx)), test=test)
     click.echo(json.dumps(outcome or {"alerts": "no channel set (alerts.smtp_url + alerts.email_to, "
-                                                "alerts.webhook_url)"}))
+                                                "alerts.webhook_url, or a site's own recipients)"}))
     if "failed" in outcome.values():
         sys.exit(1)
 

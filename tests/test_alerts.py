@@ -26,7 +26,6 @@ from tests.smtp_server import Mailbox, free_port, smtp_server
 from tests.support import Receiver, Site
 from workers import jobs
 from workers.context import WorkerContext
-from workers.worker import make_cron
 
 HOSTILE = ('<script>alert(1)</script> <img src=x onerror="alert(2)"> <!channel> & ok\n'
            'Approve: https://evil.example/approve \u202egnp.exe')
@@ -152,18 +151,6 @@ def test_a_failed_channel_is_logged_without_secrets_and_retried_next_run(
             assert len(box.wait_for(1)) == 1 and box.logins == ["ani"]
     finally:
         ctx.db.dispose()
-
-
-def test_cron_checks_alerts_only_when_a_channel_is_set(settings: Settings) -> None:
-    """make_cron registers send_alerts on the maintenance queue with a channel set, and not without one."""
-    def registered(s: Settings) -> dict[str, str]:
-        ctx = WorkerContext(s)
-        return {job.func_name: job.queue_name for job in make_cron(ctx).get_jobs()}
-
-    on = registered(settings)
-    assert on["workers.jobs.send_alerts"] == WorkerContext(settings).names.maintenance_queue
-    off = registered(settings.with_overrides({"alerts.smtp_url": "", "alerts.webhook_url": ""}))
-    assert "workers.jobs.send_alerts" not in off
 
 
 def test_tokens_verify_expire_and_refuse_tampering(settings: Settings) -> None:

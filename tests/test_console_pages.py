@@ -23,9 +23,9 @@ HOSTILE = ('<script>alert(1)</script> <img src=x onerror="alert(2)"> '
 
 SAMPLE_ARGS = {"comment_id": "nope", "slug": "news", "entry_id": 999_999, "name": "comments", "filename": "console.js",
                "fmt": "csv"}
-ADMIN_ONLY = {"console.admin_page", "console.admin_site", "console.admin_rotate", "console.admin_add_entry",
-              "console.admin_delete_entry", "review_api.sites", "review_api.update_site", "review_api.rotate",
-              "review_api.lists", "review_api.add_list_entry", "review_api.delete_list_entry"}
+ADMIN_ONLY = {"console.admin_page", "console.admin_site", "console.admin_site_alerts", "console.admin_rotate",
+              "console.admin_add_entry", "console.admin_delete_entry", "review_api.sites", "review_api.update_site",
+              "review_api.rotate", "review_api.lists", "review_api.add_list_entry", "review_api.delete_list_entry"}
 PUBLIC = {"console.login", "console.static"}
 
 

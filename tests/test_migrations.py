@@ -32,3 +32,32 @@ def test_sqlite_runs_in_wal_mode(services) -> None:  # type: ignore[no-untyped-d
         return
     with services.db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_site_alerts_migration_goes_down_and_up_keeping_the_sites(database_url: str) -> None:
+    """0012_site_alerts adds a site's alert_emails and alert_webhook_url; down to 0011_merge drops them, up again
+    brings them back empty, and the sites themselves survive both ways."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import select
+
+    from moderation.store.migrate import alembic_config, upgrade
+    from moderation.store.models import Site
+
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(Site.__table__.insert().values(
+            slug="news", secret="s", api_key="k", created_at=datetime.now(UTC), mode="enforce",
+            alert_emails=["ani@example.id"], alert_webhook_url="https://hooks.example.id/T0/s3cr3t"))
+    engine.dispose()
+    command.downgrade(alembic_config(database_url), "0011_merge")
+    engine = create_engine(database_url)
+    assert {"alert_emails", "alert_webhook_url"}.isdisjoint(c["name"] for c in inspect(engine).get_columns("sites"))
+    engine.dispose()
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(Site.slug, Site.alert_emails, Site.alert_webhook_url)).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("news", None, None)]

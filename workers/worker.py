@@ -13,7 +13,6 @@ import os
 from rq.cron import CronScheduler
 from rq.worker import SimpleWorker
 
-from moderation.alerts.channels import channels
 from moderation.model.registry import ModelNotFound
 from moderation.settings import Settings
 from workers import jobs, retraining
@@ -75,15 +74,18 @@ def run_worker(settings: Settings, burst: bool = False, name: str | None = None)
 
 
 def make_cron(ctx: WorkerContext) -> CronScheduler:
-    """The periodic jobs: the sweeper, privacy retention, alerts (when a channel is set) and retraining."""
+    """The periodic jobs: the sweeper, privacy retention, alerts and retraining.
+
+    The alert check is always registered: besides the global channels of the settings, an admin may give a site
+    recipients of its own from the console at any time; with none anywhere a run costs one query of the sites.
+    """
     cron = CronScheduler(connection=ctx.redis, logging_level=ctx.settings["log_level"])
     cron.register(jobs.sweep, queue_name=ctx.names.maintenance_queue, interval=ctx.settings["sweeper.interval"],
                   result_ttl=600, name="sweep")
     cron.register(jobs.privacy_retention, queue_name=ctx.names.maintenance_queue, interval=PRIVACY_INTERVAL,
                   result_ttl=600, name="privacy_retention")
-    if channels(ctx.settings):
-        cron.register(jobs.send_alerts, queue_name=ctx.names.maintenance_queue, interval=ALERTS_CHECK_INTERVAL,
-                      result_ttl=600, job_timeout=ALERTS_TIMEOUT, name="send_alerts")
+    cron.register(jobs.send_alerts, queue_name=ctx.names.maintenance_queue, interval=ALERTS_CHECK_INTERVAL,
+                  result_ttl=600, job_timeout=ALERTS_TIMEOUT, name="send_alerts")
     if ctx.settings["retrain.enabled"]:
         cron.register(retraining.retrain_sites, queue_name=ctx.names.retrain_queue,
                       interval=ctx.settings["retrain.interval"], result_ttl=86400, job_timeout=RETRAIN_TIMEOUT,

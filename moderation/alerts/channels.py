@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from moderation.alerts.digest import EXCERPT_CHARS, Digest, duration, links_note, subject, text_body, webhook_body
+from moderation.store.alerts import SiteRecipients
 
 TIMEOUT = 10.0
 """Seconds any one network step of sending may take."""
@@ -109,11 +110,24 @@ def _pieces(secret: str) -> list[str]:
 
 
 def channels(settings: Any) -> dict[str, Any]:
-    """The configured channels, each a function sending one digest."""
+    """The service's global channels (every site's held queue), each a function sending one digest."""
     out: dict[str, Any] = {}
     if settings["alerts.smtp_url"] and settings["alerts.email_to"]:
         out["email"] = lambda d: send_email(settings["alerts.smtp_url"], email_message(
             d, settings["alerts.email_from"], settings["alerts.email_to"]))
     if settings["alerts.webhook_url"]:
         out["webhook"] = lambda d: post_webhook(settings["alerts.webhook_url"], d)
+    return out
+
+
+def site_channels(settings: Any, site: SiteRecipients) -> dict[str, Any]:
+    """A site's own channels ("email", "webhook"), each a function sending one digest; the e-mail one is None while
+    the service has no SMTP server (alerts.smtp_url), which every site's e-mail goes through."""
+    out: dict[str, Any] = {}
+    if site.emails:
+        out["email"] = (lambda d: send_email(settings["alerts.smtp_url"], email_message(
+            d, settings["alerts.email_from"], list(site.emails)))) if settings["alerts.smtp_url"] else None
+    if site.webhook_url:
+        url = site.webhook_url
+        out["webhook"] = lambda d: post_webhook(url, d)
     return out

@@ -12,11 +12,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
 from moderation.alerts.links import link_url, make_token
-from moderation.store.alerts import HeldComment, SiteHeld, held_by_site, oldest_held
+from moderation.store.alerts import HeldComment, SiteHeld, SiteRecipients, held_by_site, oldest_held
 
 EXCERPT_CHARS = 400
 """Most characters of a comment an alert quotes."""
@@ -34,7 +35,7 @@ class DigestComment:
 
 @dataclass
 class Digest:
-    """What one alert says."""
+    """What one alert says (``site``: the slug of the one site it is about; None: every site)."""
 
     held: int
     oldest_waiting: int
@@ -43,6 +44,7 @@ class Digest:
     comments: list[DigestComment] = field(default_factory=list)
     links_expire: datetime | None = None
     console_url: str | None = None
+    site: str | None = None
 
 
 def triggers(held: int, oldest_waiting: int, settings: Any) -> list[str]:
@@ -59,10 +61,12 @@ def triggers(held: int, oldest_waiting: int, settings: Any) -> list[str]:
 TEST_TRIGGER = "a test sent with `moderation alerts check --test`"
 
 
-def build(session: Session, settings: Any, key: bytes, now: datetime, test: bool = False) -> Digest | None:
+def build(session: Session, settings: Any, key: bytes, now: datetime, test: bool = False,
+          site: SiteRecipients | None = None) -> Digest | None:
     """The digest the held queue calls for now, with fresh one-tap links; None while no threshold is passed
-    (``test``: the digest of the queue as it is, thresholds or not)."""
-    sites = held_by_site(session)
+    (``test``: the digest of the queue as it is, thresholds or not). With ``site``, of that site's queue only."""
+    site_id = site.site_id if site else None
+    sites = held_by_site(session, site_id)
     held = sum(s.held for s in sites)
     oldest = max((_seconds(now - s.oldest_received) for s in sites), default=0)
     why = triggers(held, oldest, settings) or ([TEST_TRIGGER] if test else [])
@@ -71,12 +75,20 @@ def build(session: Session, settings: Any, key: bytes, now: datetime, test: bool
     base = settings["alerts.public_url"]
     expires = now + timedelta(seconds=settings["alerts.link_lifetime"])
     digest = Digest(held, oldest, why, [(s, _seconds(now - s.oldest_received)) for s in sites],
-                    links_expire=expires if base else None, console_url=base.rstrip("/") + "/" if base else None)
-    for comment in oldest_held(session, settings["alerts.digest_comments"]):
+                    links_expire=expires if base else None, console_url=_console_url(base, site),
+                    site=site.slug if site else None)
+    for comment in oldest_held(session, settings["alerts.digest_comments"], site_id):
         urls = [link_url(base, make_token(key, comment.id, action, int(expires.timestamp())))
                 if base else None for action in ("approve", "spam")]
         digest.comments.append(DigestComment(comment, _seconds(now - comment.received_at), urls[0], urls[1]))
     return digest
+
+
+def _console_url(base: str, site: SiteRecipients | None) -> str | None:
+    """The console's address (its held queue filtered to the site, for one site's digest); None without a base."""
+    if not base:
+        return None
+    return base.rstrip("/") + "/" + (f"?site={quote(site.slug, safe='')}" if site else "")
 
 
 def _seconds(delta: timedelta) -> int:
@@ -107,8 +119,9 @@ def slack_escape(text: str) -> str:
 
 
 def subject(digest: Digest) -> str:
-    """The e-mail subject (counts only: no commenter text in a header)."""
-    return f"[moderation] {digest.held} comments held, oldest waiting {duration(digest.oldest_waiting)}"
+    """The e-mail subject (counts only, after the site's slug for one site's digest: no commenter text in a header)."""
+    site = f"{digest.site}: " if digest.site else ""
+    return f"[moderation] {site}{digest.held} comments held, oldest waiting {duration(digest.oldest_waiting)}"
 
 
 def text_body(digest: Digest) -> str:
@@ -157,8 +170,8 @@ def webhook_body(digest: Digest) -> dict[str, Any]:
 
 
 def _structured(digest: Digest) -> dict[str, Any]:
-    """The digest as plain data (for relays that build their own message)."""
-    return {
+    """The digest as plain data (for relays that build their own message); ``site`` names one site's digest."""
+    out = {
         "held": digest.held, "oldest_waiting_seconds": digest.oldest_waiting, "triggers": digest.triggers,
         "sites": [{"site": s.slug, "held": s.held, "oldest_waiting_seconds": wait} for s, wait in digest.sites],
         "comments": [{"id": i.comment.id, "site": i.comment.site_slug, "author_name": i.comment.author_name,
@@ -168,3 +181,4 @@ def _structured(digest: Digest) -> dict[str, Any]:
         "links_expire_at": digest.links_expire.isoformat() if digest.links_expire else None,
         "console_url": digest.console_url,
     }
+    return out | ({"site": digest.site} if digest.site else {})

@@ -25,7 +25,7 @@ from moderation.services import get_services
 from moderation.store.models import MAX_ID
 from moderation.store.review import FLAG_REASONS
 from moderation.store.shadow import VERDICTS
-from moderation.store.sites import MODES
+from moderation.store.sites import ALERT_EMAIL_CHARS, ALERT_EMAILS_MAX, ALERT_WEBHOOK_CHARS, MODES
 from moderation.store.teaching import SPOT_CHECKS
 
 REF = "#/components/schemas/{model}"
@@ -309,7 +309,16 @@ def _review_bodies(bulk_max: int) -> dict[str, dict[str, Any]]:
             "callback_url": _nullable({"type": "string", "maxLength": 2048}),
             "time_zone": _nullable({"type": "string", "maxLength": 64,
                                     "description": "IANA zone such as Asia/Jakarta; null or '' for the default."}),
-            "mode": {"enum": list(MODES)}}},
+            "mode": {"enum": list(MODES)},
+            "alert_emails": _nullable({
+                "type": "array", "maxItems": ALERT_EMAILS_MAX,
+                "items": {"type": "string", "maxLength": ALERT_EMAIL_CHARS},
+                "description": "The site's own alert recipients (plain ASCII addresses): they get a digest of this "
+                               "site's held queue only. null or [] for none."}),
+            "alert_webhook_url": _nullable({
+                "type": "string", "maxLength": ALERT_WEBHOOK_CHARS,
+                "description": "The site's own chat webhook for alerts (http or https), a secret: answers show it "
+                               "masked, and sending the masked form back keeps it. null or '' for none."})}},
         "list": {"type": "object", "required": ["action", "kind", "value"], "properties": {
             "site": _nullable({"type": "string"}), "action": {"enum": ["allow", "deny"]},
             "kind": {"enum": list(KINDS)}, "value": text}},
@@ -379,9 +388,10 @@ def _review_paths(settings: Any) -> dict[str, Any]:
             params=[_whole("limit", 1, PAGE_MAX, 50), _whole("spot_checks", 0, PAGE_MAX, SPOT_CHECKS)])},
         f"{p}/stats": {"get": _review_op("reviewStats", "The stats page's figures.", _obj("days"),
                                          params=[_whole("days", 7, 90, 30)])},
-        f"{p}/sites": {"get": _review_op("reviewSites", "Every site's thresholds.", _obj("sites"), admin=True,
-                                         errors=())},
-        f"{p}/sites/{{slug}}": {"patch": _review_op("reviewUpdateSite", "Change thresholds / callback URL.",
+        f"{p}/sites": {"get": _review_op("reviewSites", "Every site's thresholds (and alert recipients, the webhook "
+                                         "URL masked).", _obj("sites"), admin=True, errors=())},
+        f"{p}/sites/{{slug}}": {"patch": _review_op("reviewUpdateSite", "Change thresholds / callback URL / time zone "
+                                                    "/ mode / alert recipients (all or nothing).",
                                                     _obj("site"), admin=True, unsafe=True, params=slug,
                                                     body=bodies["site"], errors=(400, 404, 422))},
         f"{p}/sites/{{slug}}/rotate-secret": {"post": _review_op(

@@ -1,4 +1,4 @@
-"""Authors (ban/trust), allow/deny lists, per-site thresholds, callback URLs and secret rotation.
+"""Authors (ban/trust), allow/deny lists, per-site thresholds, callback URLs, alert recipients and secret rotation.
 
 No Flask here. List entries live in ``list_entries`` (rules.py reads them per
 site on every scoring batch, so a change applies to the next comment).
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from moderation.api.auth import forget_site
+from moderation.console import site_alerts
 from moderation.console.actions import ActionError, Outcome, moderate, refuse_nul
 from moderation.decide.policy import THRESHOLD_NAMES, Thresholds
 from moderation.decide.rules import ACTIONS, KINDS, name_key
@@ -175,11 +176,12 @@ def _held_by(session: Session, site_id: int, kind: str, value: str, hasher: Pseu
 
 
 def site_view(site: Site) -> dict[str, Any]:
-    """A site as admins see it (never its secrets)."""
+    """A site as admins see it (never its secrets: its alert webhook URL masked)."""
     return {"site": site.slug, "callback_url": site.callback_url, "approve_below": site.approve_below,
             "spam_above": site.spam_above, "abusive_above": site.abusive_above, "time_zone": site.time_zone,
             "mode": site.mode,
-            "previous_secret_until": site.previous_secret_until.isoformat() if site.previous_secret_until else None}
+            "previous_secret_until": site.previous_secret_until.isoformat() if site.previous_secret_until else None,
+            **site_alerts.view(site)}
 
 
 def _threshold(value: Any, name: str) -> float | None:
@@ -218,13 +220,15 @@ def _zone(value: Any) -> str | None:
 
 def update_site(session: Session, slug: str, changes: dict[str, Any], defaults: dict[str, float],
                 block_private: bool = False) -> Site:
-    """Change a site's thresholds and/or callback URL; the whole change is refused if any part is invalid."""
+    """Change a site's thresholds, callback URL, time zone, mode and/or alert recipients; the whole change is refused
+    if any part is invalid."""
     site = sites_store.site_by_slug(session, slug)
     if site is None:
         raise NoSuchSite(_l("no such site"))
-    unknown = set(changes) - {*THRESHOLD_NAMES, "callback_url", "time_zone", "mode"}
+    unknown = set(changes) - {*THRESHOLD_NAMES, "callback_url", "time_zone", "mode", *site_alerts.FIELDS}
     if unknown:
         raise ActionError(_l("unknown fields: %(fields)s", fields=", ".join(sorted(unknown))))
+    site_alerts.apply(site, changes, block_private)  # checks both fields first; a later refusal rolls it back
     values = {n: _threshold(changes[n], n) if n in changes else getattr(site, n)
               for n in THRESHOLD_NAMES}
     try:

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from moderation.console import admin, i18n, queue_view, retraining, stats
+from moderation.console import admin, i18n, queue_view, retraining, site_alerts, stats
 from moderation.console.actions import ActionError
 from moderation.console.auth import (
     current_account,
@@ -211,7 +211,7 @@ def teach() -> ResponseReturnValue:
 @bp.get("/admin")
 @require(admin=True)
 def admin_page() -> ResponseReturnValue:
-    """Sites (thresholds, callback URL, secret rotation) and allow/deny lists."""
+    """Sites (thresholds, callback URL, secret rotation, alert recipients) and allow/deny lists."""
     with _services().db.read() as session:
         sites = [admin.site_view(s) for s in session.scalars(select(Site).order_by(Site.slug))]
         ids = queue_view.site_ids(session)
@@ -220,7 +220,7 @@ def admin_page() -> ResponseReturnValue:
             entries += [(e, slug) for e, slug in admin.list_entries(session, sid, global_too=False)]
     return render_template("admin.html", sites=sites, entries=entries, site_slugs=sorted(ids),
                            default_zone=_services().settings["console.time_zone"], kinds=admin.LIST_KINDS,
-                           kind_words=i18n.KIND_WORDS)
+                           kind_words=i18n.KIND_WORDS, smtp_set=bool(_services().settings["alerts.smtp_url"]))
 
 
 @bp.post("/admin/sites/<slug>")
@@ -236,6 +236,26 @@ def admin_site(slug: str) -> ResponseReturnValue:
             admin.update_site(session, slug, {k: request.form.get(k, "") for k in fields}, defaults,
                               settings["callbacks.block_private"])
         flash(i18n._m("Saved %(site)s.", site=i18n.data(slug)))
+    except ActionError as exc:
+        flash(_("Not saved: %(error)s", error=str(exc)), "error")
+    return redirect(url_for("console.admin_page"))
+
+
+@bp.post("/admin/sites/<slug>/alerts")
+@require(admin=True)
+def admin_site_alerts(slug: str) -> ResponseReturnValue:
+    """Save a site's own alert recipients (all or nothing); an empty webhook field keeps the one set."""
+    services = _services()
+    changes: dict[str, Any] = {"alert_emails": site_alerts.split_addresses(request.form.get("alert_emails"))}
+    if request.form.get("alert_webhook_url", "").strip():
+        changes["alert_webhook_url"] = request.form["alert_webhook_url"]
+    elif request.form.get("alert_webhook_remove"):
+        changes["alert_webhook_url"] = None
+    try:
+        with services.db.session() as session:
+            admin.update_site(session, slug, changes, setting_defaults(services.settings),
+                              services.settings["callbacks.block_private"])
+        flash(i18n._m("Saved the alert recipients of %(site)s.", site=i18n.data(slug)))
     except ActionError as exc:
         flash(_("Not saved: %(error)s", error=str(exc)), "error")
     return redirect(url_for("console.admin_page"))

@@ -1,4 +1,5 @@
-"""Queries behind alerts: the held queue's size and age per site, its oldest comments, and used one-tap links."""
+"""Queries behind alerts: the held queue's size and age per site, its oldest comments, the sites' own alert
+recipients, and used one-tap links."""
 
 from __future__ import annotations
 
@@ -34,25 +35,45 @@ class HeldComment:
     spam_score: float | None
 
 
-def held_by_site(session: Session) -> list[SiteHeld]:
-    """Every site with held comments: its count and its oldest comment's arrival, most held first."""
-    rows = session.execute(
-        select(Site.slug, func.count(Comment.id), func.min(Comment.received_at))
-        .join(Site, Site.id == Comment.site_id)
-        .where(Comment.status == Status.HELD.value)
-        .group_by(Site.slug))
+@dataclass(frozen=True)
+class SiteRecipients:
+    """A site's own alert recipients (detached from any session; ``webhook_url`` is a secret)."""
+
+    site_id: int
+    slug: str
+    emails: tuple[str, ...]
+    webhook_url: str | None
+
+
+def held_by_site(session: Session, site_id: int | None = None) -> list[SiteHeld]:
+    """Every site with held comments (or only ``site_id``): its count and its oldest comment's arrival, most held
+    first."""
+    stmt = (select(Site.slug, func.count(Comment.id), func.min(Comment.received_at))
+            .join(Site, Site.id == Comment.site_id)
+            .where(Comment.status == Status.HELD.value)
+            .group_by(Site.slug))
+    if site_id is not None:
+        stmt = stmt.where(Comment.site_id == site_id)
+    rows = session.execute(stmt)
     sites = [SiteHeld(slug, count, _aware(oldest)) for slug, count, oldest in rows]
     return sorted(sites, key=lambda s: (-s.held, s.slug))
 
 
-def oldest_held(session: Session, limit: int) -> list[HeldComment]:
-    """The ``limit`` held comments that have waited longest (all sites)."""
-    rows = session.execute(
-        select(Comment, Site.slug).join(Site, Site.id == Comment.site_id)
-        .where(Comment.status == Status.HELD.value)
-        .order_by(Comment.received_at, Comment.id).limit(limit))
+def oldest_held(session: Session, limit: int, site_id: int | None = None) -> list[HeldComment]:
+    """The ``limit`` held comments that have waited longest (all sites, or only ``site_id``'s)."""
+    stmt = select(Comment, Site.slug).join(Site, Site.id == Comment.site_id).where(Comment.status == Status.HELD.value)
+    if site_id is not None:
+        stmt = stmt.where(Comment.site_id == site_id)
+    rows = session.execute(stmt.order_by(Comment.received_at, Comment.id).limit(limit))
     return [HeldComment(c.id, slug, c.author_name, c.content, c.post_title, c.received_at, c.spam_score)
             for c, slug in rows]
+
+
+def site_recipients(session: Session) -> list[SiteRecipients]:
+    """Every site that has alert recipients of its own, by slug."""
+    rows = session.execute(select(Site.id, Site.slug, Site.alert_emails, Site.alert_webhook_url).order_by(Site.slug))
+    found = [SiteRecipients(sid, slug, tuple(emails or ()), webhook or None) for sid, slug, emails, webhook in rows]
+    return [r for r in found if r.emails or r.webhook_url]
 
 
 def _aware(moment: datetime) -> datetime:

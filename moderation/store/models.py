@@ -77,6 +77,10 @@ class Site(Base):
     # "enforce": the site applies our decisions; "shadow": a trial, the site keeps its own filter and reports
     # its verdicts back (site_verdicts), so ours can be compared with theirs.
     mode: Mapped[str] = mapped_column(String(16), server_default="enforce", default="enforce")
+    # The site's own alert recipients, who get a digest of this site's held queue only (None: none; the service's
+    # global alerts.* recipients see every site). The webhook URL is a secret: shown masked, never logged.
+    alert_emails: Mapped[list[str] | None] = mapped_column(JSON)
+    alert_webhook_url: Mapped[str | None] = mapped_column(String(2048))
 
 
 class Comment(Base):

@@ -46,6 +46,15 @@ class SiteAuth:
 MODES = ("enforce", "shadow")
 """enforce: the site applies our decisions; shadow: a trial beside its own filter (we decide, it only watches)."""
 
+ALERT_EMAILS_MAX = 20
+"""Most alert e-mail recipients of one site (sites.alert_emails)."""
+
+ALERT_EMAIL_CHARS = 254
+"""Longest alert e-mail address (RFC 5321's path limit less the brackets)."""
+
+ALERT_WEBHOOK_CHARS = 2048
+"""Longest alert webhook URL (the size of sites.alert_webhook_url)."""
+
 
 def create_site(session: Session, slug: str, callback_url: str | None = None, time_zone: str | None = None,
                 mode: str = "enforce") -> Site:
