@@ -171,7 +171,7 @@ def shown(name: str, value: Any) -> Any:
     if not BY_NAME[name].secret or not value:
         return value
     if name.endswith("webhook_url"):  # a webhook's secret is its path (Slack, Telegram bot tokens)
-        return re.sub(r"^([a-z]+://)?(?:[^/@]*@)?([^/]*).*$", r"\1\2/***", str(value))
+        return re.sub(r"^([a-z]+://)?(?:[^/@]*@)?([^/?#]*).*$", r"\1\2/***", str(value))  # a query's token too
     if name.endswith("_url"):
         return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", str(value))
     return "[set]"

@@ -31,6 +31,8 @@ def test_secret_settings_are_never_shown() -> None:
     assert shown("log_level", "INFO") == "INFO"
     assert shown("alerts.smtp_url", "smtps://ani:hunter2@mail:465") == "smtps://ani:***@mail:465"
     assert shown("alerts.webhook_url", "https://hooks.example/services/T0/B0/s3cr3t") == "https://hooks.example/***"
+    assert shown("alerts.webhook_url", "https://relay.example.id?token=s3cr3t") == "https://relay.example.id/***"
+    assert shown("alerts.webhook_url", "https://relay.example.id#s3cr3t") == "https://relay.example.id/***"
 
 
 def test_every_setting_has_help() -> None:
