@@ -26,7 +26,9 @@ published, ham held, ham marked spam, at the model's own thresholds.
 
 "Help the model" order is measured beside arrival order: readers' reports still arrive and are acted on, and
 the moderators spend the rest of their N actions on the console's teach page (most uncertain first, one copy
-of a campaign per page) instead of the held queue, a tenth of them at the end of each of ten days. The last
+of a campaign per page) instead of the held queue, a tenth of them at the end of each of ten days. "Spot"
+order is arrival order with SPOT_SHARE of the N actions on the teach page's spot-check instead (the model's
+own spam marks of each day, lowest spam score first, one per campaign). The last
 row of each site is the recipe's ceiling there: every early comment labelled, far more than any moderator's
 day. The two-site table scores each site's later comments with every model, so it shows that each gains on
 its own and what the other site would lose if one model served both.
@@ -317,7 +319,7 @@ DEV_COLUMNS = (("pooled", "arrival", {"C": SITE_C}),
 
 DEV_MODES = {"dev": ("-dev.md", "Where a site model's C was chosen", DEV_CS),
              "dev_spot": ("-dev-spot.md", "Spot-checks on the dev sites", DEV_SPOT),
-             "dev_columns": ("-dev-columns.md", "Where a site's own columns were chosen", DEV_COLUMNS)}
+             "dev_columns": ("-dev-columns.md", "A site's own columns against pooling, on the dev sites", DEV_COLUMNS)}
 """Each dev comparison: the file it writes beside --out, its title, its variants."""
 
 
@@ -383,7 +385,7 @@ def main() -> None:
     final: dict[str, ModelScorer] = {"shared": shared}
     for site in run.sites:
         p = _p(shared, site.texts)
-        orders = ("arrival", "uncertain") if site.name == "portal" else ("arrival",)
+        orders = ("arrival", "uncertain", "spot") if site.name == "portal" else ("arrival",)
         for order in orders:
             points = [run.point(shared, site, p, n, order) for n in ACTIONS if n == 0 or order == "arrival"
                       or n in (100, 300, 500)]  # fmt: skip
