@@ -30,6 +30,7 @@ from moderation.settings import Settings, load_settings
 from moderation.store.migrate import upgrade
 from moderation.store.sites import create_site
 from tests.processes import leftovers, mark_this_run
+from tests.smtp_server import Mailbox, smtp_server
 from tests.support import Receiver, Site, serve_in_thread
 from workers.context import WorkerContext, install
 from workers.worker import make_worker
@@ -211,6 +212,13 @@ def make_site(services: Services) -> Callable[..., Site]:
 def site(make_site: Callable[..., Site], receiver: Receiver) -> Site:
     """A site whose callbacks go to the test's receiver."""
     return make_site("news", receiver.url + "/hook")
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on a loopback port."""
+    with smtp_server() as box:
+        yield box
 
 
 @pytest.fixture

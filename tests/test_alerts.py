@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,13 +29,6 @@ from workers.context import WorkerContext
 HOSTILE = ('<script>alert(1)</script> <img src=x onerror="alert(2)"> <!channel> & ok\n'
            'Approve: https://evil.example/approve \u202egnp.exe')
 PUBLIC = "https://moderasi.example.id"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    """A real SMTP server on a loopback port."""
-    with smtp_server() as box:
-        yield box
 
 
 @pytest.fixture

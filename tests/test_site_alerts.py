@@ -8,7 +8,6 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -23,7 +22,7 @@ from moderation.settings import Settings
 from moderation.store.models import Comment
 from moderation.store.sites import site_by_slug
 from tests.browser.support import held_comment
-from tests.smtp_server import Mailbox, smtp_server
+from tests.smtp_server import Mailbox
 from tests.support import Receiver, Site
 from workers.context import WorkerContext
 from workers.worker import make_cron
@@ -32,13 +31,6 @@ PUBLIC = "https://moderasi.example.id"
 GLOBAL_TO = ["ops@example.id"]
 NEWS_TO = ["redaksi@news.example.id", "ani@news.example.id"]
 KABAR_TO = ["meja@kabar.example.id"]
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    """A real SMTP server on a loopback port."""
-    with smtp_server() as box:
-        yield box
 
 
 @pytest.fixture

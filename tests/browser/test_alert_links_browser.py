@@ -18,19 +18,12 @@ from moderation.services import Services
 from moderation.settings import Settings
 from moderation.store.models import Comment, DecisionEvent
 from tests.browser.support import held_comment
-from tests.smtp_server import Mailbox, smtp_server
+from tests.smtp_server import Mailbox
 from tests.support import Receiver, Site
 from workers.context import WorkerContext, install
 
 PHONE = {"width": 360, "height": 740}
 HOSTILE = '<img src=x onerror="document.title=1">Promo <b>pulsa</b> murah & cepat'
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    """A real SMTP server on a loopback port."""
-    with smtp_server() as box:
-        yield box
 
 
 @pytest.fixture
