@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import update
@@ -171,6 +172,23 @@ def test_a_failed_site_webhook_is_logged_without_its_url_and_retried(
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert "site:news webhook" in logged and "the webhook answered 500" in logged
     assert "n3ws-s3cr3t" not in logged and "t0k3n" not in logged and "/chat/news" not in logged
+
+
+def test_a_sites_webhook_address_is_checked_on_every_send(services: Services, site: Site, settings: Settings,
+                                                          receiver: Receiver) -> None:
+    """A webhook host that resolves to a loopback address after it was set (DNS answers what it likes) is not
+    connected to when callbacks.block_private is on; the same URL is sent to with it off."""
+    port = urlsplit(receiver.url).port
+    _recipients(services, "news", None, f"http://localhost:{port}/chat/news/hook")  # a name, not an address
+    _held(services, site, 3)
+    for block, outcome in (("true", "failed"), ("false", "sent")):
+        ctx = WorkerContext(settings.with_overrides({"alerts.webhook_url": "", "alerts.email_to": "",
+                                                     "callbacks.block_private": block}))
+        try:
+            assert run_alerts(ctx) == {"site:news webhook": outcome}
+        finally:
+            ctx.db.dispose()
+        assert len(_chat(receiver, "/chat/news/")) == (outcome == "sent")
 
 
 def test_a_sites_email_needs_the_services_smtp_server(services: Services, site: Site, settings: Settings,

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import smtplib
 import ssl
-import urllib.error
-import urllib.request
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -21,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from moderation.alerts.digest import EXCERPT_CHARS, Digest, duration, links_note, subject, text_body, webhook_body
+from moderation.delivery.posting import CallbackClient
 from moderation.store.alerts import SiteRecipients
 
 TIMEOUT = 10.0
@@ -76,22 +75,34 @@ def send_email(smtp_url: str, msg: EmailMessage) -> None:
         client.send_message(msg)
 
 
-def post_webhook(url: str, digest: Digest) -> int:
-    """POST the digest's JSON to the chat webhook; returns the HTTP status (an answer of 400 or more raises)."""
+class WebhookRefused(OSError):
+    """The webhook answered with an error status, or could not be reached (the reason names no URL)."""
+
+
+def post_webhook(url: str, digest: Digest, block_private: bool = False) -> int:
+    """POST the digest's JSON to the chat webhook; returns the HTTP status (an answer of 400 or more raises).
+
+    Sent as callbacks are (``moderation.delivery.posting``): the host's address is checked on every send, not
+    only when the URL is set (link-local and cloud metadata addresses always refused, private and loopback ones
+    with ``block_private``), a total deadline, and no redirect followed."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise ValueError("alerts.webhook_url must be http:// or https://")
     body = json.dumps(webhook_body(digest), ensure_ascii=False).encode()
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json; charset=utf-8", "User-Agent": "moderation-alerts/1"})
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310 - scheme checked above
-        answer.read(65_536)
-        return int(answer.status)
+    client = CallbackClient(TIMEOUT, block_private)
+    try:
+        answer = client.post(url, body, {"Content-Type": "application/json; charset=utf-8",
+                                         "User-Agent": "moderation-alerts/1"})
+    finally:
+        client.close()
+    if answer.status is None:
+        raise WebhookRefused(f"the webhook could not be reached ({answer.error})")
+    if answer.status >= 400:
+        raise WebhookRefused(f"the webhook answered {answer.status}")
+    return answer.status
 
 
 def describe(exc: BaseException, secrets: list[str]) -> str:
     """An error as it may be logged: its kind and message, with any secret value cut out."""
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTPError: the webhook answered {exc.code}"
     text = f"{type(exc).__name__}: {exc}"
     for secret in secrets:
         for piece in _pieces(secret):
@@ -128,6 +139,6 @@ def site_channels(settings: Any, site: SiteRecipients) -> dict[str, Any]:
         out["email"] = (lambda d: send_email(settings["alerts.smtp_url"], email_message(
             d, settings["alerts.email_from"], list(site.emails)))) if settings["alerts.smtp_url"] else None
     if site.webhook_url:
-        url = site.webhook_url
-        out["webhook"] = lambda d: post_webhook(url, d)
+        url, block = site.webhook_url, settings["callbacks.block_private"]
+        out["webhook"] = lambda d: post_webhook(url, d, block)  # an admin's URL: checked like a site's callbacks
     return out

@@ -154,6 +154,11 @@ class CallbackClient:
         if conn is not None:
             conn.close()
 
+    def close(self) -> None:
+        """Close this thread's kept-alive connections (a client used for one POST, as alerts use it)."""
+        for conn in self._local.__dict__.pop("pool", {}).values():
+            conn.close()
+
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> Answer:
         """POST ``body``; never raises for network trouble, and never takes much longer than the deadline."""
         parts = urlsplit(url)
