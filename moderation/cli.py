@@ -203,6 +203,31 @@ def sites_time_zone(ctx: click.Context, slug: str, zone: str) -> None:
     click.echo(json.dumps(out))
 
 
+@sites.command("alerts")
+@click.argument("slug")
+@click.option("--email", "emails", multiple=True, help="An address that gets this site's alert digests (repeat it).")
+@click.option("--no-email", is_flag=True, help="Remove the site's alert addresses.")
+@click.option("--webhook", default=None, help="A chat webhook URL for this site's alerts ('' removes it).")
+@click.pass_context
+def sites_alerts(ctx: click.Context, slug: str, emails: tuple[str, ...], no_email: bool, webhook: str | None) -> None:
+    """A site's own alert recipients (they get its held queue only): shows them, the webhook masked; options replace
+    them, all checked before anything changes."""
+    from moderation.console.actions import ActionError
+    from moderation.console.site_alerts import apply, view
+    from moderation.store.sites import site_by_slug
+
+    changes = ({"alert_emails": list(emails) or None} if emails or no_email else {}) | (
+        {"alert_webhook_url": webhook} if webhook is not None else {})
+    settings = _settings(ctx)
+    with command_session(settings, LookupError, ActionError) as session:
+        site = site_by_slug(session, slug)
+        if site is None:
+            raise LookupError(f"no site {slug!r}")
+        apply(site, changes, settings["callbacks.block_private"])
+        out = {"site": site.slug, **view(site)}
+    click.echo(json.dumps(out))
+
+
 @sites.command("rotate-secret")
 @click.argument("slug")
 @click.option("--grace-hours", type=float, default=24.0, show_default=True,

@@ -37,6 +37,27 @@ def test_duplicate_site_is_a_clear_error(runner: CliRunner) -> None:
     assert result.exit_code != 0 and "already exists" in result.output
 
 
+def test_sites_alerts_sets_a_sites_recipients_and_never_prints_the_webhook(runner: CliRunner) -> None:
+    """`sites alerts` shows and replaces a site's own recipients (the webhook masked); a bad value changes nothing."""
+    runner.invoke(main, ["sites", "add", "news"])
+    assert json.loads(runner.invoke(main, ["sites", "alerts", "news"]).output) == {
+        "site": "news", "alert_emails": [], "alert_webhook_url": None}
+    result = runner.invoke(main, ["sites", "alerts", "news", "--email", "ani@news.example.id", "--email",
+                                  "budi@news.example.id", "--webhook", "https://hooks.example/T0/s3cr3t"])
+    assert result.exit_code == 0 and "s3cr3t" not in result.output
+    shown = {"site": "news", "alert_emails": ["ani@news.example.id", "budi@news.example.id"],
+             "alert_webhook_url": "https://hooks.example/***"}
+    assert json.loads(result.output) == shown
+    for bad in (["--email", "ani@news.example.id", "--email", "not an address"],
+                ["--email", "ani@news.example.id", "--webhook", "http://169.254.169.254/latest"]):
+        refused = runner.invoke(main, ["sites", "alerts", "news", *bad])
+        assert refused.exit_code != 0 and "Error:" in refused.output
+    assert json.loads(runner.invoke(main, ["sites", "alerts", "news"]).output) == shown
+    cleared = runner.invoke(main, ["sites", "alerts", "news", "--no-email", "--webhook", ""])
+    assert json.loads(cleared.output) == {"site": "news", "alert_emails": [], "alert_webhook_url": None}
+    assert runner.invoke(main, ["sites", "alerts", "nope"]).exit_code != 0
+
+
 def test_db_upgrade_is_idempotent(runner: CliRunner) -> None:
     """Upgrading an up-to-date database is a no-op."""
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
