@@ -370,11 +370,13 @@ def test_suggestions_offer_the_models_own_spam_marks_to_spot_check(
                        (("slot gacor 1 juta", 0.91), ("slot gacor 2 juta", 0.92), ("pinjol cepat cair", 0.99)))
     rule = held_comment(services, site.id, "deny listed", spam=0.90, status=spam,
                         reasons=[{"code": "rule.deny.word", "detail": "x"}])
-    with services.db.session() as session:  # a rule's mark: decided by the rule, not the model
+    unknown = held_comment(services, site.id, "decider unknown", spam=0.70, status=spam)
+    with services.db.session() as session:  # a rule's mark, and a mark whose decider nobody recorded
         session.execute(update(Comment).where(Comment.id == rule).values(decided_by="rule"))
+        session.execute(update(Comment).where(Comment.id == unknown).values(decided_by=None))
     uncertain = held_comment(services, site.id, "maybe spam", spam=0.55)
     body = client.get("/api/v1/review/suggestions").get_json()
-    assert [i["id"] for i in body["items"]] == [uncertain, rule]
+    assert [i["id"] for i in body["items"]] == [uncertain, unknown, rule]
     assert [i["id"] for i in body["spot_checks"]] == [low, high]
     client.post("/api/v1/review/actions", headers=moderator, json={"action": "spam", "ids": [low], "expected": "spam"})
     assert [i["id"] for i in client.get("/api/v1/review/suggestions").get_json()["spot_checks"]] == [copy, high]

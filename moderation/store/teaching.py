@@ -63,7 +63,8 @@ def spot_checks(session: Session, limit: int, recent_hours: float = 168, scope: 
 
 def _model_spam() -> Any:
     """The comments the model marked spam by itself: the spot-checks' to offer, never the uncertain list's."""
-    return (Comment.status == Status.SPAM.value) & (Comment.decided_by == "model")
+    # coalesce: with a NULL decider, SQL's NOT (spam AND NULL) is NULL, which would drop the row from the other list
+    return (Comment.status == Status.SPAM.value) & (func.coalesce(Comment.decided_by, "") == "model")
 
 
 def _one_per_campaign(rows: Any, limit: int, shown: set[tuple[int, str]] | None = None) -> list[tuple[Comment, str]]:
