@@ -213,17 +213,15 @@ def sites_alerts(ctx: click.Context, slug: str, emails: tuple[str, ...], no_emai
     """A site's own alert recipients (they get its held queue only): shows them, the webhook masked; options replace
     them, all checked before anything changes."""
     from moderation.console.actions import ActionError
-    from moderation.console.site_alerts import apply, view
-    from moderation.store.sites import site_by_slug
+    from moderation.console.admin import update_site
+    from moderation.console.site_alerts import view
+    from moderation.decide.policy import setting_defaults
 
     changes = ({"alert_emails": list(emails) or None} if emails or no_email else {}) | (
         {"alert_webhook_url": webhook} if webhook is not None else {})
     settings = _settings(ctx)
-    with command_session(settings, LookupError, ActionError) as session:
-        site = site_by_slug(session, slug)
-        if site is None:
-            raise LookupError(f"no site {slug!r}")
-        apply(site, changes, settings["callbacks.block_private"])
+    with command_session(settings, ActionError) as session:  # the admin page's and the API's one write path
+        site = update_site(session, slug, changes, setting_defaults(settings), settings["callbacks.block_private"])
         out = {"site": site.slug, **view(site)}
     click.echo(json.dumps(out))
 
