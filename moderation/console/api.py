@@ -25,7 +25,7 @@ from moderation.services import Services, get_services
 from moderation.store.db import NulCharacter
 from moderation.store.models import Site
 from moderation.store.review import FilterError, get_comment, identical_counts, matching_ids, queue_page
-from moderation.store.teaching import SPOT_CHECKS, spot_checks, suggestions
+from moderation.store.teaching import SPOT_CHECKS
 from moderation.store.users import LANGUAGES, Account, set_language
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1/review")
@@ -242,11 +242,8 @@ def suggested() -> ResponseReturnValue:
     with _services().db.read() as session:
         account = _account()
         scope = None if account.is_admin else account.site_scope
-        zones = queue_view.site_zones(session, _services().settings["console.time_zone"])
-        items = suggestions(session, limit, scope=scope)
-        checks = spot_checks(session, spot, scope=scope, beside=items) if spot else []
-        return jsonify(**{key: [queue_view.item(c, slug, time_zone=zones.get(slug)) for c, slug in found]
-                          for key, found in (("items", items), ("spot_checks", checks))})
+        items, checks = queue_view.teach_items(session, _services().settings["console.time_zone"], scope, limit, spot)
+    return jsonify(items=items, spot_checks=checks)
 
 
 @bp.get("/stats")

@@ -15,6 +15,7 @@ from moderation.console.highlight import links, ngrams_from, segments
 from moderation.console.i18n import status_word, times
 from moderation.store.models import Comment, DecisionEvent, Flag, Site
 from moderation.store.review import FilterError, QueueFilter, author_history, events_for, flags_for
+from moderation.store.teaching import spot_checks, suggestions
 from moderation.store.users import Account
 
 
@@ -120,3 +121,14 @@ def detail(session: Session, comment: Comment, slug: str, similar: int, zone: st
 
 
 __all__ = ["FilterError", "detail", "item", "parse_filter", "site_ids", "site_zones"]
+
+
+def teach_items(session: Session, default_zone: str, scope: tuple[int, ...] | None, limit: int,
+                spot: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """'Help the model' as items: the comments the model is least sure of, then (``spot`` of) its own spam marks
+    to spot-check, none of a campaign the first list offers."""
+    zones = site_zones(session, default_zone)
+    found = suggestions(session, limit, scope=scope)
+    checks = spot_checks(session, spot, scope=scope, beside=found) if spot else []
+    uncertain, spotted = ([item(c, slug, time_zone=zones.get(slug)) for c, slug in rows] for rows in (found, checks))
+    return uncertain, spotted

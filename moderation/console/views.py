@@ -33,7 +33,7 @@ from moderation.store.review import (
     queue_page,
     with_queue,
 )
-from moderation.store.teaching import SPOT_CHECKS, spot_checks, suggestions
+from moderation.store.teaching import SPOT_CHECKS
 from moderation.store.users import LANGUAGES, authenticate, set_language
 
 bp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
@@ -200,11 +200,8 @@ def teach() -> ResponseReturnValue:
     with _services().db.read() as session:
         account = current_account()
         scope = None if account is None or account.is_admin else account.site_scope
-        zones = queue_view.site_zones(session, _services().settings["console.time_zone"])
-        found = suggestions(session, 50, scope=scope)
-        checks = spot_checks(session, SPOT_CHECKS, scope=scope, beside=found)
-        items, spot = ([queue_view.item(c, slug, time_zone=zones.get(slug)) for c, slug in rows]
-                       for rows in (found, checks))
+        items, spot = queue_view.teach_items(session, _services().settings["console.time_zone"], scope, 50,
+                                             SPOT_CHECKS)
     return render_template("teach.html", items=items, spot_checks=spot)
 
 
