@@ -10,7 +10,6 @@ back what it read.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +17,7 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 
 from moderation.console.actions import ActionError, refuse_nul
-from moderation.delivery.posting import METADATA_HOSTS, refused
+from moderation.delivery.posting import METADATA_HOSTS, refused_literal
 from moderation.store.models import Site
 from moderation.store.sites import ALERT_EMAIL_CHARS, ALERT_EMAILS_MAX, ALERT_WEBHOOK_CHARS
 
@@ -89,7 +88,7 @@ def clean_webhook(value: Any, current: str | None, block_private: bool) -> str |
     host = _http_host(url)
     if host is None:
         raise ActionError(_l("alert_webhook_url must be an http(s) URL, or empty"))
-    if host in METADATA_HOSTS or _refused_literal(host, block_private):
+    if host in METADATA_HOSTS or refused_literal(host, block_private):
         if block_private:
             raise ActionError(_l("alert_webhook_url may not point at a cloud metadata service, or a link-local, "
                                  "private or loopback address"))
@@ -108,14 +107,6 @@ def _http_host(url: str) -> str | None:
         return None
     host = (parts.hostname or "").rstrip(".").lower()
     return host if parts.scheme in ("http", "https") and host else None
-
-
-def _refused_literal(host: str, block_private: bool) -> bool:
-    """Whether the host is an IP address no webhook may be sent to (the same rule as a callback URL's)."""
-    try:
-        return refused(str(ipaddress.ip_address(host)), block_private)
-    except ValueError:
-        return False
 
 
 def apply(site: Site, changes: dict[str, Any], block_private: bool) -> None:

@@ -64,14 +64,18 @@ def url_problem(url: str, block_private: bool = False) -> str | None:
         return "callback_url must be an http(s) URL"
     if host in METADATA_HOSTS:
         return "callback_url may not point at a cloud metadata service"
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if refused(str(literal), block_private):
+    if refused_literal(host, block_private):
         return "callback_url may not point at a link-local, metadata" + (", private or loopback" if block_private
                                                                           else "") + " address"
     return None
+
+
+def refused_literal(host: str, block_private: bool) -> bool:
+    """Whether a URL's host is an IP address nothing may be posted to (a host name is checked when it resolves)."""
+    try:
+        return refused(str(ipaddress.ip_address(host)), block_private)
+    except ValueError:
+        return False
 
 
 def _connect(host: str, port: int, timeout: float, block_private: bool) -> socket.socket:
