@@ -40,6 +40,7 @@ import argparse
 import csv
 import sys
 import time
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -140,13 +141,7 @@ def _labels(site: Site, p: np.ndarray, th: dict[str, float], n: int, order: str)
         for day in range(1, DAYS + 1):
             end = site.early * day // DAYS
             budget = (n - len(given)) // (DAYS - day + 1)
-            page: dict[str, int] = {}  # one comment per campaign, as the teach page offers them
-            for i in np.argsort(doubt[:end], kind="stable"):
-                if len(page) == budget:
-                    break
-                if int(i) not in given:
-                    page.setdefault(campaign_shape(site.texts[i]), int(i))
-            given |= dict.fromkeys(page.values(), end)
+            given |= dict.fromkeys(teach_page(site, np.argsort(doubt[:end], kind="stable"), budget, given), end)
     if order == "spot":
         given = _spot_checks(site, pe, th, n, given)
     reach = max(given) + 1 if given else 0
@@ -166,14 +161,20 @@ def _spot_checks(site: Site, pe: np.ndarray, th: dict[str, float], n: int, given
     for day in range(1, DAYS + 1):
         start, end = reach * (day - 1) // DAYS, reach * day // DAYS
         k = spot * day // DAYS - spot * (day - 1) // DAYS
-        page: dict[str, int] = {}
-        for i in start + np.argsort(pe[start:end], kind="stable"):
-            if len(page) == k:
-                break
-            if pe[i] > th["spam_above"] and int(i) not in given:
-                page.setdefault(campaign_shape(site.texts[i]), int(i))
-        given = given | dict.fromkeys(page.values(), end - 1)
+        marks = [i for i in start + np.argsort(pe[start:end], kind="stable") if pe[i] > th["spam_above"]]
+        given = given | dict.fromkeys(teach_page(site, marks, k, given), end - 1)
     return given
+
+
+def teach_page(site: Site, order: Iterable[int], k: int, given: Container[int]) -> list[int]:
+    """The first K comments in ORDER not labelled yet, one per campaign, as the console's teach page offers them."""
+    page: dict[str, int] = {}
+    for i in order:
+        if len(page) >= k:
+            break
+        if int(i) not in given:
+            page.setdefault(campaign_shape(site.texts[i]), int(i))
+    return list(page.values())
 
 
 def _label(site: Site, i: int, minute: int, source: str) -> SiteLabel:

@@ -41,13 +41,13 @@ from adaptation import (  # the same sites, training and labels as the snapshot 
     Site,
     _label,
     _p,
+    teach_page,
 )
 
 sys.path.insert(0, str(ROOT))
 
 from moderation.model.scoring import ModelScorer  # noqa: E402
 from moderation.store.labels import SiteLabel  # noqa: E402
-from moderation.store.teaching import campaign_shape  # noqa: E402
 from training.site_retrain import MIN_HELD_OUT, site_sources, split_by_time  # noqa: E402
 
 BUDGET = 500
@@ -94,14 +94,10 @@ class Life:
     def spot_check(self, start: int, end: int, k: int) -> None:
         """At the end of a stretch, the moderators confirm or restore K of its spam marks as the console's spot-check
         offers them (lowest spam score first, one per campaign, unlabelled), within the budget."""
-        marked = [i for i in range(start, end) if not (self.published[i] or self.held[i]) and i not in self.given]
-        shown: set[str] = set()
-        for i in sorted(marked, key=lambda i: self.p[i]):
-            if len(shown) == k or len(self.given) >= self.budget:
-                break
-            if (shape := campaign_shape(self.site.texts[i])) not in shown:
-                shown.add(shape)
-                self.given[i] = end - 1
+        marked = sorted((i for i in range(start, end) if not (self.published[i] or self.held[i])),
+                        key=lambda i: self.p[i])
+        room = min(k, self.budget - len(self.given))
+        self.given |= dict.fromkeys(teach_page(self.site, marked, room, self.given), end - 1)
 
     def labels(self, end: int) -> list[SiteLabel]:
         """The site's labels by comment END: the moderators', then what was published and nobody reported."""
